@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <functional>
+
+namespace catchup::app {
+
+/// Routes SIGINT and SIGTERM to one thread that runs the cleanup registered
+/// last (e.g. stopping a private PostgreSQL server we started) and then ends
+/// the process with 128 + signal. Call first thing in main, before any other
+/// thread exists, so that every later thread inherits the blocked mask.
+void install_signal_thread();
+
+/// Sets what to do on SIGINT or SIGTERM; an empty function clears it.
+void on_interrupt(std::function<void()> cleanup);
+
+} // namespace catchup::app

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <functional>
+#include <limits>
+#include <map>
+
+#include "config/config_file.hpp"
+
+extern char** environ;
+
+namespace catchup::config {
+
+namespace {
+
+constexpr std::int64_t int_max = std::numeric_limits<std::int64_t>::max();
+
+// -- the key table ------------------------------------------------------------
+
+// One row per key. Keep `settings.hpp`, this table and `apply_value` below in
+// step; a test checks that every key round-trips through `load`.
+const std::vector<key_spec> all_keys = {
+  {"database.url", value_kind::string, "", "DATABASE_URL", 0, 0, "",
+   "PostgreSQL connection URL; empty runs a private cluster in "
+   "database.data_dir"},
+  {"database.data_dir", value_kind::string, ".catchup/pg", "", 0, 0, "",
+   "directory of the private PostgreSQL cluster"},
+  {"database.pg_bin_dir", value_kind::string, "", "", 0, 0, "",
+   "directory holding initdb and pg_ctl; empty searches "
+   "/usr/lib/postgresql/*/bin, then PATH"},
+  {"database.service_user", value_kind::string, "postgres", "", 0, 0, "",
+   "unprivileged user that runs the private cluster when catchup runs as "
+   "root"},
+  {"database.start_timeout_ms", value_kind::integer, "60000", "", 1000,
+   600000, "", "upper bound for creating and starting the private cluster"},
+  {"database.tcp_port", value_kind::integer, "0", "", 0, 65535, "",
+   "TCP port of the private cluster on localhost; 0 = unix socket only"},
+  {"database.connections_max", value_kind::integer, "4", "", 1, 64, "",
+   "database connections one engine process opens at most"},
+  {"database.migrate_on_start", value_kind::boolean, "true", "", 0, 0, "",
+   "apply pending schema migrations when the engine opens the database"},
+  {"log.level", value_kind::choice, "info", "", 0, 0,
+   "trace|debug|info|warn|error|off", "lowest level that is logged"},
+  {"log.format", value_kind::choice, "text", "", 0, 0, "text|json",
+   "text for people, json for one JSON object per line"},
+  {"memory.max_heap_percent", value_kind::integer, "80", "MAX_HEAP_PERCENT",
+   10, 100, "", "heap use in percent of the budget at which pressure is "
+   "critical and new work is refused"},
+  {"memory.monitoring_enabled", value_kind::boolean, "true",
+   "ENABLE_MEMORY_MONITORING", 0, 0, "",
+   "sample memory and shrink work under pressure"},
+  {"memory.forced_gc_enabled", value_kind::boolean, "true", "ENABLE_FORCED_GC",
+   0, 0, "", "return freed memory to the OS when pressure rises"},
+  {"memory.budget_bytes", value_kind::integer, "0", "", 0, int_max, "",
+   "memory budget (suffixes KiB MiB GiB); 0 = cgroup limit, else physical "
+   "memory"},
+  {"memory.sample_interval_ms", value_kind::integer, "1000", "", 10, 600000,
+   "", "interval between memory samples"},
+  {"generation.batch_rows_max", value_kind::integer, "100",
+   "SUGGESTION_BATCH_SIZE", 1, 10000, "",
+   "contacts pulled per batch at normal memory pressure"},
+  {"generation.suggestions_max", value_kind::integer, "50",
+   "MAX_SUGGESTIONS_PER_GENERATION", 1, 1000, "",
+   "suggestions one generation produces at most at normal pressure"},
+};
+
+// -- parsing values -----------------------------------------------------------
+
+struct bad_value {
+  std::string why;
+};
+
+std::string lower(std::string_view s) {
+  std::string out{s};
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool parse_bool(const std::string& text) {
+  auto v = lower(text);
+  if (v == "true" || v == "1" || v == "yes" || v == "on")
+    return true;
+  if (v == "false" || v == "0" || v == "no" || v == "off")
+    return false;
+  throw bad_value{"must be a boolean (true, false, yes, no, on, off, 1, 0)"};
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size()
+         && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::int64_t parse_int(const key_spec& spec, const std::string& text) {
+  auto range = "must be an integer from " + std::to_string(spec.min_value)
+               + " to " + std::to_string(spec.max_value);
+  std::string_view digits = text;
+  std::int64_t multiplier = 1;
+  // Byte sizes may carry a binary or decimal unit suffix.
+  if (ends_with(spec.key, "_bytes")) {
+    static const std::pair<std::string_view, std::int64_t> units[] = {
+      {"KiB", 1LL << 10}, {"MiB", 1LL << 20}, {"GiB", 1LL << 30},
+      {"TiB", 1LL << 40}, {"KB", 1000},       {"MB", 1000000},
+      {"GB", 1000000000}, {"TB", 1000000000000}, {"B", 1},
+    };
+    for (auto& [suffix, factor] : units)
+      if (ends_with(digits, suffix)) {
+        digits.remove_suffix(suffix.size());
+        while (!digits.empty() && digits.back() == ' ')
+          digits.remove_suffix(1);
+        multiplier = factor;
+        break;
+      }
+  }
+  std::int64_t value = 0;
+  auto [end, err] = std::from_chars(digits.data(),
+                                    digits.data() + digits.size(), value);
+  if (digits.empty() || err != std::errc{}
+      || end != digits.data() + digits.size())
+    throw bad_value{range};
+  if (value > 0 && value > int_max / multiplier)
+    throw bad_value{range};
+  value *= multiplier;
+  if (value < spec.min_value || value > spec.max_value)
+    throw bad_value{range};
+  return value;
+}
+
+void check_choice(const key_spec& spec, const std::string& text) {
+  std::string_view rest = spec.choices;
+  while (!rest.empty()) {
+    auto bar = rest.find('|');
+    auto choice = rest.substr(0, bar);
+    if (choice == text)
+      return;
+    rest = bar == std::string_view::npos ? std::string_view{}
+                                         : rest.substr(bar + 1);
+  }
+  std::string list{spec.choices};
+  std::replace(list.begin(), list.end(), '|', ' ');
+  throw bad_value{"must be one of: " + list};
+}
+
+// Stores a validated value into the typed settings.
+void apply_value(settings& s, const key_spec& spec, const std::string& text) {
+  using setter = std::function<void(settings&, const std::string&)>;
+  static const std::map<std::string_view, setter> setters = {
+    {"database.url", [](settings& x, auto& v) { x.database.url = v; }},
+    {"database.data_dir",
+     [](settings& x, auto& v) { x.database.data_dir = v; }},
+    {"database.pg_bin_dir",
+     [](settings& x, auto& v) { x.database.pg_bin_dir = v; }},
+    {"database.service_user",
+     [](settings& x, auto& v) { x.database.service_user = v; }},
+    {"database.start_timeout_ms",
+     [](settings& x, auto& v) { x.database.start_timeout_ms = std::stoll(v); }},
+    {"database.tcp_port",
+     [](settings& x, auto& v) { x.database.tcp_port = std::stoll(v); }},
+    {"database.connections_max",
+     [](settings& x, auto& v) { x.database.connections_max = std::stoll(v); }},
+    {"database.migrate_on_start",
+     [](settings& x, auto& v) { x.database.migrate_on_start = parse_bool(v); }},
+    {"log.level", [](settings& x, auto& v) { x.log.level = v; }},
+    {"log.format", [](settings& x, auto& v) { x.log.format = v; }},
+    {"memory.max_heap_percent",
+     [](settings& x, auto& v) { x.memory.max_heap_percent = std::stoll(v); }},
+    {"memory.monitoring_enabled",
+     [](settings& x, auto& v) { x.memory.monitoring_enabled = parse_bool(v); }},
+    {"memory.forced_gc_enabled",
+     [](settings& x, auto& v) { x.memory.forced_gc_enabled = parse_bool(v); }},
+    {"memory.budget_bytes",
+     [](settings& x, auto& v) { x.memory.budget_bytes = std::stoll(v); }},
+    {"memory.sample_interval_ms",
+     [](settings& x, auto& v) { x.memory.sample_interval_ms = std::stoll(v); }},
+    {"generation.batch_rows_max",
+     [](settings& x, auto& v) { x.generation.batch_rows_max = std::stoll(v); }},
+    {"generation.suggestions_max",
+     [](settings& x, auto& v) { x.generation.suggestions_max = std::stoll(v); }},
+  };
+  setters.at(spec.key)(s, text);
+}
+
+// Validates `text` for `spec`; returns its canonical form (integers with
+// unit suffixes become plain byte counts, booleans become true/false).
+std::string canonical(const key_spec& spec, const std::string& text) {
+  switch (spec.kind) {
+    case value_kind::string:
+      return text;
+    case value_kind::integer:
+      return std::to_string(parse_int(spec, text));
+    case value_kind::boolean:
+      return parse_bool(text) ? "true" : "false";
+    case value_kind::choice:
+      check_choice(spec, lower(text));
+      return lower(text);
+  }
+  return text;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    auto diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      auto above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+[[noreturn]] void unknown_key(std::string_view key, const value_origin& from) {
+  auto msg = "invalid configuration: unknown key " + std::string{key} + " ("
+             + from.describe() + ")";
+  if (auto close = suggest_key(key); !close.empty())
+    msg += "; did you mean " + close + "?";
+  throw config_error(msg);
+}
+
+} // namespace
+
+// -- public API ---------------------------------------------------------------
+
+std::string value_origin::describe() const {
+  switch (kind) {
+    case source_kind::built_in: return "built-in default";
+    case source_kind::file: return "file " + where;
+    case source_kind::environment: return "environment " + where;
+    case source_kind::flag: return "flag " + where;
+  }
+  return where;
+}
+
+const std::vector<key_spec>& key_specs() {
+  return all_keys;
+}
+
+const key_spec* find_key(std::string_view key) {
+  for (auto& spec : all_keys)
+    if (spec.key == key)
+      return &spec;
+  return nullptr;
+}
+
+std::string flag_name(std::string_view key) {
+  std::string out = "--";
+  for (char c : key)
+    out += (c == '.' || c == '_') ? '-' : c;
+  return out;
+}
+
+std::string env_name(std::string_view key) {
+  std::string out = "CATCHUP_";
+  for (char c : key)
+    out += c == '.' ? '_'
+                    : static_cast<char>(
+                      std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string suggest_key(std::string_view key) {
+  std::string best;
+  std::size_t best_distance = 4; // farther than this is not a typo
+  for (auto& spec : all_keys) {
+    auto d = edit_distance(key, spec.key);
+    if (d < best_distance) {
+      best_distance = d;
+      best = std::string{spec.key};
+    }
+  }
+  return best;
+}
+
+std::vector<std::pair<std::string, std::string>> process_environment() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (char** p = environ; p != nullptr && *p != nullptr; ++p) {
+    std::string_view item{*p};
+    auto eq = item.find('=');
+    if (eq == std::string_view::npos)
+      continue;
+    out.emplace_back(std::string{item.substr(0, eq)},
+                     std::string{item.substr(eq + 1)});
+  }
+  return out;
+}
+
+configuration load(const config_input& input) {
+  // Raw value and origin per key; later sources overwrite earlier ones.
+  std::map<std::string_view, entry> chosen;
+  for (auto& spec : all_keys)
+    chosen[spec.key] = entry{std::string{spec.key},
+                             std::string{spec.default_value}, value_origin{}};
+  auto set = [&](std::string_view key, const std::string& value,
+                 value_origin origin) {
+    auto* spec = find_key(key);
+    if (spec == nullptr)
+      unknown_key(key, origin);
+    chosen[spec->key] = entry{std::string{spec->key}, value, std::move(origin)};
+  };
+  // 1. The config file.
+  if (input.file) {
+    for (auto& item : parse_config_file(*input.file))
+      set(item.key, item.value,
+          {source_kind::file, *input.file + ":" + std::to_string(item.line)});
+  }
+  // 2. The environment: the original service's names first, then the
+  //    CATCHUP_* names, which are more specific and therefore win.
+  std::map<std::string, std::string> env{input.environment.begin(),
+                                         input.environment.end()};
+  for (auto& spec : all_keys)
+    if (!spec.legacy_env.empty())
+      if (auto i = env.find(std::string{spec.legacy_env}); i != env.end())
+        set(spec.key, i->second,
+            {source_kind::environment, std::string{spec.legacy_env}});
+  for (auto& [name, value] : env) {
+    if (name.rfind("CATCHUP_", 0) != 0 || name == config_file_env)
+      continue;
+    const key_spec* match = nullptr;
+    for (auto& spec : all_keys)
+      if (env_name(spec.key) == name)
+        match = &spec;
+    if (match == nullptr)
+      throw config_error("invalid configuration: unknown environment variable "
+                         + name + "; known ones are CATCHUP_<SECTION>_<KEY>, "
+                         "e.g. " + env_name("database.url"));
+    set(match->key, value, {source_kind::environment, name});
+  }
+  // 3. Command-line flags, in the order given.
+  for (auto& [key, value] : input.flags)
+    set(key, value, {source_kind::flag, flag_name(key)});
+  // Validate and type every value, defaults included.
+  configuration result;
+  for (auto& spec : all_keys) {
+    auto& item = chosen[spec.key];
+    try {
+      item.value = canonical(spec, item.value);
+      apply_value(result.values, spec, item.value);
+    } catch (const bad_value& e) {
+      throw config_error("invalid configuration: " + std::string{spec.key}
+                         + " = \"" + item.value + "\" ("
+                         + item.origin.describe() + "): " + e.why);
+    }
+    result.entries.push_back(item);
+  }
+  return result;
+}
+
+} // namespace catchup::config

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace catchup::config {
+
+/// Where the engine keeps its data and how it reaches PostgreSQL.
+struct database_settings {
+  /// Connection URL of an external server; empty means the private cluster.
+  std::string url;
+  /// Directory of the private cluster (created on first use).
+  std::string data_dir = ".catchup/pg";
+  /// Directory holding initdb and pg_ctl; empty means search for them.
+  std::string pg_bin_dir;
+  /// Unprivileged user that runs the private cluster when we run as root.
+  std::string service_user = "postgres";
+  /// Upper bound for initdb plus server start-up.
+  std::int64_t start_timeout_ms = 60000;
+  /// TCP port of the private cluster; 0 keeps it on its unix socket only.
+  std::int64_t tcp_port = 0;
+  /// Upper bound on connections one engine process opens.
+  std::int64_t connections_max = 4;
+  /// Apply pending schema migrations when the engine opens the database.
+  bool migrate_on_start = true;
+};
+
+/// Log output.
+struct log_settings {
+  /// One of trace, debug, info, warn, error, off.
+  std::string level = "info";
+  /// "text" for people, "json" for one JSON object per line.
+  std::string format = "text";
+};
+
+/// Memory budget and the supervisor's sampling.
+struct memory_settings {
+  /// Heap use, in percent of the budget, at which pressure is critical.
+  std::int64_t max_heap_percent = 80;
+  /// Sample memory and react to pressure at all.
+  bool monitoring_enabled = true;
+  /// Return freed memory to the OS when pressure rises.
+  bool forced_gc_enabled = true;
+  /// The memory budget; 0 means the cgroup limit, else physical memory.
+  std::int64_t budget_bytes = 0;
+  /// Interval between memory samples.
+  std::int64_t sample_interval_ms = 1000;
+};
+
+/// Suggestion generation.
+struct generation_settings {
+  /// Contacts pulled per batch at normal pressure.
+  std::int64_t batch_rows_max = 100;
+  /// Suggestions one generation produces at most, at normal pressure.
+  std::int64_t suggestions_max = 50;
+};
+
+/// The effective, validated configuration.
+struct settings {
+  database_settings database;
+  log_settings log;
+  memory_settings memory;
+  generation_settings generation;
+};
+
+} // namespace catchup::config

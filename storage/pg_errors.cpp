@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "storage/detail/pg_errors.hpp"
+
+#include <pqxx/pqxx>
+
+#include "storage/error.hpp"
+
+namespace catchup::storage::detail {
+
+void rethrow_as_storage_error(const std::string& context) {
+  auto prefix = context.empty() ? std::string{} : context + ": ";
+  try {
+    throw;
+  } catch (const storage_error&) {
+    throw;
+  } catch (const pqxx::broken_connection& e) {
+    throw storage_error(ec::db_unavailable, prefix + e.what());
+  } catch (const pqxx::in_doubt_error& e) {
+    throw storage_error(ec::db_outcome_unknown, prefix + e.what());
+  } catch (const pqxx::serialization_failure& e) {
+    throw storage_error(ec::db_conflict, prefix + e.what());
+  } catch (const pqxx::deadlock_detected& e) {
+    throw storage_error(ec::db_conflict, prefix + e.what());
+  } catch (const pqxx::sql_error& e) {
+    // The server's message already ends in a newline; keep one line.
+    std::string what = e.what();
+    while (!what.empty() && (what.back() == '\n' || what.back() == ' '))
+      what.pop_back();
+    throw storage_error(ec::db_query_failed,
+                        prefix + what + " [SQLSTATE " + e.sqlstate() + "]");
+  } catch (const std::exception& e) {
+    throw storage_error(ec::db_query_failed, prefix + e.what());
+  }
+}
+
+} // namespace catchup::storage::detail
