@@ -163,6 +163,57 @@ void chown_to(const fs::path& p, const std::optional<run_as>& user) {
          + std::strerror(errno));
 }
 
+
+bool user_can_write(const std::string& dir, const run_as& user) {
+  auto probe = run_process({"/usr/bin/test", "-w", dir}, user,
+                           std::chrono::seconds(10));
+  return probe.exit_code == 0;
+}
+
+// The server runs as the service user, so every parent directory of the
+// data directory must let that user through. A private home such as /root
+// (mode 0700) does not; rather than fail, grant that one user search
+// permission (x only: it can pass through, not list or read) with a POSIX
+// ACL on exactly the directories that block it, and say so in the log.
+void ensure_reachable(const std::string& data_dir, const run_as& user) {
+  if (user_can_write(data_dir, user))
+    return;
+  std::string setfacl;
+  for (auto* candidate : {"/usr/bin/setfacl", "/bin/setfacl"})
+    if (access(candidate, X_OK) == 0)
+      setfacl = candidate;
+  std::vector<fs::path> blocking;
+  for (auto p = fs::path{data_dir}.parent_path(); p != p.root_path();
+       p = p.parent_path()) {
+    struct stat st {};
+    if (stat(p.c_str(), &st) != 0)
+      continue;
+    bool passes = (st.st_mode & S_IXOTH) != 0
+                  || (st.st_uid == user.uid && (st.st_mode & S_IXUSR) != 0)
+                  || (st.st_gid == user.gid && (st.st_mode & S_IXGRP) != 0);
+    if (!passes)
+      blocking.push_back(p);
+  }
+  if (!setfacl.empty()) {
+    for (auto& dir : blocking) {
+      auto r = run_process({setfacl, "-m", "u:" + user.name + ":x",
+                            dir.string()},
+                           std::nullopt, std::chrono::seconds(10));
+      if (r.exit_code == 0)
+        spdlog::warn("granted user {} search permission (ACL u:{}:x) on {} "
+                     "so that it can reach the data directory {}",
+                     user.name, user.name, dir.string(), data_dir);
+    }
+  }
+  if (!user_can_write(data_dir, user))
+    fail("user " + user.name + " (database.service_user) cannot reach "
+         + data_dir + ": a parent directory is not searchable by it"
+         + (setfacl.empty() ? " and setfacl (package acl) is not installed"
+                            : "")
+         + "; choose a database.data_dir it can reach, or run catchup as "
+           "an ordinary user");
+}
+
 } // namespace
 
 const char* to_string(cluster_state state) {
@@ -294,17 +345,8 @@ void embedded_cluster::initdb() {
            "PG_VERSION); empty it or choose another database.data_dir");
   fs::permissions(dir, fs::perms::owner_all, err);
   chown_to(dir, user);
-  if (user) {
-    // The server runs as the service user; every parent directory must let
-    // it through, which a private home such as /root does not.
-    auto probe = run_process({"/usr/bin/test", "-w", data_dir_}, user,
-                             std::chrono::seconds(10));
-    if (probe.exit_code != 0)
-      fail("user " + user->name + " (database.service_user) cannot reach "
-           + data_dir_ + ": a parent directory is not searchable by it; "
-           "choose a database.data_dir outside private directories such as "
-           "/root");
-  }
+  if (user)
+    ensure_reachable(data_dir_, *user);
   auto result = run_process(
     {bin_dir_ + "/initdb", "-D", data_dir_, "-U", superuser, "-A", "trust",
      "-E", "UTF8", "--locale=C", "--no-instructions"},
@@ -374,6 +416,8 @@ bool embedded_cluster::start_impl(bool detached) {
     return false;
   }
   auto user = service_user_for(options_.service_user);
+  if (user)
+    ensure_reachable(data_dir_, *user);
   fs::path dir{data_dir_};
   auto pid_file = dir / "postmaster.pid";
   if (fs::exists(pid_file)) {

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+// Opening the database: an external URL is validated and checked, and the
+// schema is migrated or verified as configured.
+
+#include <boost/test/unit_test.hpp>
+
+#include "storage/database.hpp"
+#include "storage/error.hpp"
+#include "storage/migrations.hpp"
+#include "tests/support/test_database.hpp"
+
+using namespace catchup;
+using namespace catchup::storage;
+
+BOOST_AUTO_TEST_SUITE(storage_database)
+
+BOOST_AUTO_TEST_CASE(an_external_url_is_used_and_migrated) {
+  test::test_database db;
+  config::database_settings cfg;
+  cfg.url = db.url();
+  auto opened = database::open(cfg);
+  BOOST_TEST(!opened->embedded());
+  BOOST_TEST(opened->url() == db.url());
+  BOOST_TEST(schema_version(db.url()) == known_schema_version());
+}
+
+BOOST_AUTO_TEST_CASE(without_migrate_on_start_an_old_schema_is_refused) {
+  test::test_database db;
+  config::database_settings cfg;
+  cfg.url = db.url();
+  cfg.migrate_on_start = false;
+  try {
+    database::open(cfg);
+    BOOST_FAIL("opened a database without schema");
+  } catch (const storage_error& e) {
+    BOOST_TEST((e.code() == ec::schema_too_old));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_url_is_a_config_error) {
+  config::database_settings cfg;
+  cfg.url = "postgresql://localhost/db?no_such_option=1";
+  try {
+    database::open(cfg);
+    BOOST_FAIL("accepted a malformed URL");
+  } catch (const storage_error& e) {
+    BOOST_TEST((e.code() == ec::invalid_config));
+    BOOST_TEST(std::string{e.what()}.find("database.url is not a valid")
+               != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_unreachable_server_is_reported_as_unavailable) {
+  config::database_settings cfg;
+  cfg.url = "postgresql:///catchup?host=/nonexistent-socket-dir&port=5432";
+  try {
+    database::open(cfg);
+    BOOST_FAIL("connected to nothing");
+  } catch (const storage_error& e) {
+    BOOST_TEST((e.code() == ec::db_unavailable));
+    BOOST_TEST(std::string{e.what()}.find("cannot reach the database")
+               != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
