@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
 #include "messages/atoms.hpp"
+#include "messages/contact.hpp"
+#include "messages/generation.hpp"
 #include "messages/node_status.hpp"
 
 namespace catchup {
@@ -13,5 +19,33 @@ namespace catchup {
 using node_actor = caf::typed_actor<
   // Describes the node: id, version, schema version, database kind.
   caf::replies_to<atom::status>::with<node_status>>;
+
+/// The STREAMING REPOSITORY: owns a bounded set of database connections and
+/// serves pulls. Every request is independent (the cursor travels with it),
+/// so no puller ever holds a connection while it waits.
+using repository_actor = caf::typed_actor<
+  // Reads at most N rows after the cursor; the reply carries the next one.
+  caf::replies_to<atom::next, stream_cursor, std::uint64_t>::with<
+    contact_batch>,
+  // Reads a user's timezone, availability, busy time and pause state for
+  // [now, now + window days).
+  caf::replies_to<atom::context, std::string, std::int64_t,
+                  std::int64_t>::with<user_context>,
+  // Lists user ids; true: active users only.
+  caf::replies_to<atom::users, bool>::with<std::vector<std::string>>,
+  // Persists a generation; replies with its id.
+  caf::replies_to<atom::save, generation_output>::with<std::string>,
+  // Reads a user's suggestions with the given status.
+  caf::replies_to<atom::read, std::string, std::string>::with<
+    std::vector<suggestion_record>>>;
+
+/// The GENERATION COORDINATOR: runs generations with bounded concurrency.
+using coordinator_actor = caf::typed_actor<
+  // Generates for one user at "now".
+  caf::replies_to<atom::generate, generation_request>::with<generation_result>,
+  // Generates for every active user at "now"; progress goes to the listener
+  // (may be invalid) as (progress, done, total).
+  caf::replies_to<atom::generate, std::int64_t, caf::actor>::with<
+    std::vector<generation_result>>>;
 
 } // namespace catchup

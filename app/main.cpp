@@ -2,7 +2,9 @@
 // The `catchup` command-line tool: a thin front end over the engine's
 // libraries. Exit codes: 0 success, 1 runtime error, 2 usage/config error.
 
+#include <chrono>
 #include <cstdio>
+#include <iomanip>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -15,7 +17,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/engine.hpp"
 #include "actors/node.hpp"
+#include "app/time_text.hpp"
 #include "actors/system_config.hpp"
 #include "app/signals.hpp"
 #include "config/config.hpp"
@@ -153,35 +157,162 @@ int migrate_command(const config::configuration& cfg) {
   return exit_ok;
 }
 
-int demo_command(const config::configuration& cfg) {
-  auto db = open_database(cfg.values, true);
-  system_config sys_cfg;
-  caf::actor_system sys{sys_cfg};
-  node_config ncfg;
-  ncfg.schema_version = storage::schema_version(db->url());
-  ncfg.embedded_database = db->embedded();
-  auto node = spawn_node(sys, ncfg);
-  caf::scoped_actor self{sys};
-  int rc = exit_ok;
-  self->request(node, std::chrono::seconds(10), atom::status::value)
-    .receive(
-      [&](const node_status& st) {
-        std::cout << "CatchUp Engine " << st.version << " on node "
-                  << st.node_id << '\n'
-                  << "database: "
-                  << (st.embedded_database ? "private PostgreSQL cluster in "
-                                               + db->cluster()->data_dir()
-                                           : std::string{"external server"})
-                  << '\n'
-                  << "schema version: " << st.schema_version << '\n';
-      },
-      [&](const caf::error& err) {
-        rc = report_error(exit_runtime_error,
-                          "node did not answer: " + sys.render(err));
-      });
-  self->send_exit(node, caf::exit_reason::user_shutdown);
-  app::on_interrupt({});
-  return rc;
+// -- the engine's main job ------------------------------------------------------
+
+nlohmann::json to_json(const generation_result& r) {
+  auto items = nlohmann::json::array();
+  for (auto& s : r.items)
+    items.push_back({{"rank", s.rank},
+                     {"contact_id", s.contact_id},
+                     {"contact_name", s.contact_name},
+                     {"priority", s.priority},
+                     {"slot_start", app::format_utc(s.slot_start_unix_s)},
+                     {"slot_end", app::format_utc(s.slot_end_unix_s)},
+                     {"slot_timezone", s.slot_timezone},
+                     {"reason", s.reason}});
+  return {{"user_id", r.user_id},
+          {"generation_id", r.generation_id},
+          {"contacts_read", r.contacts_read},
+          {"batches", r.batches},
+          {"free_slots", r.free_slots},
+          {"suggestions", r.suggestions},
+          {"partial", r.partial},
+          {"paused", r.paused},
+          {"warnings", r.warnings},
+          {"wall_ms", r.wall_ms},
+          {"items", items}};
+}
+
+void print_suggestions(const std::string& user_id,
+                       const std::vector<suggestion_record>& items,
+                       std::size_t rows_max) {
+  std::cout << "user " << user_id << ": " << items.size()
+            << " suggestion(s)\n";
+  std::size_t shown = 0;
+  for (auto& s : items) {
+    if (shown++ == rows_max) {
+      std::cout << "  ... " << (items.size() - rows_max) << " more\n";
+      break;
+    }
+    std::cout << "  " << app::format_local(s.slot_start_unix_s, s.slot_timezone)
+              << "  " << s.reason << "  (priority " << std::fixed
+              << std::setprecision(1) << s.priority << ")\n";
+  }
+}
+
+int seed_command(const config::configuration& cfg, std::int64_t users,
+                 std::int64_t contacts, std::uint64_t seed, std::int64_t now) {
+  engine e{cfg.values};
+  storage::seed_options opts;
+  opts.users = users;
+  opts.contacts_per_user = contacts;
+  opts.seed = seed;
+  opts.now_unix_s = now;
+  auto r = e.seed(opts);
+  std::cout << "seeded " << r.user_ids.size() << " users, " << r.contacts
+            << " contacts, " << r.events << " calendar events in "
+            << static_cast<std::int64_t>(r.wall_ms) << " ms\n";
+  for (auto& id : r.user_ids)
+    std::cout << id << '\n';
+  return exit_ok;
+}
+
+int generate_command(const config::configuration& cfg,
+                     const std::string& user_id, bool all, bool as_json,
+                     std::int64_t now) {
+  engine e{cfg.values};
+  std::vector<generation_result> results;
+  if (all)
+    results = e.generate_all(now, {});
+  else
+    results.push_back(e.generate(user_id, now));
+  if (as_json) {
+    auto out = nlohmann::json::array();
+    for (auto& r : results)
+      out.push_back(to_json(r));
+    std::cout << (all ? out.dump(2) : out[0].dump(2)) << '\n';
+    return exit_ok;
+  }
+  for (auto& r : results) {
+    std::cout << "user " << r.user_id << ": " << r.suggestions
+              << " suggestions from " << r.contacts_read << " rows read in "
+              << r.batches << " batch(es), " << std::fixed
+              << std::setprecision(1) << r.wall_ms << " ms";
+    for (auto& w : r.warnings)
+      std::cout << " [" << w << "]";
+    std::cout << '\n';
+  }
+  return exit_ok;
+}
+
+int suggestions_command(const config::configuration& cfg,
+                        const std::string& user_id, bool as_json) {
+  engine e{cfg.values};
+  auto items = e.suggestions(user_id);
+  if (as_json) {
+    generation_result r;
+    r.user_id = user_id;
+    r.items = items;
+    std::cout << to_json(r)["items"].dump(2) << '\n';
+    return exit_ok;
+  }
+  print_suggestions(user_id, items, items.size());
+  return exit_ok;
+}
+
+int demo_command(const config::configuration& cfg, std::int64_t users,
+                 std::int64_t contacts, std::int64_t now) {
+  auto started = std::chrono::steady_clock::now();
+  engine e{cfg.values};
+  std::cout << "CatchUp Engine " << engine_version() << " on "
+            << (e.embedded_database()
+                  ? "its private PostgreSQL cluster in " + e.data_dir()
+                  : std::string{"an external PostgreSQL server"})
+            << "\n";
+  storage::seed_options opts;
+  opts.users = users;
+  opts.contacts_per_user = contacts;
+  opts.seed = 1;
+  opts.now_unix_s = now;
+  std::cout << "seeding " << users << " users x " << contacts
+            << " contacts ...\n" << std::flush;
+  auto seeded = e.seed(opts);
+  std::cout << "seeded " << seeded.contacts << " contacts and "
+            << seeded.events << " calendar events in "
+            << static_cast<std::int64_t>(seeded.wall_ms) << " ms\n";
+  auto gen_started = std::chrono::steady_clock::now();
+  auto results = e.generate_all(now, [](std::size_t done, std::size_t total) {
+    std::fprintf(stderr, "\rgenerating: %zu/%zu users", done, total);
+    if (done == total)
+      std::fprintf(stderr, "\n");
+  });
+  auto gen_ms = std::chrono::duration<double, std::milli>(
+                  std::chrono::steady_clock::now() - gen_started)
+                  .count();
+  std::int64_t rows = 0;
+  std::int64_t suggestions = 0;
+  for (auto& r : results) {
+    rows += r.contacts_read;
+    suggestions += r.suggestions;
+  }
+  std::size_t shown = 0;
+  for (auto& id : seeded.user_ids) {
+    if (shown++ == 3)
+      break;
+    std::cout << '\n';
+    print_suggestions(id, e.suggestions(id), 5);
+  }
+  std::cout << "\nsummary: " << results.size() << " users, "
+            << seeded.contacts << " contacts, " << rows
+            << " rows read from PostgreSQL, " << suggestions
+            << " suggestions, generation " << std::fixed
+            << std::setprecision(1) << gen_ms << " ms wall, total "
+            << std::chrono::duration<double, std::milli>(
+                 std::chrono::steady_clock::now() - started)
+                 .count()
+            << " ms, peak RSS " << app::peak_rss_bytes() / (1024 * 1024)
+            << " MiB\n";
+  return exit_ok;
 }
 
 } // namespace
@@ -245,9 +376,86 @@ int main(int argc, char** argv) {
   cli.add_subcommand("migrate", "apply pending schema migrations")
     ->callback([&] { run = migrate_command; });
 
-  cli.add_subcommand("demo", "the main job: start the engine on its "
-                             "database and show what it does")
-    ->callback([&] { run = demo_command; });
+  std::string now_text;
+  auto parse_now = [&]() -> std::int64_t {
+    if (now_text.empty())
+      return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+    auto t = app::parse_instant(now_text);
+    if (!t)
+      throw CLI::ValidationError("--now", "expected an instant like "
+                                          "2026-11-22T18:00:00Z or Unix "
+                                          "seconds, got " + now_text);
+    return *t;
+  };
+
+  std::int64_t demo_users = 20;
+  std::int64_t demo_contacts = 10000;
+  auto* demo = cli.add_subcommand(
+    "demo", "the main job: seed users and contacts, generate suggestions "
+            "for all users at once, show a few");
+  demo->add_option("--users", demo_users, "users to seed")->check(
+    CLI::Range(1, 100000));
+  demo->add_option("--contacts", demo_contacts, "contacts per user")
+    ->check(CLI::Range(0, 10000000));
+  demo->add_option("--now", now_text, "the instant to generate at "
+                                      "(default: the clock)");
+  demo->callback([&] {
+    auto now = parse_now();
+    run = [&, now](const config::configuration& c) {
+      return demo_command(c, demo_users, demo_contacts, now);
+    };
+  });
+
+  std::int64_t seed_users = 20;
+  std::int64_t seed_contacts = 10000;
+  std::uint64_t seed_value = 1;
+  auto* seed = cli.add_subcommand(
+    "seed", "create deterministic, realistic users, contacts and calendars");
+  seed->add_option("--users", seed_users, "users")->check(
+    CLI::Range(1, 100000));
+  seed->add_option("--contacts", seed_contacts, "contacts per user")
+    ->check(CLI::Range(0, 10000000));
+  seed->add_option("--seed", seed_value, "random seed (same seed, same "
+                                         "data)");
+  seed->add_option("--now", now_text, "reference instant of the data");
+  seed->callback([&] {
+    auto now = parse_now();
+    run = [&, now](const config::configuration& c) {
+      return seed_command(c, seed_users, seed_contacts, seed_value, now);
+    };
+  });
+
+  std::string user_id;
+  bool all_users = false;
+  bool as_json = false;
+  auto* generate = cli.add_subcommand(
+    "generate", "generate suggestions for one user or all users");
+  auto* user_opt = generate->add_option("--user", user_id, "user id");
+  auto* all_opt = generate->add_flag("--all", all_users, "every active user");
+  user_opt->excludes(all_opt);
+  generate->add_flag("--json", as_json, "print JSON");
+  generate->add_option("--now", now_text, "the instant to generate at "
+                                          "(default: the clock)");
+  generate->callback([&] {
+    if (user_id.empty() && !all_users)
+      throw CLI::RequiredError("--user or --all");
+    auto now = parse_now();
+    run = [&, now](const config::configuration& c) {
+      return generate_command(c, user_id, all_users, as_json, now);
+    };
+  });
+
+  auto* show_suggestions = cli.add_subcommand(
+    "suggestions", "show a user's pending suggestions");
+  show_suggestions->add_option("--user", user_id, "user id")->required();
+  show_suggestions->add_flag("--json", as_json, "print JSON");
+  show_suggestions->callback([&] {
+    run = [&](const config::configuration& c) {
+      return suggestions_command(c, user_id, as_json);
+    };
+  });
 
   try {
     cli.parse(argc, argv);
@@ -281,6 +489,10 @@ int main(int argc, char** argv) {
   config::setup_logging(cfg.values.log);
   try {
     return run(cfg);
+  } catch (const engine_error& e) {
+    return report_error(e.code() == ec::invalid_config ? exit_usage_error
+                                                       : exit_runtime_error,
+                        e.what());
   } catch (const storage::storage_error& e) {
     return report_error(e.code() == ec::invalid_config ? exit_usage_error
                                                        : exit_runtime_error,

@@ -90,10 +90,27 @@ CREATE TABLE contacts (
   last_contact_key     timestamptz NOT NULL
     GENERATED ALWAYS AS (coalesce(last_contact_date, '-infinity')) STORED,
   CHECK (name <> ''),
+  -- Never contacted is NULL, which counts as 1970-01-01; an earlier date
+  -- would rank above "never", which no real history needs.
+  CHECK (last_contact_date >= '1970-01-01T00:00:00Z'),
   UNIQUE (user_id, id)
 );
 CREATE TRIGGER contacts_touch BEFORE UPDATE ON contacts
   FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
+
+-- The engine ranks at whole seconds: days are floor((now - last) / 86400 s)
+-- with "now" in whole seconds, and ties break on the last contact. Storing
+-- whole seconds keeps the index order, the SQL due filter and the ranking
+-- in exact agreement.
+CREATE FUNCTION contacts_whole_seconds() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.last_contact_date := date_trunc('second', NEW.last_contact_date);
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER contacts_whole_seconds BEFORE INSERT OR UPDATE ON contacts
+  FOR EACH ROW EXECUTE FUNCTION contacts_whole_seconds();
 
 -- One index per stream order of the streaming repository; archived contacts
 -- are never streamed, so they are not indexed for it.

@@ -157,9 +157,10 @@ BOOST_AUTO_TEST_CASE(db_commands_manage_a_private_cluster) {
   r = run({"migrate"});
   BOOST_TEST(r.exit_code == 0);
   unsetenv("DATABASE_URL");
-  r = run({"demo", "--database-data-dir", data});
+  r = run({"demo", "--database-data-dir", data, "--users", "2",
+           "--contacts", "300", "--now", "2026-11-22T10:00:00Z"});
   BOOST_TEST(r.exit_code == 0);
-  BOOST_TEST(contains(r.output, "schema version: 1"));
+  BOOST_TEST(contains(r.output, "summary: 2 users, 600 contacts"));
   r = run({"db", "status", "--database-data-dir", data});
   BOOST_TEST(contains(r.output, "state:    running"));
   r = run({"db", "stop", "--database-data-dir", data});
@@ -167,6 +168,33 @@ BOOST_AUTO_TEST_CASE(db_commands_manage_a_private_cluster) {
   BOOST_TEST(contains(r.output, "stopped"));
   r = run({"db", "status", "--database-data-dir", data});
   BOOST_TEST(contains(r.output, "state:    stopped"));
+}
+
+BOOST_AUTO_TEST_CASE(generate_is_reproducible_for_the_same_now) {
+  test::test_database db;
+  setenv("DATABASE_URL", db.url().c_str(), 1);
+  auto r = run({"seed", "--users", "1", "--contacts", "500", "--seed", "7",
+                "--now", "2026-11-22T10:00:00Z"});
+  BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+  auto user = lines(r.output).back();
+  auto gen = [&] {
+    auto g = run({"generate", "--user", user, "--json", "--now",
+                  "2026-11-22T10:00:00Z"});
+    BOOST_REQUIRE_EQUAL(g.exit_code, 0);
+    auto start = g.output.find('{');
+    auto doc = nlohmann::json::parse(g.output.substr(start));
+    return doc["items"];
+  };
+  auto first = gen();
+  auto second = gen();
+  BOOST_TEST(first.size() > 0u);
+  BOOST_TEST(first == second);
+  r = run({"generate", "--user", "00000000-0000-4000-8000-000000000000",
+           "--now", "2026-11-22T10:00:00Z"});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(contains(r.output, "no user"));
+  r = run({"generate", "--now", "yesterday-ish", "--all"});
+  BOOST_TEST(r.exit_code == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "config/settings.hpp"
+#include "messages/error.hpp"
+#include "messages/generation.hpp"
+#include "storage/seed.hpp"
+
+namespace catchup {
+
+/// An error of the engine facade: a code and a message saying what and why.
+class engine_error : public std::runtime_error {
+public:
+  engine_error(ec code, const std::string& what)
+    : std::runtime_error(what), code_(code) {
+    // nop
+  }
+  ec code() const noexcept {
+    return code_;
+  }
+
+private:
+  ec code_;
+};
+
+/// The engine as one object: opens the database (the private cluster by
+/// default), runs the actor system with the streaming repository and the
+/// generation coordinator, and offers the engine's operations as blocking
+/// calls. The `catchup` binary is a thin user of this class.
+class engine {
+public:
+  /// Opens the database named by `s.database` and starts the actors.
+  /// @throws storage::storage_error if the database cannot be opened.
+  explicit engine(const config::settings& s);
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  /// Seeds deterministic demo data (see storage/seed.hpp).
+  storage::seed_report seed(const storage::seed_options& options);
+
+  /// Generates suggestions for one user at `now_unix_s`.
+  /// @throws engine_error (not_found, invalid_input, db_*).
+  generation_result generate(const std::string& user_id,
+                             std::int64_t now_unix_s);
+
+  /// Generates for every active user with bounded concurrency; `progress`
+  /// (may be empty) is called as users finish, from an engine thread.
+  std::vector<generation_result>
+  generate_all(std::int64_t now_unix_s,
+               std::function<void(std::size_t, std::size_t)> progress);
+
+  /// A user's pending suggestions, earliest slot first.
+  std::vector<suggestion_record> suggestions(const std::string& user_id);
+
+  /// Lists user ids (active ones only if `active_only`).
+  std::vector<std::string> users(bool active_only);
+
+  /// The database connection URL in use.
+  const std::string& database_url() const;
+
+  /// True when the engine runs on its private PostgreSQL cluster.
+  bool embedded_database() const;
+
+  /// Data directory of the private cluster ("" for an external server).
+  std::string data_dir() const;
+
+  struct impl;
+
+private:
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace catchup

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include <caf/actor_system.hpp>
+
+#include "actors/interfaces.hpp"
+
+namespace catchup {
+
+/// Limits of the streaming repository.
+struct repository_config {
+  /// Connection URL of the database.
+  std::string url;
+  /// Database connections, each owned by one detached worker thread.
+  std::size_t connections_max = 4;
+  /// Requests waiting for a free connection, at most; more are refused
+  /// with `ec::db_unavailable` instead of queueing without bound.
+  std::size_t queued_requests_max = 100000;
+  /// Upper bound for one database request.
+  std::chrono::milliseconds request_timeout{60000};
+};
+
+/// Spawns the streaming repository: a scheduled front actor that hands each
+/// request to an idle worker (a detached actor owning one connection) or
+/// queues it. Blocking libpqxx calls run only on the workers' own threads.
+repository_actor spawn_repository(caf::actor_system& sys,
+                                  const repository_config& cfg);
+
+} // namespace catchup

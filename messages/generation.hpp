@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+namespace catchup {
+
+/// A user's availability window: ISO weekday (1 = Monday) and minutes after
+/// local midnight.
+struct availability_record {
+  std::int32_t weekday = 1;
+  std::int32_t start_minute = 0;
+  std::int32_t end_minute = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, availability_record& x) {
+  return f(caf::meta::type_name("catchup::availability_record"), x.weekday,
+           x.start_minute, x.end_minute);
+}
+
+/// A busy interval in Unix seconds.
+struct busy_record {
+  std::int64_t start_unix_s = 0;
+  std::int64_t end_unix_s = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, busy_record& x) {
+  return f(caf::meta::type_name("catchup::busy_record"), x.start_unix_s,
+           x.end_unix_s);
+}
+
+/// What a generation needs to know about a user besides contacts.
+struct user_context {
+  std::string user_id;
+  bool exists = false;
+  /// IANA zone of the user.
+  std::string timezone;
+  /// Empty: the engine's default availability.
+  std::vector<availability_record> availability;
+  /// Busy events overlapping the slot window (bounded, see storage).
+  std::vector<busy_record> busy;
+  /// True when a pause covers "now".
+  bool paused = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_context& x) {
+  return f(caf::meta::type_name("catchup::user_context"), x.user_id,
+           x.exists, x.timezone, x.availability, x.busy, x.paused);
+}
+
+/// One suggestion as stored and shown.
+struct suggestion_record {
+  std::string id;
+  std::string contact_id;
+  std::string contact_name;
+  std::int32_t rank = 0;
+  double priority = 0;
+  std::int64_t slot_start_unix_s = 0;
+  std::int64_t slot_end_unix_s = 0;
+  std::string slot_timezone;
+  std::string reason;
+  std::string status;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, suggestion_record& x) {
+  return f(caf::meta::type_name("catchup::suggestion_record"), x.id,
+           x.contact_id, x.contact_name, x.rank, x.priority,
+           x.slot_start_unix_s, x.slot_end_unix_s, x.slot_timezone, x.reason,
+           x.status);
+}
+
+/// Asks for one user's generation.
+struct generation_request {
+  std::string user_id;
+  /// The "now" of the generation, Unix seconds.
+  std::int64_t now_unix_s = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, generation_request& x) {
+  return f(caf::meta::type_name("catchup::generation_request"), x.user_id,
+           x.now_unix_s);
+}
+
+/// What one user's generation did.
+struct generation_result {
+  std::string user_id;
+  std::string generation_id;
+  std::int64_t contacts_read = 0;
+  std::int64_t batches = 0;
+  std::int64_t suggestions = 0;
+  std::int64_t free_slots = 0;
+  /// True when memory pressure reduced the cap.
+  bool partial = false;
+  /// True when the user is paused (nothing generated).
+  bool paused = false;
+  std::vector<std::string> warnings;
+  double wall_ms = 0;
+  /// The suggestions, best first.
+  std::vector<suggestion_record> items;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, generation_result& x) {
+  return f(caf::meta::type_name("catchup::generation_result"), x.user_id,
+           x.generation_id, x.contacts_read, x.batches, x.suggestions,
+           x.free_slots, x.partial, x.paused, x.warnings, x.wall_ms, x.items);
+}
+
+/// A finished generation to persist: replaces the user's pending generated
+/// suggestions in one transaction.
+struct generation_output {
+  generation_result result;
+  std::int64_t now_unix_s = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, generation_output& x) {
+  return f(caf::meta::type_name("catchup::generation_output"), x.result,
+           x.now_unix_s);
+}
+
+} // namespace catchup

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Private to storage/: the libpqxx state behind `session`.
+
+#include <string>
+
+#include <pqxx/pqxx>
+
+#include "storage/session.hpp"
+
+namespace catchup::storage {
+
+struct session::impl {
+  explicit impl(const std::string& url) : conn(url) {
+    // Keyset positions travel as PostgreSQL text between sessions; fixing
+    // the zone and style makes that text the same on every connection.
+    pqxx::nontransaction tx{conn};
+    tx.exec0("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'");
+  }
+  pqxx::connection conn;
+};
+
+namespace detail {
+
+/// Encodes strings as a PostgreSQL array literal ({"a","b\"c"}).
+std::string array_literal(const std::vector<std::string>& items);
+
+} // namespace detail
+
+} // namespace catchup::storage

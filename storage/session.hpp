@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "messages/contact.hpp"
+#include "messages/generation.hpp"
+
+namespace catchup::storage {
+
+/// Upper bound on busy events read for one user's slot window; a calendar
+/// with more events in 14 days than this is treated as fully busy after it.
+inline constexpr std::size_t busy_events_max = 5000;
+
+/// Upper bound on rows in one pulled batch.
+inline constexpr std::size_t batch_rows_limit = 10000;
+
+/// One database connection and the engine's queries on it. Synchronous and
+/// not thread-safe: each repository worker actor owns exactly one.
+class session {
+public:
+  /// Connects and prepares statements.
+  /// @throws storage_error(db_unavailable) if the server cannot be reached.
+  explicit session(const std::string& url);
+  ~session();
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  /// Starts a stream over `user_id`'s non-archived contacts.
+  static stream_cursor open_ordered(std::string user_id, contact_order order,
+                                    bool descending, bool full_projection);
+
+  /// Starts the priority stream: due contacts of `user_id` at `now` that may
+  /// be suggested (not archived, not excluded, no accepted upcoming or
+  /// snoozed suggestion), in the total order of suggestions.
+  static stream_cursor open_priority(std::string user_id,
+                                     std::int64_t now_unix_s);
+
+  /// Reads the next at most `n` rows after `cursor` (keyset pagination,
+  /// never OFFSET). `n` is clamped to 1..batch_rows_limit.
+  /// @throws storage_error on database failure.
+  contact_batch next_batch(const stream_cursor& cursor, std::size_t n);
+
+  /// Reads a user's timezone, availability, busy time in
+  /// [now, now + window_days) and pause state.
+  user_context load_user_context(const std::string& user_id,
+                                 std::int64_t now_unix_s,
+                                 std::int64_t window_days);
+
+  /// Ids of all users (only active ones if `active_only`), by id.
+  std::vector<std::string> list_users(bool active_only);
+
+  /// Persists a generation in one transaction: a generation record, the
+  /// user's pending timebound suggestions replaced by `out`'s items.
+  /// @returns the generation id.
+  std::string save_generation(const generation_output& out);
+
+  /// The user's suggestions with `status` ("pending", ...), best first.
+  std::vector<suggestion_record> read_suggestions(const std::string& user_id,
+                                                  const std::string& status);
+
+  struct impl;
+
+private:
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace catchup::storage
