@@ -5,7 +5,7 @@
 #
 #   ./dev.sh demo [ARGS...]   build, then run the main job (catchup demo)
 #   ./dev.sh test             build, then run the whole test suite (ctest)
-#   ./dev.sh test-asan        build with ASan+UBSan, then run the unit tests
+#   ./dev.sh test-asan        build with ASan+UBSan, then run the suite again
 #   ./dev.sh build            build only
 #   ./dev.sh deps             install the packages only
 set -euo pipefail
@@ -67,7 +67,7 @@ case "$cmd" in
     build build-asan -DCMAKE_BUILD_TYPE=Debug \
       -DCATCHUP_SANITIZERS=address,undefined
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      ctest --test-dir build-asan --output-on-failure -j "$jobs" -L unit ;;
+      ctest --test-dir build-asan --output-on-failure -j "$jobs" ;;
   *)
     sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2 ;;

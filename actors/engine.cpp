@@ -74,14 +74,20 @@ engine::generate_all(std::int64_t now_unix_s,
   auto& d = *impl_;
   caf::actor listener;
   if (progress)
-    listener = d.sys->spawn([progress](caf::event_based_actor*)
-                              -> caf::behavior {
-      return {
-        [progress](atom::progress, std::uint64_t done, std::uint64_t total) {
-          progress(done, total);
-        },
-      };
-    });
+    // The callback is a spawn argument, not a capture: CAF 0.17 spawns a
+    // function without arguments by dereferencing a null shared_ptr to an
+    // empty tuple (undefined behaviour that UBSan reports).
+    listener = d.sys->spawn(
+      [](caf::event_based_actor*,
+         std::function<void(std::size_t, std::size_t)> report)
+        -> caf::behavior {
+        return {
+          [report](atom::progress, std::uint64_t done, std::uint64_t total) {
+            report(done, total);
+          },
+        };
+      },
+      std::move(progress));
   caf::scoped_actor self{*d.sys};
   std::vector<generation_result> out;
   // A run over many users may take long; each user has its own timeout.

@@ -91,16 +91,8 @@ void pull(user_pointer self, stream_cursor cursor) {
         auto& st = self->state;
         ++st.result.batches;
         st.result.contacts_read += batch.rows_read;
-        for (auto& row : batch.rows) {
-          std::optional<unix_seconds> last;
-          if (row.has_last_contact)
-            last = row.last_contact_unix_s;
-          std::optional<frequency> pref;
-          if (row.frequency != no_frequency)
-            pref = static_cast<frequency>(row.frequency);
-          st.best.offer(make_candidate(std::move(row.id), std::move(row.name),
-                                       last, pref, st.req.now_unix_s));
-        }
+        for (auto& row : batch.rows)
+          st.best.offer(storage::to_candidate(row, st.req.now_unix_s));
         // The priority stream is in rank order: once K are kept, no later
         // row can displace one, so reading stops exactly here.
         if (st.best.size() >= st.k || batch.next.done)

@@ -70,17 +70,17 @@ contact_record read_record(const pqxx::row& row, bool full) {
   return rec;
 }
 
-candidate to_candidate(const contact_record& r, std::int64_t now) {
+} // namespace
+
+candidate to_candidate(const contact_record& r, std::int64_t now_unix_s) {
   std::optional<unix_seconds> last;
   if (r.has_last_contact)
     last = r.last_contact_unix_s;
   std::optional<frequency> pref;
   if (r.frequency != no_frequency)
     pref = static_cast<frequency>(r.frequency);
-  return make_candidate(r.id, r.name, last, pref, now);
+  return make_candidate(r.id, r.name, last, pref, now_unix_s);
 }
-
-} // namespace
 
 session::session(const std::string& url) {
   try {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/priority.hpp"
 #include "messages/contact.hpp"
 #include "messages/generation.hpp"
 
@@ -18,6 +19,11 @@ inline constexpr std::size_t busy_events_max = 5000;
 
 /// Upper bound on rows in one pulled batch.
 inline constexpr std::size_t batch_rows_limit = 10000;
+
+/// The ranking view of a streamed contact at `now_unix_s` (days since the
+/// last contact and priority computed); the one place that maps the wire
+/// record's frequency code and last-contact flag to core's types.
+candidate to_candidate(const contact_record& record, std::int64_t now_unix_s);
 
 /// One database connection and the engine's queries on it. Synchronous and
 /// not thread-safe: each repository worker actor owns exactly one.

@@ -22,16 +22,6 @@ namespace {
 
 constexpr std::int64_t now = 1795000000; // 2026-11-18T09:46:40Z
 
-candidate to_candidate(const contact_record& r) {
-  std::optional<unix_seconds> last;
-  if (r.has_last_contact)
-    last = r.last_contact_unix_s;
-  std::optional<frequency> pref;
-  if (r.frequency != no_frequency)
-    pref = static_cast<frequency>(r.frequency);
-  return make_candidate(r.id, r.name, last, pref, now);
-}
-
 std::vector<contact_record> read_all(session& db, stream_cursor cursor,
                                      std::size_t n) {
   std::vector<contact_record> out;
@@ -68,7 +58,7 @@ BOOST_AUTO_TEST_CASE(priority_stream_equals_the_brute_force_ranking) {
                           97);
       std::vector<candidate> due;
       for (auto& r : all) {
-        auto c = to_candidate(r);
+        auto c = to_candidate(r, now);
         if (is_due(c.days, c.preference.value_or(default_frequency)))
           due.push_back(c);
       }
