@@ -7,6 +7,7 @@
 #include "actors/repository.hpp"
 #include "actors/system_config.hpp"
 #include "storage/database.hpp"
+#include "storage/session.hpp"
 
 namespace catchup {
 
@@ -39,6 +40,8 @@ engine::engine(const config::settings& s) : impl_(std::make_unique<impl>()) {
   d.gen.batch_rows_max = static_cast<std::size_t>(s.generation.batch_rows_max);
   d.gen.suggestions_max
     = static_cast<std::size_t>(s.generation.suggestions_max);
+  d.gen.concurrent_users_max
+    = static_cast<std::size_t>(s.generation.concurrent_users_max);
   d.coordinator = spawn_coordinator(*d.sys, d.repo, d.gen);
 }
 
@@ -55,6 +58,11 @@ storage::seed_report engine::seed(const storage::seed_options& options) {
   return storage::seed(impl_->db->url(), options);
 }
 
+std::vector<std::string>
+engine::seeded_users(const storage::seed_options& options) {
+  return storage::seeded_users(impl_->db->url(), options);
+}
+
 generation_result engine::generate(const std::string& user_id,
                                    std::int64_t now_unix_s) {
   auto& d = *impl_;
@@ -68,37 +76,93 @@ generation_result engine::generate(const std::string& user_id,
   return out;
 }
 
+namespace {
+
+// A listener actor that forwards (done, total) progress to a callback; none
+// for an empty callback.
+caf::actor
+spawn_progress_listener(caf::actor_system& sys,
+                        std::function<void(std::size_t, std::size_t)> report) {
+  if (!report)
+    return {};
+  // The callback is a spawn argument, not a capture: CAF 0.17 spawns a
+  // function without arguments by dereferencing a null shared_ptr to an
+  // empty tuple (undefined behaviour that UBSan reports).
+  return sys.spawn(
+    [](caf::event_based_actor*,
+       std::function<void(std::size_t, std::size_t)> report) -> caf::behavior {
+      return {
+        [report](atom::progress, std::uint64_t done, std::uint64_t total) {
+          report(done, total);
+        },
+      };
+    },
+    std::move(report));
+}
+
+} // namespace
+
+template <class... Ts>
 std::vector<generation_result>
-engine::generate_all(std::int64_t now_unix_s,
-                     std::function<void(std::size_t, std::size_t)> progress) {
-  auto& d = *impl_;
-  caf::actor listener;
-  if (progress)
-    // The callback is a spawn argument, not a capture: CAF 0.17 spawns a
-    // function without arguments by dereferencing a null shared_ptr to an
-    // empty tuple (undefined behaviour that UBSan reports).
-    listener = d.sys->spawn(
-      [](caf::event_based_actor*,
-         std::function<void(std::size_t, std::size_t)> report)
-        -> caf::behavior {
-        return {
-          [report](atom::progress, std::uint64_t done, std::uint64_t total) {
-            report(done, total);
-          },
-        };
-      },
-      std::move(progress));
+run_many(engine::impl& d, std::function<void(std::size_t, std::size_t)> progress,
+         Ts&&... xs) {
+  auto listener = spawn_progress_listener(*d.sys, std::move(progress));
   caf::scoped_actor self{*d.sys};
   std::vector<generation_result> out;
   // A run over many users may take long; each user has its own timeout.
   self
-    ->request(d.coordinator, caf::infinite, atom::generate::value, now_unix_s,
-              listener)
+    ->request(d.coordinator, caf::infinite, atom::generate::value,
+              std::forward<Ts>(xs)..., listener)
     .receive([&](std::vector<generation_result>& r) { out = std::move(r); },
              [&](caf::error& err) { d.raise(err); });
   if (listener)
     caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
   return out;
+}
+
+std::vector<generation_result>
+engine::generate_all(std::int64_t now_unix_s,
+                     std::function<void(std::size_t, std::size_t)> progress) {
+  return run_many(*impl_, std::move(progress), now_unix_s);
+}
+
+std::vector<generation_result>
+engine::generate_users(const std::vector<std::string>& user_ids,
+                       std::int64_t now_unix_s,
+                       std::function<void(std::size_t, std::size_t)> progress) {
+  return run_many(*impl_, std::move(progress), user_ids, now_unix_s);
+}
+
+std::int64_t
+engine::for_each_contact(const std::string& user_id, contact_order order,
+                         bool descending, bool full_projection,
+                         std::size_t batch_rows,
+                         const std::function<bool(const contact_record&)>& visit) {
+  auto& d = *impl_;
+  caf::scoped_actor self{*d.sys};
+  auto cursor = storage::session::open_ordered(user_id, order, descending,
+                                               full_projection);
+  std::int64_t visited = 0;
+  bool more = true;
+  while (more) {
+    self
+      ->request(d.repo, std::chrono::seconds(60), atom::next::value, cursor,
+                static_cast<std::uint64_t>(batch_rows))
+      .receive(
+        [&](contact_batch& batch) {
+          for (auto& row : batch.rows) {
+            ++visited;
+            if (!visit(row)) {
+              more = false;
+              return;
+            }
+          }
+          more = !batch.next.done;
+          cursor = std::move(batch.next);
+        },
+        [&](caf::error& err) { d.raise(err); });
+  }
+  return visited;
 }
 
 std::vector<suggestion_record>

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/settings.hpp"
+#include "messages/contact.hpp"
 #include "messages/error.hpp"
 #include "messages/generation.hpp"
 #include "storage/seed.hpp"
@@ -46,6 +47,10 @@ public:
   /// Seeds deterministic demo data (see storage/seed.hpp).
   storage::seed_report seed(const storage::seed_options& options);
 
+  /// The users of a complete earlier `seed(options)`, or empty (see
+  /// storage::seeded_users).
+  std::vector<std::string> seeded_users(const storage::seed_options& options);
+
   /// Generates suggestions for one user at `now_unix_s`.
   /// @throws engine_error (not_found, invalid_input, db_*).
   generation_result generate(const std::string& user_id,
@@ -56,6 +61,24 @@ public:
   std::vector<generation_result>
   generate_all(std::int64_t now_unix_s,
                std::function<void(std::size_t, std::size_t)> progress);
+
+  /// Generates for the listed users (in that order, `generation.
+  /// concurrent_users_max` at a time); results come in completion order.
+  std::vector<generation_result>
+  generate_users(const std::vector<std::string>& user_ids,
+                 std::int64_t now_unix_s,
+                 std::function<void(std::size_t, std::size_t)> progress);
+
+  /// Streams a user's non-archived contacts in `order` through `visit`, in
+  /// batches of at most `batch_rows` rows, pulled one at a time (memory
+  /// stays bounded by one batch). `visit` returns false to stop early.
+  /// @returns the number of rows visited.
+  /// @throws engine_error on database failure.
+  std::int64_t
+  for_each_contact(const std::string& user_id, contact_order order,
+                   bool descending, bool full_projection,
+                   std::size_t batch_rows,
+                   const std::function<bool(const contact_record&)>& visit);
 
   /// A user's pending suggestions, earliest slot first.
   std::vector<suggestion_record> suggestions(const std::string& user_id);

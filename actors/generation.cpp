@@ -188,6 +188,24 @@ struct run_state {
   caf::typed_response_promise<std::vector<generation_result>> rp;
 };
 
+void launch(coordinator_pointer self, std::shared_ptr<run_state> run);
+
+// Records one user's result (a failure is a result with a warning), reports
+// progress and starts the next user or delivers the run.
+void user_done(coordinator_pointer self, std::shared_ptr<run_state> run,
+               generation_result r) {
+  --run->running;
+  run->results.push_back(std::move(r));
+  if (run->listener)
+    caf::anon_send(run->listener, atom::progress::value,
+                   static_cast<std::uint64_t>(run->results.size()),
+                   static_cast<std::uint64_t>(run->total));
+  if (run->results.size() == run->total)
+    run->rp.deliver(std::move(run->results));
+  else
+    launch(self, run);
+}
+
 void launch(coordinator_pointer self, std::shared_ptr<run_state> run) {
   auto& cfg = self->state.cfg;
   while (run->running < cfg.concurrent_users_max && !run->pending.empty()) {
@@ -198,30 +216,34 @@ void launch(coordinator_pointer self, std::shared_ptr<run_state> run) {
     self->request(worker, cfg.user_timeout, atom::generate::value,
                   generation_request{user_id, run->now})
       .then(
-        [=](generation_result& r) {
-          --run->running;
-          run->results.push_back(std::move(r));
-          if (run->listener)
-            caf::anon_send(run->listener, atom::progress::value,
-                       static_cast<std::uint64_t>(run->results.size()),
-                       static_cast<std::uint64_t>(run->total));
-          if (run->results.size() == run->total)
-            run->rp.deliver(std::move(run->results));
-          else
-            launch(self, run);
-        },
+        [=](generation_result& r) { user_done(self, run, std::move(r)); },
         [=](caf::error& err) {
-          --run->running;
           generation_result failed;
           failed.user_id = user_id;
           failed.warnings.push_back("failed: " + self->system().render(err));
-          run->results.push_back(std::move(failed));
-          if (run->results.size() == run->total)
-            run->rp.deliver(std::move(run->results));
-          else
-            launch(self, run);
+          user_done(self, run, std::move(failed));
         });
   }
+}
+
+std::shared_ptr<run_state> start_run(coordinator_pointer self,
+                                     std::int64_t now, caf::actor listener) {
+  auto run = std::make_shared<run_state>();
+  run->now = now;
+  run->listener = std::move(listener);
+  run->rp = self->make_response_promise<std::vector<generation_result>>();
+  return run;
+}
+
+void begin_run(coordinator_pointer self, std::shared_ptr<run_state> run,
+               std::vector<std::string> users) {
+  run->total = users.size();
+  run->pending.assign(std::make_move_iterator(users.begin()),
+                      std::make_move_iterator(users.end()));
+  if (run->total == 0)
+    run->rp.deliver(std::vector<generation_result>{});
+  else
+    launch(self, run);
 }
 
 coordinator_actor::behavior_type coordinator(coordinator_pointer self,
@@ -242,22 +264,21 @@ coordinator_actor::behavior_type coordinator(coordinator_pointer self,
     },
     [=](atom::generate, std::int64_t now, caf::actor listener)
       -> caf::typed_response_promise<std::vector<generation_result>> {
-      auto run = std::make_shared<run_state>();
-      run->now = now;
-      run->listener = std::move(listener);
-      run->rp = self->make_response_promise<std::vector<generation_result>>();
+      auto run = start_run(self, now, std::move(listener));
       self->request(self->state.repo, self->state.cfg.user_timeout,
                     atom::users::value, true)
         .then(
           [=](std::vector<std::string>& users) {
-            run->total = users.size();
-            run->pending.assign(users.begin(), users.end());
-            if (run->total == 0)
-              run->rp.deliver(std::vector<generation_result>{});
-            else
-              launch(self, run);
+            begin_run(self, run, std::move(users));
           },
           [=](caf::error& err) { run->rp.deliver(std::move(err)); });
+      return run->rp;
+    },
+    [=](atom::generate, std::vector<std::string>& users, std::int64_t now,
+        caf::actor listener)
+      -> caf::typed_response_promise<std::vector<generation_result>> {
+      auto run = start_run(self, now, std::move(listener));
+      begin_run(self, run, std::move(users));
       return run->rp;
     },
   };

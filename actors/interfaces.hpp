@@ -46,6 +46,9 @@ using coordinator_actor = caf::typed_actor<
   // Generates for every active user at "now"; progress goes to the listener
   // (may be invalid) as (progress, done, total).
   caf::replies_to<atom::generate, std::int64_t, caf::actor>::with<
-    std::vector<generation_result>>>;
+    std::vector<generation_result>>,
+  // Generates for the listed users at "now", same progress reports.
+  caf::replies_to<atom::generate, std::vector<std::string>, std::int64_t,
+                  caf::actor>::with<std::vector<generation_result>>>;
 
 } // namespace catchup

@@ -19,11 +19,13 @@
 
 #include "actors/engine.hpp"
 #include "actors/node.hpp"
-#include "app/time_text.hpp"
 #include "actors/system_config.hpp"
+#include "app/bench.hpp"
 #include "app/signals.hpp"
+#include "app/time_text.hpp"
 #include "config/config.hpp"
 #include "config/logging.hpp"
+#include "core/memory.hpp"
 #include "storage/database.hpp"
 #include "storage/embedded_cluster.hpp"
 #include "storage/error.hpp"
@@ -310,7 +312,7 @@ int demo_command(const config::configuration& cfg, std::int64_t users,
             << std::chrono::duration<double, std::milli>(
                  std::chrono::steady_clock::now() - started)
                  .count()
-            << " ms, peak RSS " << app::peak_rss_bytes() / (1024 * 1024)
+            << " ms, peak RSS " << read_process_memory().peak_resident_bytes / (1024 * 1024)
             << " MiB\n";
   return exit_ok;
 }
@@ -454,6 +456,35 @@ int main(int argc, char** argv) {
   show_suggestions->callback([&] {
     run = [&](const config::configuration& c) {
       return suggestions_command(c, user_id, as_json);
+    };
+  });
+
+  app::bench_options bench_opts;
+  auto* bench = cli.add_subcommand(
+    "bench", "time generations on seeded data sets S1-S6 and check them "
+             "against a brute-force ranking (figures, not a test)");
+  bench->add_option("--scenarios", bench_opts.scenarios,
+                    "scenarios to run (default S1-S5; S6 is 1,000 users x "
+                    "10,000 contacts and only runs when named)")
+    ->delimiter(',')
+    ->check(CLI::IsMember(app::bench_scenario_names()));
+  bench->add_option("--iterations", bench_opts.iterations,
+                    "timed runs per scenario")
+    ->check(CLI::Range(1, 100000));
+  bool bench_no_check = false;
+  bench->add_flag("--no-check", bench_no_check,
+                  "skip the brute-force exactness check");
+  bench->add_flag("--json", bench_opts.as_json, "print JSON");
+  bench->callback([&] {
+    bench_opts.check_exactness = !bench_no_check;
+    run = [&](const config::configuration& c) {
+      auto s = c.values;
+      // Benchmark data sets (up to millions of contacts) get a private
+      // cluster of their own unless a database was chosen explicitly.
+      if (s.database.url.empty()
+          && origin_of(c, "database.data_dir") == "built-in default")
+        s.database.data_dir = ".catchup/bench-pg";
+      return app::run_bench(s, bench_opts);
     };
   });
 

@@ -46,13 +46,4 @@ std::string format_local(std::int64_t unix_s, const std::string& timezone) {
   }
 }
 
-std::int64_t peak_rss_bytes() {
-  std::ifstream in{"/proc/self/status"};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmHWM:", 0) == 0)
-      return std::stoll(line.substr(6)) * 1024;
-  return 0;
-}
-
 } // namespace catchup::app

@@ -17,7 +17,4 @@ std::string format_utc(std::int64_t unix_s);
 /// "Mon 2026-11-23 18:00 Europe/Berlin" in the given IANA zone.
 std::string format_local(std::int64_t unix_s, const std::string& timezone);
 
-/// The process's peak resident set (VmHWM), in bytes.
-std::int64_t peak_rss_bytes();
-
 } // namespace catchup::app

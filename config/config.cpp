@@ -65,6 +65,8 @@ const std::vector<key_spec> all_keys = {
   {"generation.suggestions_max", value_kind::integer, "50",
    "MAX_SUGGESTIONS_PER_GENERATION", 1, 1000, "",
    "suggestions one generation produces at most at normal pressure"},
+  {"generation.concurrent_users_max", value_kind::integer, "8", "", 1, 1024,
+   "", "user generations one node runs at once in a multi-user run"},
 };
 
 // -- parsing values -----------------------------------------------------------
@@ -179,6 +181,10 @@ void apply_value(settings& s, const key_spec& spec, const std::string& text) {
      [](settings& x, auto& v) { x.generation.batch_rows_max = std::stoll(v); }},
     {"generation.suggestions_max",
      [](settings& x, auto& v) { x.generation.suggestions_max = std::stoll(v); }},
+    {"generation.concurrent_users_max",
+     [](settings& x, auto& v) {
+       x.generation.concurrent_users_max = std::stoll(v);
+     }},
   };
   setters.at(spec.key)(s, text);
 }

@@ -54,6 +54,9 @@ struct generation_settings {
   std::int64_t batch_rows_max = 100;
   /// Suggestions one generation produces at most, at normal pressure.
   std::int64_t suggestions_max = 50;
+  /// User generations a node runs at once in a multi-user run; more than
+  /// database.connections_max only queue at the repository.
+  std::int64_t concurrent_users_max = 8;
 };
 
 /// The effective, validated configuration.

@@ -70,7 +70,62 @@ contact_record read_record(const pqxx::row& row, bool full) {
   return rec;
 }
 
+constexpr const char* nil_uuid = "00000000-0000-0000-0000-000000000000";
+
 } // namespace
+
+const char* const priority_statement = "catchup_priority_stream";
+
+std::string priority_statement_sql() {
+  // $1 user, $2 now, $3 rows wanted; class i has cutoff $(4+4i), position
+  // $(5+4i) and $(6+4i), limit $(7+4i) (0 once the class is exhausted).
+  //
+  // Each branch is a range scan of contacts_by_class over due, eligible
+  // rows, in ascending last contact, which within one class is descending
+  // priority. The merge orders by whole days overdue: priority is
+  // 100 + 50 ln(1 + overdue), strictly increasing in that integer, so this
+  // is exactly the engine's total order (then last contact with "never"
+  // first, then id) without comparing floating-point values in SQL. Only
+  // the rows that win the merge get their groups looked up and sent.
+  std::string sql = "WITH cand AS MATERIALIZED (";
+  for (std::size_t cls = 0; cls < class_count; ++cls) {
+    auto param = [&](int k) { return "$" + std::to_string(4 + 4 * cls + k); };
+    auto f = all_frequencies[cls];
+    if (cls > 0)
+      sql += " UNION ALL ";
+    sql += "(SELECT c.id, c.last_contact_key AS key, " + std::to_string(cls)
+           + " AS cls, ($2::bigint - CASE WHEN c.last_contact_key = "
+             "'-infinity' THEN 0 ELSE extract(epoch from "
+             "c.last_contact_key)::bigint END) / 86400 - "
+           + std::to_string(threshold_days(f))
+           + " AS overdue FROM contacts c WHERE c.user_id = $1::uuid "
+             "AND c.archived_at IS NULL AND c.effective_frequency = '"
+           + std::string{to_string(f)}
+           + "' AND c.last_contact_key <= to_timestamp(" + param(0)
+           + "::bigint) AND (c.last_contact_key, c.id) > (" + param(1)
+           + "::timestamptz, " + param(2) + "::uuid) "
+             "AND NOT EXISTS (SELECT 1 FROM suggestion_exclusions x "
+             "WHERE x.user_id = c.user_id AND x.contact_id = c.id) "
+             "AND NOT EXISTS (SELECT 1 FROM suggestions s "
+             "WHERE s.user_id = c.user_id AND s.contact_id = c.id "
+             "AND ((s.status = 'accepted' "
+             "AND s.slot_end > to_timestamp($2::bigint)) "
+             "OR (s.status = 'snoozed' "
+             "AND s.snoozed_until > to_timestamp($2::bigint)))) "
+             "ORDER BY c.last_contact_key, c.id LIMIT "
+           + param(3) + "::bigint)";
+  }
+  sql += std::string{"), top AS (SELECT * FROM cand "
+                     "ORDER BY overdue DESC, key, id LIMIT $3::bigint) "
+                     "SELECT "}
+         + minimal_columns
+         + ", top.key::text, top.cls, (SELECT string_agg(z.cls || ':' || "
+           "z.n, ',') FROM (SELECT cls, count(*) AS n FROM cand "
+           "GROUP BY cls) z) "
+           "FROM top JOIN contacts c ON c.id = top.id "
+           "ORDER BY top.overdue DESC, top.key, top.id";
+  return sql;
+}
 
 candidate to_candidate(const contact_record& r, std::int64_t now_unix_s) {
   std::optional<unix_seconds> last;
@@ -152,70 +207,46 @@ contact_batch session::next_batch(const stream_cursor& cursor, std::size_t n) {
       batch.next.done = rows.size() < n;
       return batch;
     }
-    // Priority stream: one ordered scan per frequency class, each reading
-    // only due rows (last_contact_key <= now - T), merged by rank. Within a
-    // class, ascending last contact is descending priority, so each scan is
-    // already in rank order and the merge is exact.
-    struct fetched {
-      contact_record rec;
-      candidate cand;
-      std::size_t cls;
-      std::string key; // the row's sort key as text, for the cursor
-    };
-    std::vector<fetched> all;
-    std::vector<std::size_t> fetched_per_class(class_count, 0);
+    // Priority stream: one ordered scan per frequency class, merged by rank
+    // in PostgreSQL (see priority_statement_sql): one round trip, planned
+    // once per connection.
+    std::vector<std::string> p; // per class: cutoff, after key, after id, limit
+    p.reserve(class_count * 4);
     for (std::size_t cls = 0; cls < class_count; ++cls) {
-      if (cursor.class_done[cls])
-        continue;
-      auto f = all_frequencies[cls];
       bool first = cursor.class_after_id[cls].empty();
-      std::string sql
-        = std::string{"SELECT "} + minimal_columns
-          + ", c.last_contact_key::text FROM contacts c "
-            "WHERE c.user_id = $1 AND c.archived_at IS NULL "
-            "AND c.effective_frequency = $2::frequency_option "
-            "AND c.last_contact_key <= to_timestamp($3) "
-            "AND NOT EXISTS (SELECT 1 FROM suggestion_exclusions x "
-            "  WHERE x.user_id = c.user_id AND x.contact_id = c.id) "
-            "AND NOT EXISTS (SELECT 1 FROM suggestions s "
-            "  WHERE s.user_id = c.user_id AND s.contact_id = c.id "
-            "  AND ((s.status = 'accepted' AND s.slot_end > to_timestamp($5)) "
-            "    OR (s.status = 'snoozed' "
-            "        AND s.snoozed_until > to_timestamp($5))))";
-      if (!first)
-        sql += " AND (c.last_contact_key, c.id) > ($6::timestamptz, $7::uuid)";
-      sql += " ORDER BY c.last_contact_key, c.id LIMIT $4";
-      auto cutoff = due_cutoff(f, cursor.now_unix_s);
-      auto rows = first
-                    ? tx.exec_params(sql, cursor.user_id,
-                                     std::string{to_string(f)}, cutoff, n,
-                                     cursor.now_unix_s)
-                    : tx.exec_params(sql, cursor.user_id,
-                                     std::string{to_string(f)}, cutoff, n,
-                                     cursor.now_unix_s,
-                                     cursor.class_after_key[cls],
-                                     cursor.class_after_id[cls]);
-      batch.rows_read += static_cast<std::int64_t>(rows.size());
-      fetched_per_class[cls] = rows.size();
-      for (auto row : rows) {
-        auto rec = read_record(row, false);
-        auto cand = to_candidate(rec, cursor.now_unix_s);
-        all.push_back(fetched{std::move(rec), std::move(cand), cls,
-                              row[row.size() - 1].c_str()});
+      p.push_back(std::to_string(due_cutoff(all_frequencies[cls],
+                                            cursor.now_unix_s)));
+      // Before the first row, the position is "before everything": no real
+      // contact has the nil uuid, and never-contacted sorts as -infinity.
+      p.push_back(first ? "-infinity" : cursor.class_after_key[cls]);
+      p.push_back(first ? nil_uuid : cursor.class_after_id[cls]);
+      p.push_back(cursor.class_done[cls] ? "0" : std::to_string(n));
+    }
+    auto rows = tx.exec_prepared(
+      priority_statement, cursor.user_id, cursor.now_unix_s, n, p[0], p[1],
+      p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12],
+      p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21], p[22],
+      p[23], p[24], p[25], p[26], p[27], p[28], p[29], p[30], p[31]);
+    // Rows each class's scan produced ("cls:n,..."; absent: none).
+    std::vector<std::size_t> fetched_per_class(class_count, 0);
+    if (!rows.empty()) {
+      std::stringstream in{rows[0][rows[0].size() - 1].c_str()};
+      std::string item;
+      while (std::getline(in, item, ',')) {
+        auto colon = item.find(':');
+        auto cls = std::stoul(item.substr(0, colon));
+        auto count = std::stoul(item.substr(colon + 1));
+        fetched_per_class.at(cls) = count;
+        batch.rows_read += static_cast<std::int64_t>(count);
       }
     }
-    std::stable_sort(all.begin(), all.end(),
-                     [](const fetched& a, const fetched& b) {
-                       return ranks_before(a.cand, b.cand);
-                     });
-    auto take = std::min(n, all.size());
     std::vector<std::size_t> consumed(class_count, 0);
-    for (std::size_t i = 0; i < take; ++i) {
-      auto& item = all[i];
-      batch.next.class_after_key[item.cls] = item.key;
-      batch.next.class_after_id[item.cls] = item.rec.id;
-      ++consumed[item.cls];
-      batch.rows.push_back(std::move(item.rec));
+    for (auto row : rows) {
+      auto cls = row[row.size() - 2].as<std::size_t>();
+      batch.next.class_after_key[cls] = row[row.size() - 3].c_str();
+      batch.rows.push_back(read_record(row, false));
+      batch.next.class_after_id[cls] = batch.rows.back().id;
+      ++consumed[cls];
     }
     bool all_done = true;
     for (std::size_t cls = 0; cls < class_count; ++cls) {

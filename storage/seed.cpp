@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "storage/detail/pg_errors.hpp"
+#include "storage/detail/session_impl.hpp"
 #include "storage/error.hpp"
 
 namespace catchup::storage {
@@ -658,6 +659,11 @@ seed_report seed(const std::string& url, const seed_options& options) {
       report.groups += counts.groups;
       report.events += counts.events;
     }
+    // Bulk-loaded tables have no statistics until autovacuum gets to them;
+    // without them the planner guesses badly for the first generations.
+    pqxx::nontransaction tx{conn};
+    tx.exec0("ANALYZE contacts, contact_groups, groups, calendar_events, "
+             "availability_windows");
   } catch (...) {
     detail::rethrow_as_storage_error(
       email.empty() ? std::string{"seeding failed"}
@@ -672,6 +678,33 @@ seed_report seed(const std::string& url, const seed_options& options) {
                report.user_ids.size(), report.contacts, report.groups,
                report.events, options.seed, report.wall_ms);
   return report;
+}
+
+std::vector<std::string> seeded_users(const std::string& url,
+                                      const seed_options& options) {
+  std::vector<std::string> emails;
+  for (std::int64_t index = 1; index <= options.users; ++index)
+    emails.push_back(seed_user_email(index, options.seed));
+  std::vector<std::string> ids;
+  try {
+    pqxx::connection conn{url};
+    pqxx::read_transaction tx{conn};
+    auto rows = tx.exec_params(
+      "SELECT u.id::text, (SELECT count(*) FROM contacts c "
+      "  WHERE c.user_id = u.id) "
+      "FROM unnest($1::text[]) WITH ORDINALITY AS e(email, n) "
+      "LEFT JOIN users u ON u.email = e.email ORDER BY e.n",
+      detail::array_literal(emails));
+    for (auto row : rows) {
+      if (row[0].is_null()
+          || row[1].as<std::int64_t>() != options.contacts_per_user)
+        return {};
+      ids.emplace_back(row[0].c_str());
+    }
+  } catch (...) {
+    detail::rethrow_as_storage_error("cannot look for seeded users");
+  }
+  return ids;
 }
 
 } // namespace catchup::storage

@@ -71,4 +71,11 @@ std::string seed_user_email(std::int64_t index, std::uint64_t seed);
 ///         options.
 seed_report seed(const std::string& url, const seed_options& options);
 
+/// The ids of the users `seed(url, options)` creates, in creation order, if
+/// all of them exist with `contacts_per_user` contacts each; otherwise empty.
+/// Lets a benchmark reuse a large data set instead of seeding it again.
+/// @throws storage_error on database failure.
+std::vector<std::string> seeded_users(const std::string& url,
+                                      const seed_options& options);
+
 } // namespace catchup::storage

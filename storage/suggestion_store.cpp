@@ -45,6 +45,11 @@ std::string session::save_generation(const generation_output& out) {
                                   : r.items.front().slot_timezone;
   try {
     pqxx::work tx{impl_->conn};
+    // Suggestions are derived data: a generation lost in a crash is made
+    // again, identically, by the next run for the same "now". Not waiting
+    // for the WAL flush takes the commit off the generation's critical path;
+    // the transaction stays atomic either way.
+    tx.exec0("SET LOCAL synchronous_commit = off");
     auto gen = tx.exec_params1(
       "INSERT INTO generations (user_id, as_of, finished_at, contacts_read, "
       "batches, suggestions, partial, warnings, wall_ms) "

@@ -11,12 +11,20 @@
 
 namespace catchup::storage {
 
+/// Name and text of the prepared priority-stream statement.
+extern const char* const priority_statement;
+std::string priority_statement_sql();
+
 struct session::impl {
   explicit impl(const std::string& url) : conn(url) {
     // Keyset positions travel as PostgreSQL text between sessions; fixing
     // the zone and style makes that text the same on every connection.
     pqxx::nontransaction tx{conn};
     tx.exec0("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'");
+    // The priority statement's plan is the same for every user (range
+    // scans per class): plan it once, not on each of the first pulls.
+    tx.exec0("SET plan_cache_mode = force_generic_plan");
+    conn.prepare(priority_statement, priority_statement_sql());
   }
   pqxx::connection conn;
 };

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "app/bench.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include <malloc.h>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/engine.hpp"
+#include "core/memory.hpp"
+#include "core/priority.hpp"
+#include "core/top_k.hpp"
+#include "storage/session.hpp"
+
+namespace catchup::app {
+
+namespace {
+
+// The instant every scenario is seeded and generated at
+// (2026-11-01T09:00:00Z): fixed, so a data set seeded once stays valid and
+// every run computes the same suggestions.
+constexpr std::int64_t bench_now_unix_s = 1793523600;
+
+// Users checked against the brute-force reference in a scenario, at most:
+// the reference reads every contact, which for S6 would dominate the run.
+constexpr std::size_t checked_users_max = 10;
+
+struct scenario {
+  const char* name;
+  std::int64_t users;
+  std::int64_t contacts_per_user;
+  // Each scenario seeds its own data set; they live side by side.
+  std::uint64_t seed;
+  // Target for the median wall time of one generation run; 0: none.
+  double target_ms;
+  // Only run when named explicitly (large to seed).
+  bool opt_in;
+};
+
+constexpr scenario all_scenarios[] = {
+  {"S1", 1, 1318, 9001, 0, false},
+  {"S2", 1, 10000, 9002, 0, false},
+  {"S3", 1, 100000, 9003, 15, false},
+  {"S4", 10, 10000, 9004, 40, false},
+  {"S5", 1, 1000000, 9005, 20, false},
+  {"S6", 1000, 10000, 9006, 0, true},
+};
+
+struct figures {
+  const scenario* spec = nullptr;
+  std::vector<double> wall_ms;
+  double median_ms = 0;
+  double p95_ms = 0;
+  std::int64_t rows_read = 0;
+  std::int64_t suggestions = 0;
+  std::int64_t checked_users = 0;
+  std::int64_t exact_users = 0;
+  std::int64_t peak_resident_bytes = 0;
+  std::int64_t growth_bytes = 0;
+  bool seeded_now = false;
+  double seed_ms = 0;
+};
+
+double percentile(std::vector<double> xs, double q) {
+  if (xs.empty())
+    return 0;
+  std::sort(xs.begin(), xs.end());
+  // Nearest rank: the smallest value with at least q of the samples at or
+  // below it.
+  auto rank = static_cast<std::size_t>(q * static_cast<double>(xs.size())
+                                       + 0.999999);
+  return xs[std::clamp<std::size_t>(rank, 1, xs.size()) - 1];
+}
+
+std::string with_commas(std::int64_t n) {
+  auto s = std::to_string(n);
+  for (auto i = static_cast<std::ptrdiff_t>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+std::vector<generation_result> run_once(engine& e,
+                                        const std::vector<std::string>& ids) {
+  if (ids.size() == 1)
+    return {e.generate(ids.front(), bench_now_unix_s)};
+  return e.generate_users(ids, bench_now_unix_s, {});
+}
+
+// True when `r` lists exactly the top K due contacts of all the user's
+// contacts, in order, where K is what the generation could place.
+bool matches_reference(engine& e, const generation_result& r,
+                       std::size_t suggestions_max) {
+  auto k = std::min<std::size_t>(suggestions_max,
+                                 static_cast<std::size_t>(r.free_slots));
+  top_k reference{k};
+  e.for_each_contact(r.user_id, contact_order::last_contact, false, false,
+                     1000, [&](const contact_record& rec) {
+                       auto c = storage::to_candidate(rec, bench_now_unix_s);
+                       if (is_due(c.days,
+                                  c.preference.value_or(default_frequency)))
+                         reference.offer(std::move(c));
+                       return true;
+                     });
+  auto expected = reference.take_sorted();
+  if (expected.size() != r.items.size())
+    return false;
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    if (expected[i].contact_id != r.items[i].contact_id)
+      return false;
+  return true;
+}
+
+void print_table(const std::vector<figures>& all, std::int64_t idle_bytes) {
+  auto mib = [](std::int64_t b) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(1)
+      << static_cast<double>(b) / (1024.0 * 1024.0);
+    return s.str();
+  };
+  std::printf("\nidle engine resident set: %s MiB\n\n", mib(idle_bytes).c_str());
+  std::printf("%-4s %18s %10s %10s %8s %11s %11s %9s %10s %12s\n", "",
+              "users x contacts", "median ms", "p95 ms", "target",
+              "rows read", "suggestions", "exact", "peak MiB",
+              "growth KiB");
+  for (auto& f : all) {
+    auto shape = std::to_string(f.spec->users) + " x "
+                 + with_commas(f.spec->contacts_per_user);
+    std::string target = "-";
+    if (f.spec->target_ms > 0) {
+      std::ostringstream s;
+      s << "<=" << f.spec->target_ms;
+      target = s.str();
+    }
+    auto exact = std::to_string(f.exact_users) + "/"
+                 + std::to_string(f.checked_users);
+    std::printf("%-4s %18s %10.2f %10.2f %8s %11s %11lld %9s %10s %12lld\n",
+                f.spec->name, shape.c_str(), f.median_ms, f.p95_ms,
+                target.c_str(), with_commas(f.rows_read).c_str(),
+                static_cast<long long>(f.suggestions), exact.c_str(),
+                mib(f.peak_resident_bytes).c_str(),
+                static_cast<long long>(f.growth_bytes / 1024));
+  }
+  const figures* s1 = nullptr;
+  const figures* s5 = nullptr;
+  for (auto& f : all) {
+    if (std::string{f.spec->name} == "S1")
+      s1 = &f;
+    if (std::string{f.spec->name} == "S5")
+      s5 = &f;
+  }
+  if (s1 && s5)
+    std::printf("\npeak resident growth from S1 to S5 (1,318 to 1,000,000 "
+                "contacts): %lld KiB\n",
+                static_cast<long long>(
+                  (s5->peak_resident_bytes - s1->peak_resident_bytes) / 1024));
+  std::printf("\nrows read and suggestions are per run (all users of the "
+              "scenario); exact = users whose suggestions equal a "
+              "brute-force ranking of all their contacts; growth = peak "
+              "resident set during the timed runs minus the idle engine.\n");
+}
+
+} // namespace
+
+std::vector<std::string> bench_scenario_names() {
+  std::vector<std::string> out;
+  for (auto& sc : all_scenarios)
+    out.emplace_back(sc.name);
+  return out;
+}
+
+int run_bench(const config::settings& settings, const bench_options& options) {
+  std::vector<const scenario*> chosen;
+  for (auto& sc : all_scenarios) {
+    bool named = std::find(options.scenarios.begin(), options.scenarios.end(),
+                           sc.name)
+                 != options.scenarios.end();
+    if (named || (options.scenarios.empty() && !sc.opt_in))
+      chosen.push_back(&sc);
+  }
+  engine e{settings};
+  auto say = [&](const std::string& line) {
+    // Progress goes to stderr so that --json output stays parseable.
+    std::fprintf(stderr, "%s\n", line.c_str());
+  };
+  say("bench: database "
+      + (e.embedded_database() ? "private cluster in " + e.data_dir()
+                               : std::string{"external server"})
+      + ", " + std::to_string(options.iterations) + " timed runs per "
+      "scenario, now = 2026-11-01T09:00:00Z");
+
+  // Seed first, so that the seeding's allocations are returned before the
+  // idle figure is taken.
+  std::vector<figures> all;
+  std::vector<std::vector<std::string>> users;
+  for (auto* sc : chosen) {
+    storage::seed_options opts;
+    opts.users = sc->users;
+    opts.contacts_per_user = sc->contacts_per_user;
+    opts.seed = sc->seed;
+    opts.now_unix_s = bench_now_unix_s;
+    figures f;
+    f.spec = sc;
+    auto ids = e.seeded_users(opts);
+    if (ids.empty()) {
+      say("bench: seeding " + std::string{sc->name} + " ("
+          + std::to_string(sc->users) + " x "
+          + with_commas(sc->contacts_per_user)
+          + " contacts); kept for later runs");
+      auto report = e.seed(opts);
+      ids = report.user_ids;
+      f.seeded_now = true;
+      f.seed_ms = report.wall_ms;
+    }
+    users.push_back(std::move(ids));
+    all.push_back(f);
+  }
+  malloc_trim(0);
+  auto idle_bytes = read_process_memory().resident_bytes;
+
+  // Timed runs of every scenario first, exactness checks after: the checks
+  // read every contact and would raise the next scenario's memory figures.
+  // Single-user scenarios run first, so that S1..S5's peaks compare the
+  // contact count alone, not what concurrent runs left in the allocator.
+  std::vector<std::size_t> order(all.size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::stable_partition(order.begin(), order.end(),
+                        [&](std::size_t i) { return all[i].spec->users == 1; });
+  std::vector<std::vector<generation_result>> last_results(all.size());
+  for (auto i : order) {
+    auto& f = all[i];
+    auto& ids = users[i];
+    say("bench: running " + std::string{f.spec->name});
+    run_once(e, ids); // warm-up: connections, prepared statements
+    reset_peak_resident();
+    std::vector<generation_result> last;
+    for (std::int64_t it = 0; it < options.iterations; ++it) {
+      auto started = std::chrono::steady_clock::now();
+      last = run_once(e, ids);
+      f.wall_ms.push_back(std::chrono::duration<double, std::milli>(
+                            std::chrono::steady_clock::now() - started)
+                            .count());
+    }
+    f.peak_resident_bytes = read_process_memory().peak_resident_bytes;
+    f.growth_bytes = f.peak_resident_bytes - idle_bytes;
+    f.median_ms = percentile(f.wall_ms, 0.5);
+    f.p95_ms = percentile(f.wall_ms, 0.95);
+    for (auto& r : last) {
+      f.rows_read += r.contacts_read;
+      f.suggestions += r.suggestions;
+      for (auto& w : r.warnings)
+        say("bench: " + std::string{f.spec->name} + " user " + r.user_id
+            + ": " + w);
+    }
+    last_results[i] = std::move(last);
+    malloc_trim(0);
+  }
+  bool all_exact = true;
+  for (std::size_t i = 0; i < all.size() && options.check_exactness; ++i) {
+    auto& f = all[i];
+    auto& last = last_results[i];
+    say("bench: checking " + std::string{f.spec->name}
+        + " against a brute-force ranking");
+    for (std::size_t u = 0; u < last.size() && u < checked_users_max; ++u) {
+      ++f.checked_users;
+      if (matches_reference(
+            e, last[u],
+            static_cast<std::size_t>(settings.generation.suggestions_max)))
+        ++f.exact_users;
+    }
+    all_exact = all_exact && f.exact_users == f.checked_users;
+  }
+
+  if (options.as_json) {
+    auto out = nlohmann::json::array();
+    for (auto& f : all)
+      out.push_back({{"scenario", f.spec->name},
+                     {"users", f.spec->users},
+                     {"contacts_per_user", f.spec->contacts_per_user},
+                     {"runs", f.wall_ms.size()},
+                     {"median_ms", f.median_ms},
+                     {"p95_ms", f.p95_ms},
+                     {"target_ms", f.spec->target_ms},
+                     {"rows_read", f.rows_read},
+                     {"suggestions", f.suggestions},
+                     {"checked_users", f.checked_users},
+                     {"exact_users", f.exact_users},
+                     {"idle_resident_bytes", idle_bytes},
+                     {"peak_resident_bytes", f.peak_resident_bytes},
+                     {"growth_bytes", f.growth_bytes},
+                     {"seeded_now", f.seeded_now},
+                     {"seed_ms", f.seed_ms}});
+    std::cout << out.dump(2) << '\n';
+  } else {
+    print_table(all, idle_bytes);
+  }
+  if (!all_exact) {
+    std::fprintf(stderr, "catchup: error: bench: a generation differs from "
+                         "the brute-force ranking\n");
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace catchup::app
