@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+// Generations end to end on a real database: slots in the user's own zone
+// across a daylight-saving change and in a half-hour zone, snoozed and
+// accepted contacts skipped, and many users on few connections giving the
+// same results as one user at a time.
+
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+#include <set>
+
+#include "actors/engine.hpp"
+#include "storage/migrations.hpp"
+#include "tests/support/test_database.hpp"
+
+using namespace catchup;
+
+namespace {
+
+struct fixture {
+  test::test_database db;
+
+  std::unique_ptr<engine> start(std::int64_t connections,
+                                std::int64_t concurrent_users) {
+    config::settings s;
+    s.database.url = db.url();
+    s.database.connections_max = connections;
+    s.generation.concurrent_users_max = concurrent_users;
+    return std::make_unique<engine>(s);
+  }
+
+  // A user in `zone` with default availability, no calendar and
+  // `contacts` never-contacted (so due) contacts named c01, c02, ...
+  std::string make_user(const std::string& zone, int contacts) {
+    auto id = db.query("INSERT INTO users (email, timezone) VALUES ('"
+                       + zone + "@example.org', '" + zone
+                       + "') RETURNING id")[0];
+    db.query("INSERT INTO contacts (user_id, name) SELECT '" + id
+             + "', 'c' || lpad(i::text, 2, '0') FROM generate_series(1, "
+             + std::to_string(contacts) + ") i RETURNING 1");
+    return id;
+  }
+};
+
+std::vector<std::int64_t> slot_starts(const generation_result& r) {
+  std::vector<std::int64_t> out;
+  for (auto& s : r.items)
+    out.push_back(s.slot_start_unix_s);
+  return out;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(actors_generation, fixture)
+
+BOOST_AUTO_TEST_CASE(berlin_slots_keep_their_wall_clock_across_the_autumn_change) {
+  auto eng = start(2, 2);
+  auto user = make_user("Europe/Berlin", 8);
+  // Friday 2026-10-23 12:00Z; clocks go back on Sunday 25 October at 01:00Z.
+  auto r = eng->generate(user, 1792756800);
+  // Weekday evenings 18:00 and 19:00, weekends 10:00 and 11:00 local time:
+  // UTC+2 until the change, UTC+1 after it.
+  std::vector<std::int64_t> expected = {
+    1792771200, // Fri 23 Oct 18:00 CEST = 16:00Z
+    1792774800, // Fri 19:00 CEST = 17:00Z
+    1792828800, // Sat 24 Oct 10:00 CEST = 08:00Z
+    1792832400, // Sat 11:00 CEST = 09:00Z
+    1792918800, // Sun 25 Oct 10:00 CET = 09:00Z
+    1792922400, // Sun 11:00 CET = 10:00Z
+    1793034000, // Mon 26 Oct 18:00 CET = 17:00Z
+    1793037600, // Mon 19:00 CET = 18:00Z
+  };
+  BOOST_TEST(slot_starts(r) == expected, boost::test_tools::per_element());
+  for (auto& s : r.items) {
+    BOOST_TEST(s.slot_timezone == "Europe/Berlin");
+    BOOST_TEST(s.slot_end_unix_s - s.slot_start_unix_s == 3600);
+  }
+  // What was stored is what was returned.
+  auto stored = eng->suggestions(user);
+  BOOST_REQUIRE_EQUAL(stored.size(), r.items.size());
+  for (std::size_t i = 0; i < stored.size(); ++i)
+    BOOST_TEST(stored[i].slot_start_unix_s == expected[i]);
+}
+
+BOOST_AUTO_TEST_CASE(kolkata_slots_fall_on_the_half_hour_in_utc) {
+  auto eng = start(2, 2);
+  auto user = make_user("Asia/Kolkata", 4);
+  // Monday 2026-11-23 00:00Z; Kolkata is UTC+05:30 all year.
+  auto r = eng->generate(user, 1795392000);
+  std::vector<std::int64_t> expected = {
+    1795437000, // Mon 18:00 IST = 12:30Z
+    1795440600, // Mon 19:00 IST = 13:30Z
+    1795523400, // Tue 18:00 IST = 12:30Z
+    1795527000, // Tue 19:00 IST = 13:30Z
+  };
+  BOOST_TEST(slot_starts(r) == expected, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(snoozed_and_accepted_contacts_are_skipped_until_due_again) {
+  auto eng = start(2, 2);
+  auto user = make_user("UTC", 6);
+  std::int64_t now = 1795392000;
+  auto first = eng->generate(user, now);
+  BOOST_REQUIRE_EQUAL(first.items.size(), 6u);
+  auto snoozed = first.items[0].contact_id;
+  auto accepted = first.items[1].contact_id;
+  auto at = [](std::int64_t t) {
+    return "to_timestamp(" + std::to_string(t) + ")";
+  };
+  db.query("UPDATE suggestions SET status = 'snoozed', snoozed_until = "
+           + at(now + 86400) + " WHERE contact_id = '" + snoozed
+           + "' RETURNING 1");
+  db.query("UPDATE suggestions SET status = 'accepted' WHERE contact_id = '"
+           + accepted + "' RETURNING 1");
+  auto second = eng->generate(user, now);
+  BOOST_TEST(second.items.size() == 4u);
+  for (auto& s : second.items) {
+    BOOST_TEST(s.contact_id != snoozed);
+    BOOST_TEST(s.contact_id != accepted);
+  }
+  // After the snooze and the accepted slot have passed, both come back.
+  auto later = eng->generate(user, now + 15 * 86400);
+  std::set<std::string> ids;
+  for (auto& s : later.items)
+    ids.insert(s.contact_id);
+  BOOST_TEST(ids.count(snoozed) == 1u);
+  BOOST_TEST(ids.count(accepted) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(two_hundred_users_on_four_connections_match_one_at_a_time) {
+  storage::seed_options opts;
+  opts.users = 200;
+  opts.contacts_per_user = 40;
+  opts.now_unix_s = 1795000000;
+  std::map<std::string, generation_result> together;
+  {
+    // More user generations at once than connections: they must queue at
+    // the repository, never wait on each other for a connection.
+    auto eng = start(4, 64);
+    eng->seed(opts);
+    std::size_t progress_calls = 0;
+    auto results = eng->generate_all(
+      opts.now_unix_s, [&](std::size_t, std::size_t) { ++progress_calls; });
+    BOOST_REQUIRE_EQUAL(results.size(), 200u);
+    BOOST_TEST(progress_calls == 200u);
+    for (auto& r : results) {
+      BOOST_TEST(r.warnings.empty(), r.user_id << ": " << r.warnings.size());
+      together[r.user_id] = r;
+    }
+  }
+  auto eng = start(1, 1);
+  std::int64_t suggestions = 0;
+  for (auto& [user, r] : together) {
+    auto alone = eng->generate(user, opts.now_unix_s);
+    suggestions += alone.suggestions;
+    BOOST_REQUIRE_EQUAL(alone.items.size(), r.items.size());
+    for (std::size_t i = 0; i < alone.items.size(); ++i) {
+      BOOST_TEST(alone.items[i].contact_id == r.items[i].contact_id);
+      BOOST_TEST(alone.items[i].slot_start_unix_s
+                 == r.items[i].slot_start_unix_s);
+    }
+  }
+  BOOST_TEST(suggestions > 200);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+// The streaming repository on a real database: requests beyond its
+// connections wait in a bounded queue, and requests beyond that queue are
+// refused at once with a clear error instead of piling up. The single
+// connection is held inside a real lock wait, so the test does not depend
+// on timing.
+
+#include <boost/test/unit_test.hpp>
+
+#include <caf/all.hpp>
+#include <pqxx/pqxx>
+
+#include "actors/repository.hpp"
+#include "actors/system_config.hpp"
+#include "messages/error.hpp"
+#include "storage/migrations.hpp"
+#include "tests/support/test_database.hpp"
+
+using namespace catchup;
+
+BOOST_AUTO_TEST_SUITE(actors_repository)
+
+BOOST_AUTO_TEST_CASE(requests_beyond_the_queue_limit_are_refused_not_queued) {
+  test::test_database tdb;
+  storage::migrate(tdb.url());
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  repository_config rc;
+  rc.url = tdb.url();
+  rc.connections_max = 1;
+  rc.queued_requests_max = 2;
+  auto repo = spawn_repository(sys, rc);
+  caf::scoped_actor self{sys};
+  constexpr int sent = 6;
+  int answered = 0;
+  int refused = 0;
+  {
+    // Hold the users table: the repository's only connection blocks on it
+    // with the first request, the next two queue, the last three are
+    // refused while the lock is still held.
+    pqxx::connection locker{tdb.url()};
+    pqxx::work lock{locker};
+    lock.exec0("LOCK TABLE users IN ACCESS EXCLUSIVE MODE");
+    for (int i = 0; i < sent; ++i)
+      self->send(repo, atom::users::value, true);
+    for (int i = 0; i < sent - 1 - static_cast<int>(rc.queued_requests_max);
+         ++i)
+      self->receive([&](std::vector<std::string>&) { ++answered; },
+                    [&](caf::error& err) {
+                      ++refused;
+                      BOOST_TEST((err == ec::db_unavailable));
+                      BOOST_TEST(sys.render(err).find("queue is full")
+                                 != std::string::npos);
+                    },
+                    caf::after(std::chrono::seconds(60)) >> [] {
+                      BOOST_FAIL("no reply from the repository");
+                    });
+    BOOST_TEST(answered == 0);
+    BOOST_TEST(refused == 3);
+    lock.abort();
+  }
+  // Released: the running and the queued requests all complete.
+  for (int i = 0; i < 3; ++i)
+    self->receive([&](std::vector<std::string>&) { ++answered; },
+                  [&](caf::error&) { ++refused; },
+                  caf::after(std::chrono::seconds(60)) >> [] {
+                    BOOST_FAIL("no reply from the repository");
+                  });
+  BOOST_TEST(answered == 3);
+  BOOST_TEST(refused == 3);
+  self->send_exit(repo, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
