@@ -140,8 +140,9 @@ engine::for_each_contact(const std::string& user_id, contact_order order,
                          const std::function<bool(const contact_record&)>& visit) {
   auto& d = *impl_;
   caf::scoped_actor self{*d.sys};
-  auto cursor = storage::session::open_ordered(user_id, order, descending,
-                                               full_projection);
+  // A bulk stream: one snapshot through a server-side cursor.
+  auto cursor = storage::session::open_bulk(user_id, order, descending,
+                                            full_projection);
   std::int64_t visited = 0;
   bool more = true;
   while (more) {
@@ -154,6 +155,8 @@ engine::for_each_contact(const std::string& user_id, contact_order order,
             ++visited;
             if (!visit(row)) {
               more = false;
+              if (!batch.next.done) // free its connection now
+                self->send(d.repo, atom::close::value, batch.next);
               return;
             }
           }

@@ -71,7 +71,9 @@ public:
 
   /// Streams a user's non-archived contacts in `order` through `visit`, in
   /// batches of at most `batch_rows` rows, pulled one at a time (memory
-  /// stays bounded by one batch). `visit` returns false to stop early.
+  /// stays bounded by one batch). The rows come from one snapshot (a
+  /// server-side cursor holding one connection until the end). `visit`
+  /// returns false to stop early.
   /// @returns the number of rows visited.
   /// @throws engine_error on database failure.
   std::int64_t

@@ -27,6 +27,10 @@ using repository_actor = caf::typed_actor<
   // Reads at most N rows after the cursor; the reply carries the next one.
   caf::replies_to<atom::next, stream_cursor, std::uint64_t>::with<
     contact_batch>,
+  // Ends a stream before it is done (frees a bulk stream's connection).
+  caf::reacts_to<atom::close, stream_cursor>,
+  // Internal: the idle check of bulk stream (id, activity tick).
+  caf::reacts_to<atom::close, std::uint64_t, std::uint64_t>,
   // Reads a user's timezone, availability, busy time and pause state for
   // [now, now + window days).
   caf::replies_to<atom::context, std::string, std::int64_t,

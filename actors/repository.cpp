@@ -2,10 +2,12 @@
 #include "actors/repository.hpp"
 
 #include <deque>
+#include <map>
 #include <functional>
 #include <memory>
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include "messages/error.hpp"
 #include "storage/error.hpp"
@@ -47,8 +49,17 @@ worker(repository_actor::stateful_pointer<worker_state> self,
   self->state.url = std::move(url);
   return {
     [=](atom::next, const stream_cursor& cursor, std::uint64_t n) {
-      return self->state.run(
-        [&](storage::session& db) { return db.next_batch(cursor, n); });
+      return self->state.run([&](storage::session& db) {
+        return cursor.kind == stream_kind::bulk ? db.next_bulk(cursor, n)
+                                                : db.next_batch(cursor, n);
+      });
+    },
+    [=](atom::close, const stream_cursor&) {
+      if (self->state.db)
+        self->state.db->close_bulk();
+    },
+    [=](atom::close, std::uint64_t, std::uint64_t) {
+      // Idle checks are the front's business.
     },
     [=](atom::context, const std::string& user, std::int64_t now,
         std::int64_t days) {
@@ -74,11 +85,22 @@ worker(repository_actor::stateful_pointer<worker_state> self,
 
 // -- front: dispatch to idle workers, bounded queue ---------------------------
 
+// An open bulk stream: the worker it pins and its last activity.
+struct bulk_stream {
+  std::size_t worker = 0;
+  std::uint64_t tick = 0;
+  std::string user_id;
+};
+
 struct front_state {
   repository_config cfg;
   std::vector<repository_actor> workers;
   std::vector<std::size_t> idle;
   std::deque<std::function<void(std::size_t)>> waiting;
+  // Bulk streams accepted (open or waiting for a worker) and open ones.
+  std::size_t bulk_accepted = 0;
+  std::map<std::uint64_t, bulk_stream> bulk;
+  std::uint64_t tick = 0;
   static inline const char* name = "streaming-repository";
 };
 
@@ -127,8 +149,103 @@ caf::typed_response_promise<Reply> dispatch(front_pointer self, Ts... xs) {
   return rp;
 }
 
+// Frees a bulk stream's worker (after it was told to close, if needed).
+void unpin(front_pointer self, std::uint64_t id, bool tell_worker) {
+  auto& st = self->state;
+  auto i = st.bulk.find(id);
+  if (i == st.bulk.end())
+    return;
+  auto w = i->second.worker;
+  st.bulk.erase(i);
+  --st.bulk_accepted;
+  if (tell_worker)
+    self->send(st.workers[w], atom::close::value, stream_cursor{});
+  release(self, w);
+}
+
+// Pulls a bulk stream's next batch on its pinned worker `w`; `opening`:
+// this pull declares the cursor.
+void bulk_pull(front_pointer self,
+               caf::typed_response_promise<contact_batch> rp, std::size_t w,
+               stream_cursor cursor, std::uint64_t n, bool opening) {
+  self->request(self->state.workers[w], self->state.cfg.request_timeout,
+                atom::next::value, cursor, n)
+    .then(
+      [=](contact_batch& batch) mutable {
+        auto& st = self->state;
+        auto id = batch.next.bulk_id;
+        if (opening)
+          st.bulk[id] = bulk_stream{w, 0, cursor.user_id};
+        if (batch.next.done) {
+          unpin(self, id, false); // the worker closed it already
+        } else if (auto i = st.bulk.find(id); i != st.bulk.end()) {
+          i->second.tick = ++st.tick;
+          self->delayed_send(self, st.cfg.bulk_idle_timeout,
+                             atom::close::value, id, i->second.tick);
+        }
+        rp.deliver(std::move(batch));
+      },
+      [=](caf::error& err) mutable {
+        auto& st = self->state;
+        if (opening) {
+          --st.bulk_accepted;
+          release(self, w);
+        } else {
+          unpin(self, cursor.bulk_id, false); // failed: the worker closed it
+        }
+        rp.deliver(std::move(err));
+      });
+}
+
+caf::typed_response_promise<contact_batch>
+bulk_next(front_pointer self, const stream_cursor& cursor, std::uint64_t n) {
+  auto rp = self->make_response_promise<contact_batch>();
+  auto& st = self->state;
+  if (cursor.bulk_id != 0) {
+    auto i = st.bulk.find(cursor.bulk_id);
+    if (i == st.bulk.end()) {
+      rp.deliver(caf::make_error(
+        ec::not_found, "bulk stream " + std::to_string(cursor.bulk_id)
+                         + " is closed (done, closed or idle longer than "
+                         + std::to_string(st.cfg.bulk_idle_timeout.count())
+                         + " ms)"));
+      return rp;
+    }
+    i->second.tick = ++st.tick; // busy: no idle check may close it now
+    bulk_pull(self, rp, i->second.worker, cursor, n, false);
+    return rp;
+  }
+  if (st.bulk_accepted >= st.cfg.bulk_streams_max) {
+    rp.deliver(caf::make_error(
+      ec::db_unavailable, "too many bulk streams open ("
+                            + std::to_string(st.cfg.bulk_streams_max)
+                            + "); finish or close one first"));
+    return rp;
+  }
+  auto job = [self, rp, cursor, n](std::size_t w) {
+    bulk_pull(self, rp, w, cursor, n, true);
+  };
+  if (!st.idle.empty()) {
+    ++st.bulk_accepted;
+    auto w = st.idle.back();
+    st.idle.pop_back();
+    job(w);
+  } else if (st.waiting.size() < st.cfg.queued_requests_max) {
+    ++st.bulk_accepted;
+    st.waiting.emplace_back(std::move(job));
+  } else {
+    rp.deliver(caf::make_error(ec::db_unavailable,
+                               "repository queue is full ("
+                                 + std::to_string(st.cfg.queued_requests_max)
+                                 + " requests wait for a connection)"));
+  }
+  return rp;
+}
+
 repository_actor::behavior_type front(front_pointer self,
                                       repository_config cfg) {
+  if (cfg.bulk_streams_max == 0)
+    cfg.bulk_streams_max = std::max<std::size_t>(1, cfg.connections_max - 1);
   self->state.cfg = cfg;
   for (std::size_t i = 0; i < cfg.connections_max; ++i) {
     auto w = self->spawn<caf::detached + caf::linked>(worker, cfg.url);
@@ -137,7 +254,22 @@ repository_actor::behavior_type front(front_pointer self,
   }
   return {
     [=](atom::next a, const stream_cursor& c, std::uint64_t n) {
+      if (c.kind == stream_kind::bulk)
+        return bulk_next(self, c, n);
       return dispatch<contact_batch>(self, a, c, n);
+    },
+    [=](atom::close, const stream_cursor& c) {
+      unpin(self, c.bulk_id, true);
+    },
+    [=](atom::close, std::uint64_t id, std::uint64_t tick) {
+      auto i = self->state.bulk.find(id);
+      if (i == self->state.bulk.end() || i->second.tick != tick)
+        return; // done, closed, or pulled since this check was set
+      spdlog::warn("bulk stream {} of user {} was not pulled for {} ms; "
+                   "closed to free its connection",
+                   id, i->second.user_id,
+                   self->state.cfg.bulk_idle_timeout.count());
+      unpin(self, id, true);
     },
     [=](atom::context a, const std::string& user, std::int64_t now,
         std::int64_t days) {

@@ -22,6 +22,13 @@ struct repository_config {
   std::size_t queued_requests_max = 100000;
   /// Upper bound for one database request.
   std::chrono::milliseconds request_timeout{60000};
+  /// Bulk streams (server-side cursors) open at once, each holding a
+  /// connection; 0 means connections_max - 1 (at least 1), so keyset
+  /// streams always keep a connection. More are refused.
+  std::size_t bulk_streams_max = 0;
+  /// A bulk stream not pulled for this long is closed and its connection
+  /// freed; a later pull gets `ec::not_found`.
+  std::chrono::milliseconds bulk_idle_timeout{30000};
 };
 
 /// Spawns the streaming repository: a scheduled front actor that hands each

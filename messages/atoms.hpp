@@ -20,6 +20,8 @@ using save = caf::atom_constant<caf::atom("save")>;
 using read = caf::atom_constant<caf::atom("read")>;
 /// Generates suggestions for one user or all users.
 using generate = caf::atom_constant<caf::atom("generate")>;
+/// Closes a bulk stream early.
+using close = caf::atom_constant<caf::atom("close")>;
 /// Reports progress of a multi-user run.
 using progress = caf::atom_constant<caf::atom("progress")>;
 

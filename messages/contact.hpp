@@ -49,6 +49,11 @@ enum class stream_kind : std::uint8_t {
   /// Due, eligible contacts in suggestion priority order: one ordered index
   /// scan per frequency class, merged.
   priority = 1,
+  /// All non-archived contacts in one order through a server-side cursor:
+  /// one snapshot, no re-planning per batch, for bulk reads. The stream
+  /// holds one repository connection until it is done, closed or idle too
+  /// long.
+  bulk = 2,
 };
 
 /// Sort keys of an ordered stream; the contact id breaks ties.
@@ -78,6 +83,8 @@ struct stream_cursor {
   std::vector<std::string> class_after_id;
   /// Classes with no more due rows.
   std::vector<std::uint8_t> class_done;
+  /// The server-side cursor of a bulk stream (0 before the first batch).
+  std::uint64_t bulk_id = 0;
   /// True when the stream has no more rows.
   bool done = false;
 };
@@ -87,7 +94,7 @@ typename Inspector::result_type inspect(Inspector& f, stream_cursor& x) {
   return f(caf::meta::type_name("catchup::stream_cursor"), x.user_id, x.kind,
            x.order, x.descending, x.full_projection, x.now_unix_s,
            x.after_key, x.after_id, x.class_after_key, x.class_after_id,
-           x.class_done, x.done);
+           x.class_done, x.bulk_id, x.done);
 }
 
 /// One pulled batch: at most the requested number of rows, and the cursor

@@ -2,6 +2,7 @@
 // Contact streams and the per-user context of a generation.
 
 #include <algorithm>
+#include <atomic>
 #include <sstream>
 
 #include "core/frequency.hpp"
@@ -69,6 +70,25 @@ contact_record read_record(const pqxx::row& row, bool full) {
   }
   return rec;
 }
+
+// The query of an ordered stream: $1 user; with `after`, rows after the
+// keyset position ($3 key, $4 id). The sort key's text is the last column.
+std::string ordered_sql(const stream_cursor& cursor, bool after) {
+  auto key = key_expression(cursor.order);
+  auto dir = cursor.descending ? "DESC" : "ASC";
+  std::string sql = std::string{"SELECT "} + minimal_columns
+                    + (cursor.full_projection ? full_columns : "") + ", "
+                    + key + "::text FROM contacts c "
+                    "WHERE c.user_id = $1::uuid AND c.archived_at IS NULL";
+  if (after)
+    sql += std::string{" AND ("} + key + ", c.id) "
+           + (cursor.descending ? "<" : ">") + " ($3::"
+           + key_type(cursor.order) + ", $4::uuid)";
+  sql += std::string{" ORDER BY "} + key + " " + dir + ", c.id " + dir;
+  return sql;
+}
+
+std::atomic<std::uint64_t> last_bulk_id{0};
 
 constexpr const char* nil_uuid = "00000000-0000-0000-0000-000000000000";
 
@@ -170,6 +190,70 @@ stream_cursor session::open_priority(std::string user_id,
   return c;
 }
 
+stream_cursor session::open_bulk(std::string user_id, contact_order order,
+                                 bool descending, bool full_projection) {
+  auto c = open_ordered(std::move(user_id), order, descending,
+                        full_projection);
+  c.kind = stream_kind::bulk;
+  return c;
+}
+
+std::uint64_t session::open_bulk_id() const noexcept {
+  return impl_->bulk_tx ? impl_->bulk_id : 0;
+}
+
+void session::close_bulk() noexcept {
+  if (!impl_->bulk_tx)
+    return;
+  try {
+    impl_->bulk_tx->abort(); // read-only: nothing to commit
+  } catch (...) {
+    // The connection is broken; the server drops the cursor with it.
+  }
+  impl_->bulk_tx.reset();
+  impl_->bulk_id = 0;
+}
+
+contact_batch session::next_bulk(const stream_cursor& cursor, std::size_t n) {
+  n = std::clamp<std::size_t>(n, 1, batch_rows_limit);
+  contact_batch batch;
+  batch.next = cursor;
+  if (cursor.done)
+    return batch;
+  try {
+    if (cursor.bulk_id == 0) {
+      close_bulk();
+      impl_->bulk_tx = std::make_unique<pqxx::read_transaction>(impl_->conn);
+      impl_->bulk_id = ++last_bulk_id;
+      impl_->bulk_tx->exec_params("DECLARE catchup_bulk NO SCROLL CURSOR FOR "
+                                  + ordered_sql(cursor, false),
+                                  cursor.user_id);
+      batch.next.bulk_id = impl_->bulk_id;
+    } else if (cursor.bulk_id != open_bulk_id()) {
+      throw storage_error(ec::not_found,
+                          "bulk stream " + std::to_string(cursor.bulk_id)
+                            + " of user " + cursor.user_id
+                            + " is closed (done, closed or idle too long)");
+    }
+    auto rows = impl_->bulk_tx->exec("FETCH FORWARD " + std::to_string(n)
+                                     + " FROM catchup_bulk");
+    batch.rows_read = static_cast<std::int64_t>(rows.size());
+    for (auto row : rows)
+      batch.rows.push_back(read_record(row, cursor.full_projection));
+    batch.next.done = rows.size() < n;
+    if (batch.next.done)
+      close_bulk();
+    return batch;
+  } catch (const storage_error&) {
+    close_bulk();
+    throw;
+  } catch (...) {
+    close_bulk();
+    detail::rethrow_as_storage_error("cannot read contacts of user "
+                                     + cursor.user_id);
+  }
+}
+
 contact_batch session::next_batch(const stream_cursor& cursor, std::size_t n) {
   n = std::clamp<std::size_t>(n, 1, batch_rows_limit);
   contact_batch batch;
@@ -178,21 +262,12 @@ contact_batch session::next_batch(const stream_cursor& cursor, std::size_t n) {
     return batch;
   try {
     pqxx::read_transaction tx{impl_->conn};
+    if (cursor.kind == stream_kind::bulk)
+      throw storage_error(ec::invalid_input,
+                          "a bulk stream is read with next_bulk");
     if (cursor.kind == stream_kind::ordered) {
-      auto key = key_expression(cursor.order);
-      auto type = key_type(cursor.order);
-      auto dir = cursor.descending ? "DESC" : "ASC";
-      std::string sql = std::string{"SELECT "} + minimal_columns
-                        + (cursor.full_projection ? full_columns : "")
-                        + ", " + key + "::text FROM contacts c "
-                          "WHERE c.user_id = $1 AND c.archived_at IS NULL";
       bool first = cursor.after_id.empty();
-      if (!first)
-        sql += std::string{" AND ("} + key + ", c.id) "
-               + (cursor.descending ? "<" : ">") + " ($3::" + type
-               + ", $4::uuid)";
-      sql += std::string{" ORDER BY "} + key + " " + dir + ", c.id " + dir
-             + " LIMIT $2";
+      auto sql = ordered_sql(cursor, !first) + " LIMIT $2";
       auto rows = first ? tx.exec_params(sql, cursor.user_id, n)
                         : tx.exec_params(sql, cursor.user_id, n,
                                          cursor.after_key, cursor.after_id);

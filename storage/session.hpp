@@ -46,6 +46,25 @@ public:
   static stream_cursor open_priority(std::string user_id,
                                      std::int64_t now_unix_s);
 
+  /// Starts a bulk stream: like `open_ordered`, but read through one
+  /// server-side cursor (see `next_bulk`).
+  static stream_cursor open_bulk(std::string user_id, contact_order order,
+                                 bool descending, bool full_projection);
+
+  /// Reads the next at most `n` rows of a bulk stream. The first call opens
+  /// a read-only transaction and a cursor in it, so every batch comes from
+  /// one snapshot; the stream is closed when it is done. While a bulk
+  /// stream is open, this session serves nothing else (the repository pins
+  /// its worker). `n` is clamped to 1..batch_rows_limit.
+  /// @throws storage_error on database failure (the stream is closed).
+  contact_batch next_bulk(const stream_cursor& cursor, std::size_t n);
+
+  /// Ends an open bulk stream (no-op if none is open).
+  void close_bulk() noexcept;
+
+  /// The id of the open bulk stream, 0 if none.
+  std::uint64_t open_bulk_id() const noexcept;
+
   /// Reads the next at most `n` rows after `cursor` (keyset pagination,
   /// never OFFSET). `n` is clamped to 1..batch_rows_limit.
   /// @throws storage_error on database failure.

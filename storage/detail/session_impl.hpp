@@ -3,6 +3,8 @@
 
 // Private to storage/: the libpqxx state behind `session`.
 
+#include <cstdint>
+#include <memory>
 #include <string>
 
 #include <pqxx/pqxx>
@@ -27,6 +29,9 @@ struct session::impl {
     conn.prepare(priority_statement, priority_statement_sql());
   }
   pqxx::connection conn;
+  // The open bulk stream's transaction (holding its cursor) and id.
+  std::unique_ptr<pqxx::transaction_base> bulk_tx;
+  std::uint64_t bulk_id = 0;
 };
 
 namespace detail {

@@ -14,6 +14,7 @@
 #include "actors/system_config.hpp"
 #include "messages/error.hpp"
 #include "storage/migrations.hpp"
+#include "storage/session.hpp"
 #include "tests/support/test_database.hpp"
 
 using namespace catchup;
@@ -68,6 +69,68 @@ BOOST_AUTO_TEST_CASE(requests_beyond_the_queue_limit_are_refused_not_queued) {
                   });
   BOOST_TEST(answered == 3);
   BOOST_TEST(refused == 3);
+  self->send_exit(repo, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(bulk_streams_hold_a_connection_only_while_in_use) {
+  test::test_database tdb;
+  storage::migrate(tdb.url());
+  tdb.query("INSERT INTO users (email) VALUES ('u@example.org') RETURNING 1");
+  auto user = tdb.query("SELECT id FROM users")[0];
+  tdb.query("INSERT INTO contacts (user_id, name) SELECT '" + user
+            + "', 'c' || i FROM generate_series(1, 30) i RETURNING 1");
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  repository_config rc;
+  rc.url = tdb.url();
+  rc.connections_max = 1;
+  rc.bulk_idle_timeout = std::chrono::milliseconds(100);
+  auto repo = spawn_repository(sys, rc);
+  caf::scoped_actor self{sys};
+  auto pull = [&](const stream_cursor& c) {
+    contact_batch out;
+    caf::error failure;
+    self->request(repo, std::chrono::seconds(60), atom::next::value, c,
+                  std::uint64_t{10})
+      .receive([&](contact_batch& b) { out = std::move(b); },
+               [&](caf::error& err) { failure = std::move(err); });
+    return std::make_pair(out, failure);
+  };
+  auto users = [&] {
+    bool ok = false;
+    self->request(repo, std::chrono::seconds(60), atom::users::value, true)
+      .receive([&](std::vector<std::string>& ids) { ok = ids.size() == 1; },
+               [&](caf::error&) {});
+    return ok;
+  };
+  auto open = storage::session::open_bulk(user, contact_order::name, false,
+                                          false);
+  // Closed early: the connection serves others again.
+  auto [first, err1] = pull(open);
+  BOOST_REQUIRE(!err1);
+  BOOST_TEST(first.rows.size() == 10u);
+  self->send(repo, atom::close::value, first.next);
+  BOOST_TEST(users());
+  BOOST_TEST((pull(first.next).second == ec::not_found));
+  // A second bulk stream beyond the limit (1 here) is refused.
+  auto [a, err2] = pull(open);
+  BOOST_REQUIRE(!err2);
+  BOOST_TEST((pull(open).second == ec::db_unavailable));
+  // Abandoned: the idle check closes it, and the request that waited for
+  // the only connection is then served.
+  BOOST_TEST(users());
+  BOOST_TEST((pull(a.next).second == ec::not_found));
+  // Read to the end: the connection is freed without a close.
+  auto cursor = open;
+  int rows = 0;
+  while (!cursor.done) {
+    auto [b, err] = pull(cursor);
+    BOOST_REQUIRE(!err);
+    rows += static_cast<int>(b.rows.size());
+    cursor = b.next;
+  }
+  BOOST_TEST(rows == 30);
+  BOOST_TEST(users());
   self->send_exit(repo, caf::exit_reason::user_shutdown);
 }
 

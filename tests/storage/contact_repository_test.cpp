@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/priority.hpp"
+#include "storage/error.hpp"
 #include "storage/migrations.hpp"
 #include "storage/seed.hpp"
 #include "storage/session.hpp"
@@ -178,6 +179,58 @@ BOOST_AUTO_TEST_CASE(streams_stay_exact_while_rows_are_inserted) {
       for (auto& id : before)
         BOOST_TEST(seen.count(id) == 1u, id << " missing");
     }
+}
+
+BOOST_AUTO_TEST_CASE(bulk_streams_read_one_snapshot_in_keyset_order) {
+  test::test_database tdb;
+  migrate(tdb.url());
+  seed_options opts;
+  opts.users = 1;
+  opts.contacts_per_user = 500;
+  opts.now_unix_s = now;
+  auto user = seed(tdb.url(), opts).user_ids.front();
+  session db{tdb.url()};
+  for (auto order : {contact_order::last_contact, contact_order::name,
+                     contact_order::created_at})
+    for (bool desc : {false, true}) {
+      auto keyset = read_all(db, session::open_ordered(user, order, desc,
+                                                       true),
+                             1000);
+      std::vector<contact_record> bulk;
+      auto cursor = session::open_bulk(user, order, desc, true);
+      bool inserted = false;
+      while (!cursor.done) {
+        auto batch = db.next_bulk(cursor, 40);
+        BOOST_TEST(batch.rows.size() <= 40u);
+        BOOST_TEST(batch.next.bulk_id != 0u);
+        bulk.insert(bulk.end(), batch.rows.begin(), batch.rows.end());
+        cursor = batch.next;
+        if (!inserted) {
+          // Not part of the stream's snapshot: never returned.
+          tdb.query("INSERT INTO contacts (user_id, name) VALUES ('" + user
+                    + "', 'Late') RETURNING 1");
+          inserted = true;
+        }
+      }
+      BOOST_REQUIRE_EQUAL(bulk.size(), keyset.size());
+      for (std::size_t i = 0; i < bulk.size(); ++i) {
+        BOOST_REQUIRE(bulk[i].id == keyset[i].id);
+        BOOST_TEST(bulk[i].email == keyset[i].email);
+      }
+      BOOST_TEST(db.open_bulk_id() == 0u); // closed when done
+    }
+  // A finished stream cannot be pulled again.
+  auto cursor = session::open_bulk(user, contact_order::name, false, false);
+  auto first = db.next_bulk(cursor, 10);
+  db.close_bulk();
+  try {
+    db.next_bulk(first.next, 10);
+    BOOST_FAIL("pulled a closed bulk stream");
+  } catch (const storage_error& e) {
+    BOOST_TEST((e.code() == ec::not_found));
+  }
+  // The session serves other reads again.
+  BOOST_TEST(!db.list_users(false).empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_calendar_beyond_the_event_cap_counts_as_busy_after_it) {
