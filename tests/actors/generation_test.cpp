@@ -127,6 +127,25 @@ BOOST_AUTO_TEST_CASE(snoozed_and_accepted_contacts_are_skipped_until_due_again) 
   BOOST_TEST(ids.count(accepted) == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_fully_busy_calendar_gives_no_suggestions_and_says_why) {
+  auto eng = start(2, 2);
+  auto user = make_user("UTC", 5);
+  std::int64_t now = 1795392000;
+  BOOST_REQUIRE_EQUAL(eng->generate(user, now).items.size(), 5u);
+  db.query("INSERT INTO calendar_events (user_id, external_id, start_time, "
+           "end_time) VALUES ('" + user + "', 'away', to_timestamp("
+           + std::to_string(now - 3600) + "), to_timestamp("
+           + std::to_string(now + 15 * 86400) + ")) RETURNING 1");
+  auto r = eng->generate(user, now);
+  BOOST_TEST(r.free_slots == 0);
+  BOOST_TEST(r.suggestions == 0);
+  BOOST_TEST(r.contacts_read == 0); // K = 0: nothing is read
+  BOOST_REQUIRE_EQUAL(r.warnings.size(), 1u);
+  BOOST_TEST(r.warnings[0].find("no free slot") != std::string::npos);
+  // The earlier pending suggestions, now without a slot, are replaced.
+  BOOST_TEST(eng->suggestions(user).empty());
+}
+
 BOOST_AUTO_TEST_CASE(two_hundred_users_on_four_connections_match_one_at_a_time) {
   storage::seed_options opts;
   opts.users = 200;
