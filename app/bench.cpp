@@ -192,7 +192,8 @@ int run_bench(const config::settings& settings, const bench_options& options) {
       + (e.embedded_database() ? "private cluster in " + e.data_dir()
                                : std::string{"external server"})
       + ", " + std::to_string(options.iterations) + " timed runs per "
-      "scenario, now = 2026-11-01T09:00:00Z");
+      "scenario, now = 2026-11-01T09:00:00Z, allocator "
+      + (process_memory_probe::uses_jemalloc() ? "jemalloc" : "glibc"));
 
   // Seed first, so that the seeding's allocations are returned before the
   // idle figure is taken.
@@ -220,7 +221,7 @@ int run_bench(const config::settings& settings, const bench_options& options) {
     users.push_back(std::move(ids));
     all.push_back(f);
   }
-  malloc_trim(0);
+  process_memory_probe{}.release_free_memory();
   auto idle_bytes = read_process_memory().resident_bytes;
 
   // Timed runs of every scenario first, exactness checks after: the checks
@@ -259,7 +260,7 @@ int run_bench(const config::settings& settings, const bench_options& options) {
             + ": " + w);
     }
     last_results[i] = std::move(last);
-    malloc_trim(0);
+    process_memory_probe{}.release_free_memory();
   }
   bool all_exact = true;
   for (std::size_t i = 0; i < all.size() && options.check_exactness; ++i) {

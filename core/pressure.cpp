@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/pressure.hpp"
+
+#include <algorithm>
+
+namespace catchup {
+
+namespace {
+
+constexpr double elevated_percent = 60;
+constexpr double high_percent = 70;
+
+} // namespace
+
+std::string_view to_string(pressure_level level) noexcept {
+  switch (level) {
+    case pressure_level::normal: return "normal";
+    case pressure_level::elevated: return "elevated";
+    case pressure_level::high: return "high";
+    case pressure_level::critical: return "critical";
+  }
+  return "normal";
+}
+
+pressure_policy policy_for(pressure_level level, std::size_t batch_rows_max,
+                           std::size_t suggestions_max) noexcept {
+  // Each step halves the batch (at least 1) and cuts the cap to a half,
+  // then a fifth; caches shrink and concurrency follows.
+  auto batch = [&](std::size_t div) {
+    return std::max<std::size_t>(1, batch_rows_max / div);
+  };
+  auto cap = [&](std::size_t div) {
+    return std::max<std::size_t>(1, suggestions_max / div);
+  };
+  switch (level) {
+    case pressure_level::normal: return {batch(1), cap(1), 100, 100};
+    case pressure_level::elevated: return {batch(2), cap(2), 75, 100};
+    case pressure_level::high: return {batch(4), cap(5), 50, 50};
+    case pressure_level::critical: return {batch(4), cap(5), 10, 0};
+  }
+  return {batch(1), cap(1), 100, 100};
+}
+
+pressure_classifier::pressure_classifier(double critical_percent,
+                                         double hysteresis_points) noexcept
+  : critical_percent_(std::max(critical_percent, high_percent + 1)),
+    hysteresis_points_(hysteresis_points) {
+  // nop
+}
+
+double pressure_classifier::entry_percent(pressure_level level) const noexcept {
+  switch (level) {
+    case pressure_level::normal: return 0;
+    case pressure_level::elevated: return elevated_percent;
+    case pressure_level::high: return high_percent;
+    case pressure_level::critical: return critical_percent_;
+  }
+  return 0;
+}
+
+pressure_level pressure_classifier::update(double used_percent) noexcept {
+  // The level the reading alone would give.
+  auto raw = pressure_level::normal;
+  if (used_percent >= critical_percent_)
+    raw = pressure_level::critical;
+  else if (used_percent >= high_percent)
+    raw = pressure_level::high;
+  else if (used_percent >= elevated_percent)
+    raw = pressure_level::elevated;
+  if (raw >= level_) {
+    level_ = raw; // rising (or staying) is immediate
+    return level_;
+  }
+  // Falling: step down while use is clearly below the current level's
+  // entry threshold.
+  while (level_ > raw
+         && used_percent < entry_percent(level_) - hysteresis_points_)
+    level_ = static_cast<pressure_level>(static_cast<int>(level_) - 1);
+  return level_;
+}
+
+leak_detector::leak_detector(std::size_t samples_max,
+                             double growth_ratio) noexcept
+  : ring_(std::max<std::size_t>(samples_max, 3)), growth_ratio_(growth_ratio) {
+  // nop
+}
+
+void leak_detector::add(std::int64_t bytes) {
+  ring_[next_] = bytes;
+  next_ = (next_ + 1) % ring_.size();
+  count_ = std::min(count_ + 1, ring_.size());
+}
+
+leak_detector::verdict leak_detector::check() const {
+  verdict v;
+  if (count_ < ring_.size())
+    return v;
+  auto n = ring_.size();
+  auto at = [&](std::size_t i) { // i-th oldest
+    return static_cast<double>(ring_[(next_ + i) % n]);
+  };
+  v.first_bytes = static_cast<std::int64_t>(at(0));
+  v.last_bytes = static_cast<std::int64_t>(at(n - 1));
+  v.growth = at(0) > 0 ? at(n - 1) / at(0) : 0;
+  // Least squares over x = 0..n-1.
+  double mean_x = static_cast<double>(n - 1) / 2;
+  double mean_y = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    mean_y += at(i);
+  mean_y /= static_cast<double>(n);
+  double sxy = 0;
+  double sxx = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto dx = static_cast<double>(i) - mean_x;
+    sxy += dx * (at(i) - mean_y);
+    sxx += dx * dx;
+  }
+  v.slope_bytes = sxx > 0 ? sxy / sxx : 0;
+  auto rise = at(n - 1) - at(0);
+  auto trend = v.slope_bytes * static_cast<double>(n - 1);
+  v.leak = v.growth >= growth_ratio_ && rise > 0 && trend >= rise / 2;
+  return v;
+}
+
+} // namespace catchup

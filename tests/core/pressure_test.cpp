@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pressure levels with hysteresis, the policy table, and the leak detector
+// (steady growth is a leak, a sawtooth is not).
+
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <ostream>
+
+#include "core/pressure.hpp"
+
+using namespace catchup;
+
+namespace catchup {
+std::ostream& operator<<(std::ostream& out, pressure_level level) {
+  return out << to_string(level);
+}
+} // namespace catchup
+
+BOOST_AUTO_TEST_SUITE(core_pressure)
+
+BOOST_AUTO_TEST_CASE(levels_rise_at_60_70_and_the_critical_percent) {
+  pressure_classifier c{80};
+  BOOST_TEST(c.update(59.9) == pressure_level::normal);
+  BOOST_TEST(c.update(60) == pressure_level::elevated);
+  BOOST_TEST(c.update(69.9) == pressure_level::elevated);
+  BOOST_TEST(c.update(70) == pressure_level::high);
+  BOOST_TEST(c.update(79.9) == pressure_level::high);
+  BOOST_TEST(c.update(80) == pressure_level::critical);
+  pressure_classifier jump{90};
+  BOOST_TEST(jump.update(85) == pressure_level::high);
+  BOOST_TEST(jump.update(95) == pressure_level::critical);
+}
+
+BOOST_AUTO_TEST_CASE(a_level_is_left_only_five_points_below_its_entry) {
+  pressure_classifier c{80};
+  c.update(85);
+  BOOST_TEST(c.update(75.1) == pressure_level::critical);
+  BOOST_TEST(c.update(74.9) == pressure_level::high);
+  BOOST_TEST(c.update(65.1) == pressure_level::high);
+  BOOST_TEST(c.update(64.9) == pressure_level::elevated);
+  BOOST_TEST(c.update(55.1) == pressure_level::elevated);
+  BOOST_TEST(c.update(54.9) == pressure_level::normal);
+  // Hovering at a threshold does not flap.
+  for (double x : {60.0, 59.0, 60.5, 58.0, 61.0})
+    BOOST_TEST(c.update(x) == pressure_level::elevated);
+  // A deep fall steps down through every level at once.
+  c.update(90);
+  BOOST_TEST(c.update(10) == pressure_level::normal);
+  // Falling into the middle of a band lands on that band's level.
+  c.update(90);
+  BOOST_TEST(c.update(62) == pressure_level::elevated);
+}
+
+BOOST_AUTO_TEST_CASE(the_policy_table_shrinks_batches_caps_caches_and_work) {
+  struct row {
+    pressure_level level;
+    std::size_t batch;
+    std::size_t cap;
+    int cache;
+    int concurrency;
+  };
+  for (auto r : {row{pressure_level::normal, 100, 50, 100, 100},
+                 row{pressure_level::elevated, 50, 25, 75, 100},
+                 row{pressure_level::high, 25, 10, 50, 50},
+                 row{pressure_level::critical, 25, 10, 10, 0}}) {
+    auto p = policy_for(r.level, 100, 50);
+    BOOST_TEST(p.batch_rows_max == r.batch, r.level);
+    BOOST_TEST(p.suggestions_max == r.cap, r.level);
+    BOOST_TEST(p.cache_capacity_percent == r.cache, r.level);
+    BOOST_TEST(p.concurrency_percent == r.concurrency, r.level);
+  }
+  // Tiny configured sizes never shrink to zero.
+  auto p = policy_for(pressure_level::critical, 1, 1);
+  BOOST_TEST(p.batch_rows_max == 1u);
+  BOOST_TEST(p.suggestions_max == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(steady_growth_is_a_leak) {
+  leak_detector d{60, 1.5};
+  for (int i = 0; i < 60; ++i) {
+    BOOST_TEST(!d.check().leak); // not before the window is full
+    d.add(100'000'000 + i * 2'000'000);
+  }
+  auto v = d.check();
+  BOOST_TEST(v.leak);
+  BOOST_TEST(v.first_bytes == 100'000'000);
+  BOOST_TEST(v.last_bytes == 218'000'000);
+  BOOST_TEST(std::abs(v.slope_bytes - 2'000'000) < 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_sawtooth_ending_high_is_not_a_leak) {
+  // Rises 100 -> 160 MB in ten samples, falls back, six times: the last
+  // sample is 1.6 times the first, but nothing grows.
+  leak_detector d{60, 1.5};
+  for (int i = 0; i < 60; ++i)
+    d.add(100'000'000 + (i % 10) * 6'666'667);
+  auto v = d.check();
+  BOOST_TEST(v.growth > 1.5);
+  BOOST_TEST(!v.leak);
+}
+
+BOOST_AUTO_TEST_CASE(flat_or_small_growth_is_not_a_leak) {
+  leak_detector flat{10, 1.5};
+  leak_detector slow{10, 1.5};
+  for (int i = 0; i < 20; ++i) {
+    flat.add(50'000'000);
+    slow.add(50'000'000 + i * 1'000'000); // +18% over the window
+  }
+  BOOST_TEST(!flat.check().leak);
+  BOOST_TEST(!slow.check().leak);
+  BOOST_TEST(slow.size() == 10u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
