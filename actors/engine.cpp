@@ -100,8 +100,6 @@ spawn_progress_listener(caf::actor_system& sys,
     std::move(report));
 }
 
-} // namespace
-
 template <class... Ts>
 std::vector<generation_result>
 run_many(engine::impl& d, std::function<void(std::size_t, std::size_t)> progress,
@@ -119,6 +117,8 @@ run_many(engine::impl& d, std::function<void(std::size_t, std::size_t)> progress
     caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
   return out;
 }
+
+} // namespace
 
 std::vector<generation_result>
 engine::generate_all(std::int64_t now_unix_s,

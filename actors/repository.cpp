@@ -117,6 +117,30 @@ void release(front_pointer self, std::size_t w) {
   job(w);
 }
 
+// Runs `job` on an idle worker now, or queues it; false when the queue is
+// full (the caller refuses the request).
+bool schedule(front_pointer self, std::function<void(std::size_t)> job) {
+  auto& st = self->state;
+  if (!st.idle.empty()) {
+    auto w = st.idle.back();
+    st.idle.pop_back();
+    job(w);
+    return true;
+  }
+  if (st.waiting.size() >= st.cfg.queued_requests_max)
+    return false;
+  st.waiting.emplace_back(std::move(job));
+  return true;
+}
+
+caf::error queue_full(front_pointer self) {
+  return caf::make_error(ec::db_unavailable,
+                         "repository queue is full ("
+                           + std::to_string(
+                             self->state.cfg.queued_requests_max)
+                           + " requests wait for a connection)");
+}
+
 template <class Reply, class... Ts>
 caf::typed_response_promise<Reply> dispatch(front_pointer self, Ts... xs) {
   auto rp = self->make_response_promise<Reply>();
@@ -133,19 +157,8 @@ caf::typed_response_promise<Reply> dispatch(front_pointer self, Ts... xs) {
           release(self, w);
         });
   };
-  auto& st = self->state;
-  if (!st.idle.empty()) {
-    auto w = st.idle.back();
-    st.idle.pop_back();
-    job(w);
-  } else if (st.waiting.size() < st.cfg.queued_requests_max) {
-    st.waiting.emplace_back(std::move(job));
-  } else {
-    rp.deliver(caf::make_error(ec::db_unavailable,
-                               "repository queue is full ("
-                                 + std::to_string(st.cfg.queued_requests_max)
-                                 + " requests wait for a connection)"));
-  }
+  if (!schedule(self, std::move(job)))
+    rp.deliver(queue_full(self));
   return rp;
 }
 
@@ -225,20 +238,10 @@ bulk_next(front_pointer self, const stream_cursor& cursor, std::uint64_t n) {
   auto job = [self, rp, cursor, n](std::size_t w) {
     bulk_pull(self, rp, w, cursor, n, true);
   };
-  if (!st.idle.empty()) {
+  if (schedule(self, std::move(job)))
     ++st.bulk_accepted;
-    auto w = st.idle.back();
-    st.idle.pop_back();
-    job(w);
-  } else if (st.waiting.size() < st.cfg.queued_requests_max) {
-    ++st.bulk_accepted;
-    st.waiting.emplace_back(std::move(job));
-  } else {
-    rp.deliver(caf::make_error(ec::db_unavailable,
-                               "repository queue is full ("
-                                 + std::to_string(st.cfg.queued_requests_max)
-                                 + " requests wait for a connection)"));
-  }
+  else
+    rp.deliver(queue_full(self));
   return rp;
 }
 

@@ -8,8 +8,6 @@
 #include <iostream>
 #include <sstream>
 
-#include <malloc.h>
-
 #include <nlohmann/json.hpp>
 
 #include "actors/engine.hpp"
