@@ -2,8 +2,10 @@
 #include "actors/engine.hpp"
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include "actors/generation.hpp"
+#include "actors/memory_supervisor.hpp"
 #include "actors/repository.hpp"
 #include "actors/system_config.hpp"
 #include "storage/database.hpp"
@@ -19,6 +21,12 @@ struct engine::impl {
   repository_actor repo;
   coordinator_actor coordinator;
   generation_config gen;
+  std::shared_ptr<memory_probe> probe;
+  std::shared_ptr<memory_gauge> gauge = std::make_shared<memory_gauge>();
+  std::shared_ptr<metrics_registry> metrics
+    = std::make_shared<metrics_registry>();
+  memory_supervisor_actor supervisor;
+  std::int64_t budget_bytes = 0;
 
   [[noreturn]] void raise(const caf::error& err) {
     auto code = err.category() == caf::atom("catchup")
@@ -28,21 +36,56 @@ struct engine::impl {
   }
 };
 
-engine::engine(const config::settings& s) : impl_(std::make_unique<impl>()) {
+engine::engine(const config::settings& s, engine_options options)
+  : impl_(std::make_unique<impl>()) {
   auto& d = *impl_;
   d.cfg = s;
+  d.probe = options.probe ? std::move(options.probe)
+                          : std::make_shared<process_memory_probe>();
+  d.budget_bytes = s.memory.budget_bytes > 0 ? s.memory.budget_bytes
+                                             : default_memory_budget_bytes();
+  memory_status initial;
+  initial.budget_bytes = d.budget_bytes;
+  d.gauge->store(initial);
   d.db = storage::database::open(s.database);
   d.sys = std::make_unique<caf::actor_system>(d.sys_cfg);
-  repository_config rc;
-  rc.url = d.db->url();
-  rc.connections_max = static_cast<std::size_t>(s.database.connections_max);
-  d.repo = spawn_repository(*d.sys, rc);
   d.gen.batch_rows_max = static_cast<std::size_t>(s.generation.batch_rows_max);
   d.gen.suggestions_max
     = static_cast<std::size_t>(s.generation.suggestions_max);
   d.gen.concurrent_users_max
     = static_cast<std::size_t>(s.generation.concurrent_users_max);
-  d.coordinator = spawn_coordinator(*d.sys, d.repo, d.gen);
+  repository_config rc;
+  rc.url = d.db->url();
+  rc.connections_max = static_cast<std::size_t>(s.database.connections_max);
+  rc.batch_rows_max = d.gen.batch_rows_max;
+  d.repo = spawn_repository(*d.sys, rc);
+  if (s.memory.monitoring_enabled) {
+    memory_supervisor_config mc;
+    mc.budget_bytes = d.budget_bytes;
+    mc.critical_percent = static_cast<double>(s.memory.max_heap_percent);
+    mc.sample_interval = std::chrono::milliseconds{s.memory.sample_interval_ms};
+    mc.forced_gc_enabled = s.memory.forced_gc_enabled;
+    mc.on_sample = std::move(options.on_memory_sample);
+    d.supervisor = spawn_memory_supervisor(*d.sys, d.probe, d.gauge,
+                                           d.metrics, std::move(mc));
+  }
+  d.coordinator = spawn_coordinator(*d.sys, d.repo, d.gen, d.supervisor,
+                                    d.metrics);
+  if (d.supervisor) {
+    // Subscribed before the first request, so no work starts unaware of
+    // the current level.
+    caf::scoped_actor self{*d.sys};
+    for (auto sub : {caf::actor_cast<caf::actor>(d.repo),
+                     caf::actor_cast<caf::actor>(d.coordinator)})
+      self->request(d.supervisor, std::chrono::seconds(10),
+                    atom::subscribe::value, sub)
+        .receive([](std::uint64_t) {},
+                 [&](caf::error& err) {
+                   // Not fatal: the engine then runs as if unmonitored.
+                   spdlog::error("memory supervisor refused a subscriber: {}",
+                                 d.sys->render(err));
+                 });
+  }
 }
 
 engine::~engine() {
@@ -50,12 +93,41 @@ engine::~engine() {
   if (d.sys) {
     caf::anon_send_exit(d.coordinator, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(d.repo, caf::exit_reason::user_shutdown);
+    if (d.supervisor)
+      caf::anon_send_exit(d.supervisor, caf::exit_reason::user_shutdown);
     d.sys.reset(); // waits for all actors
   }
 }
 
 storage::seed_report engine::seed(const storage::seed_options& options) {
-  return storage::seed(impl_->db->url(), options);
+  auto& d = *impl_;
+  try {
+    return wrap_operation("seed", *d.gauge, *d.probe, [&] {
+      return storage::seed(d.db->url(), options);
+    });
+  } catch (const memory_refused& e) {
+    throw engine_error(ec::memory_critical, e.what());
+  }
+}
+
+memory_status engine::sample_memory() {
+  auto& d = *impl_;
+  if (!d.supervisor)
+    return d.gauge->load();
+  caf::scoped_actor self{*d.sys};
+  memory_status out;
+  self->request(d.supervisor, std::chrono::seconds(10), atom::sample::value)
+    .receive([&](memory_status& x) { out = x; },
+             [&](caf::error& err) { d.raise(err); });
+  return out;
+}
+
+const metrics_registry& engine::metrics() const {
+  return *impl_->metrics;
+}
+
+std::int64_t engine::memory_budget_bytes() const {
+  return impl_->budget_bytes;
 }
 
 std::vector<std::string>
@@ -89,12 +161,13 @@ spawn_progress_listener(caf::actor_system& sys,
   // function without arguments by dereferencing a null shared_ptr to an
   // empty tuple (undefined behaviour that UBSan reports).
   return sys.spawn(
-    [](caf::event_based_actor*,
+    [](caf::event_based_actor* self,
        std::function<void(std::size_t, std::size_t)> report) -> caf::behavior {
       return {
         [report](atom::progress, std::uint64_t done, std::uint64_t total) {
           report(done, total);
         },
+        [self](atom::close) { self->quit(); },
       };
     },
     std::move(report));
@@ -107,14 +180,23 @@ run_many(engine::impl& d, std::function<void(std::size_t, std::size_t)> progress
   auto listener = spawn_progress_listener(*d.sys, std::move(progress));
   caf::scoped_actor self{*d.sys};
   std::vector<generation_result> out;
+  caf::error failure;
   // A run over many users may take long; each user has its own timeout.
   self
     ->request(d.coordinator, caf::infinite, atom::generate::value,
               std::forward<Ts>(xs)..., listener)
     .receive([&](std::vector<generation_result>& r) { out = std::move(r); },
-             [&](caf::error& err) { d.raise(err); });
-  if (listener)
-    caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
+             [&](caf::error& err) { failure = std::move(err); });
+  if (listener) {
+    // The last progress report was queued before the reply; a plain close
+    // queues behind it, and waiting for the listener's end means the
+    // callback is never called after this function returns.
+    self->monitor(listener);
+    self->send(listener, atom::close::value);
+    self->receive([](const caf::down_msg&) {});
+  }
+  if (failure)
+    d.raise(failure);
   return out;
 }
 

@@ -9,9 +9,12 @@
 #include <vector>
 
 #include "config/settings.hpp"
+#include "core/memory.hpp"
+#include "core/metrics.hpp"
 #include "messages/contact.hpp"
 #include "messages/error.hpp"
 #include "messages/generation.hpp"
+#include "messages/memory.hpp"
 #include "storage/seed.hpp"
 
 namespace catchup {
@@ -31,6 +34,16 @@ private:
   ec code_;
 };
 
+/// What a host may plug into an engine besides its settings.
+struct engine_options {
+  /// Where memory figures come from; null means this process (a fake in
+  /// tests).
+  std::shared_ptr<memory_probe> probe;
+  /// Called with every memory sample, on an engine thread (may be empty);
+  /// for timelines.
+  std::function<void(const memory_status&)> on_memory_sample;
+};
+
 /// The engine as one object: opens the database (the private cluster by
 /// default), runs the actor system with the streaming repository and the
 /// generation coordinator, and offers the engine's operations as blocking
@@ -39,7 +52,7 @@ class engine {
 public:
   /// Opens the database named by `s.database` and starts the actors.
   /// @throws storage::storage_error if the database cannot be opened.
-  explicit engine(const config::settings& s);
+  explicit engine(const config::settings& s, engine_options options = {});
   ~engine();
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
@@ -52,12 +65,16 @@ public:
   std::vector<std::string> seeded_users(const storage::seed_options& options);
 
   /// Generates suggestions for one user at `now_unix_s`.
-  /// @throws engine_error (not_found, invalid_input, db_*).
+  /// @throws engine_error (not_found, invalid_input, memory_critical with
+  /// the memory figures while the circuit breaker is open, db_*).
   generation_result generate(const std::string& user_id,
                              std::int64_t now_unix_s);
 
   /// Generates for every active user with bounded concurrency; `progress`
-  /// (may be empty) is called as users finish, from an engine thread.
+  /// (may be empty) is called as users finish, from an engine thread. The
+  /// results are summaries without items (read them with `suggestions`).
+  /// Users held by the open circuit breaker wait and are retried with
+  /// backoff; one held past `breaker_wait_max` gets a failure warning.
   std::vector<generation_result>
   generate_all(std::int64_t now_unix_s,
                std::function<void(std::size_t, std::size_t)> progress);
@@ -87,6 +104,16 @@ public:
 
   /// Lists user ids (active ones only if `active_only`).
   std::vector<std::string> users(bool active_only);
+
+  /// Samples memory now (broadcasting a level change first) and returns
+  /// the classified reading; without monitoring, the budget at normal.
+  memory_status sample_memory();
+
+  /// The engine's metrics: heap, rss, pressure, generations, breaker.
+  const metrics_registry& metrics() const;
+
+  /// The memory budget pressure levels refer to.
+  std::int64_t memory_budget_bytes() const;
 
   /// The database connection URL in use.
   const std::string& database_url() const;

@@ -4,10 +4,14 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <optional>
+#include <set>
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include "core/free_slots.hpp"
+#include "core/pressure.hpp"
 #include "core/priority.hpp"
 #include "core/top_k.hpp"
 #include "messages/error.hpp"
@@ -19,10 +23,50 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
+// -- metrics ----------------------------------------------------------------------
+
+struct generation_metrics {
+  histogram* duration_ms = nullptr;
+  histogram* heap_bytes = nullptr;
+  counter* contacts_processed = nullptr;
+  counter* generations = nullptr;
+  counter* partial = nullptr;
+  counter* failed = nullptr;
+  counter* breaker_trips = nullptr;
+  gauge* running = nullptr;
+
+  explicit generation_metrics(metrics_registry* r) {
+    if (r == nullptr)
+      return;
+    duration_ms = &r->histogram_named(
+      "catchup_generation_duration_ms", "wall time of one user's generation",
+      default_duration_buckets_ms());
+    heap_bytes = &r->histogram_named(
+      "catchup_generation_heap_bytes",
+      "process heap in use when a generation finished (latest sample)",
+      default_size_buckets_bytes());
+    contacts_processed = &r->counter_named(
+      "catchup_generation_contacts_processed_total",
+      "contact rows read by generations");
+    generations = &r->counter_named("catchup_generations_total",
+                                    "user generations finished");
+    partial = &r->counter_named("catchup_generations_partial_total",
+                                "generations cut short by memory pressure");
+    failed = &r->counter_named("catchup_generations_failed_total",
+                               "user generations that failed");
+    breaker_trips = &r->counter_named(
+      "catchup_memory_circuit_breaker_triggered_total",
+      "requests refused or held because memory pressure was critical");
+    running = &r->gauge_named("catchup_generations_running",
+                              "user generations in progress");
+  }
+};
+
 // -- user actor: one generation ------------------------------------------------
 
 using user_actor = caf::typed_actor<
-  caf::replies_to<atom::generate, generation_request>::with<generation_result>>;
+  caf::replies_to<atom::generate, generation_request>::with<generation_result>,
+  caf::reacts_to<atom::pressure, memory_status>>;
 
 struct user_state {
   repository_actor repo;
@@ -31,11 +75,20 @@ struct user_state {
   clock_type::time_point started;
   user_context ctx;
   std::vector<time_slot> slots;
+  // The pressure level now and the highest seen during this generation.
+  pressure_level level = pressure_level::normal;
+  pressure_level worst = pressure_level::normal;
+  // K now (shrinks when pressure rises) and K at normal pressure.
   std::size_t k = 0;
+  std::size_t k_full = 0;
   top_k best{0};
   generation_result result;
   caf::typed_response_promise<generation_result> rp;
   static inline const char* name = "user-generation";
+
+  pressure_policy policy() const {
+    return policy_for(level, cfg.batch_rows_max, cfg.suggestions_max);
+  }
 };
 
 using user_pointer = user_actor::stateful_pointer<user_state>;
@@ -48,6 +101,17 @@ void fail(user_pointer self, caf::error err) {
 void finish(user_pointer self) {
   auto& st = self->state;
   auto chosen = st.best.take_sorted();
+  // Pressure may have cut K after these were kept: the first K of a rank-
+  // ordered stream are still the exact top K.
+  if (chosen.size() > st.k)
+    chosen.resize(st.k);
+  if (st.k < st.k_full) {
+    st.result.partial = true;
+    st.result.warnings.push_back(
+      "memory pressure " + std::string{to_string(st.worst)}
+      + ": suggestion cap " + std::to_string(st.k) + " instead of "
+      + std::to_string(st.k_full));
+  }
   for (std::size_t i = 0; i < chosen.size(); ++i) {
     suggestion_record rec;
     rec.contact_id = chosen[i].contact_id;
@@ -83,7 +147,8 @@ void finish(user_pointer self) {
 
 void pull(user_pointer self, stream_cursor cursor) {
   auto& st = self->state;
-  auto want = std::min(st.cfg.batch_rows_max, st.k - st.best.size());
+  // The batch follows the level at the moment of the pull.
+  auto want = std::min(st.policy().batch_rows_max, st.k - st.best.size());
   self->request(st.repo, st.cfg.user_timeout, atom::next::value,
                 std::move(cursor), static_cast<std::uint64_t>(want))
     .then(
@@ -103,11 +168,24 @@ void pull(user_pointer self, stream_cursor cursor) {
       [=](caf::error& err) { fail(self, std::move(err)); });
 }
 
+// Applies a pressure level: a higher one cuts K at once (never below what
+// the generation needs to stay exact for the smaller K).
+void apply_level(user_pointer self, pressure_level level) {
+  auto& st = self->state;
+  st.level = level;
+  st.worst = std::max(st.worst, level);
+  if (st.k_full > 0)
+    st.k = std::min(st.k, std::min(st.policy().suggestions_max, st.k_full));
+}
+
 user_actor::behavior_type user(user_pointer self, repository_actor repo,
-                               generation_config cfg) {
+                               generation_config cfg, pressure_level level) {
   self->state.repo = std::move(repo);
   self->state.cfg = cfg;
+  self->state.level = level;
+  self->state.worst = level;
   return {
+    [=](atom::pressure, const memory_status& x) { apply_level(self, x.level); },
     [=](atom::generate, const generation_request& req) {
       auto& st = self->state;
       st.req = req;
@@ -149,7 +227,8 @@ user_actor::behavior_type user(user_pointer self, repository_actor repo,
                                                   + ": " + e.what()));
             }
             st.result.free_slots = static_cast<std::int64_t>(st.slots.size());
-            st.k = std::min(st.cfg.suggestions_max, st.slots.size());
+            st.k_full = std::min(st.cfg.suggestions_max, st.slots.size());
+            st.k = std::min(st.policy().suggestions_max, st.k_full);
             st.best = top_k{st.k};
             if (st.k == 0) {
               st.result.warnings.push_back("no free slot in the next "
@@ -168,62 +247,209 @@ user_actor::behavior_type user(user_pointer self, repository_actor repo,
 
 // -- coordinator -----------------------------------------------------------------
 
-struct coordinator_state {
-  repository_actor repo;
-  generation_config cfg;
-  static inline const char* name = "generation-coordinator";
-};
-
-using coordinator_pointer = coordinator_actor::stateful_pointer<
-  coordinator_state>;
-
-// One multi-user run: at most `concurrent_users_max` user actors at once.
+// One multi-user run: at most the level's share of `concurrent_users_max`
+// user actors at once.
 struct run_state {
   std::deque<std::string> pending;
   std::size_t total = 0;
+  std::size_t done = 0;
   std::size_t running = 0;
   std::vector<generation_result> results;
   std::int64_t now = 0;
   caf::actor listener;
   caf::typed_response_promise<std::vector<generation_result>> rp;
+  // Set while the breaker holds this run's pending users.
+  std::optional<clock_type::time_point> held_since;
 };
+
+struct coordinator_state {
+  repository_actor repo;
+  memory_supervisor_actor supervisor;
+  generation_config cfg;
+  std::shared_ptr<metrics_registry> registry;
+  generation_metrics metrics{nullptr};
+  memory_status memory;
+  // Running user actors, told about every pressure change.
+  std::set<caf::actor> workers;
+  // Runs with users still to start.
+  std::vector<std::shared_ptr<run_state>> runs;
+  // The breaker's retry timer and its next wait.
+  bool retry_armed = false;
+  std::chrono::milliseconds backoff{0};
+  static inline const char* name = "generation-coordinator";
+
+  bool breaker_open() const {
+    return memory.level == pressure_level::critical;
+  }
+
+  // User generations a run may have in flight at the current level.
+  std::size_t running_max() const {
+    auto p = policy_for(memory.level, cfg.batch_rows_max, cfg.suggestions_max);
+    if (p.concurrency_percent <= 0)
+      return 0;
+    auto n = cfg.concurrent_users_max
+             * static_cast<std::size_t>(p.concurrency_percent) / 100;
+    return std::max<std::size_t>(1, n);
+  }
+};
+
+using coordinator_pointer = coordinator_actor::stateful_pointer<
+  coordinator_state>;
+
+template <class T>
+void count(T* metric) {
+  if (metric)
+    metric->add();
+}
+
+// Spawns a user actor at the current level and remembers it for pressure
+// changes until it replies.
+user_actor spawn_user(coordinator_pointer self) {
+  auto& st = self->state;
+  auto worker = self->spawn(user, st.repo, st.cfg, st.memory.level);
+  st.workers.insert(caf::actor_cast<caf::actor>(worker));
+  if (st.metrics.running)
+    st.metrics.running->set(static_cast<double>(st.workers.size()));
+  return worker;
+}
+
+void forget_user(coordinator_pointer self, const user_actor& worker,
+                 const generation_result* r) {
+  auto& st = self->state;
+  st.workers.erase(caf::actor_cast<caf::actor>(worker));
+  if (st.metrics.running)
+    st.metrics.running->set(static_cast<double>(st.workers.size()));
+  if (r == nullptr) {
+    count(st.metrics.failed);
+    return;
+  }
+  count(st.metrics.generations);
+  if (r->partial)
+    count(st.metrics.partial);
+  if (st.metrics.contacts_processed)
+    st.metrics.contacts_processed->add(r->contacts_read);
+  if (st.metrics.duration_ms)
+    st.metrics.duration_ms->observe(r->wall_ms);
+  if (st.metrics.heap_bytes)
+    st.metrics.heap_bytes->observe(
+      static_cast<double>(st.memory.allocated_bytes));
+}
+
+caf::error refusal(const memory_status& x) {
+  return caf::make_error(ec::memory_critical,
+                         describe(x) + "; new work refused, retry later");
+}
 
 void launch(coordinator_pointer self, std::shared_ptr<run_state> run);
 
 // Records one user's result (a failure is a result with a warning), reports
 // progress and starts the next user or delivers the run.
 void user_done(coordinator_pointer self, std::shared_ptr<run_state> run,
-               generation_result r) {
-  --run->running;
+               generation_result r, bool started) {
+  if (started)
+    --run->running;
+  // Only the summary is kept: the suggestions are in the database.
+  r.items.clear();
+  r.items.shrink_to_fit();
   run->results.push_back(std::move(r));
+  ++run->done;
   if (run->listener)
     caf::anon_send(run->listener, atom::progress::value,
-                   static_cast<std::uint64_t>(run->results.size()),
+                   static_cast<std::uint64_t>(run->done),
                    static_cast<std::uint64_t>(run->total));
-  if (run->results.size() == run->total)
+  if (run->done == run->total) {
+    auto& runs = self->state.runs;
+    runs.erase(std::remove(runs.begin(), runs.end(), run), runs.end());
     run->rp.deliver(std::move(run->results));
-  else
+  } else {
     launch(self, run);
+  }
+}
+
+void arm_retry(coordinator_pointer self) {
+  auto& st = self->state;
+  if (st.retry_armed)
+    return;
+  st.retry_armed = true;
+  if (st.backoff.count() == 0)
+    st.backoff = st.cfg.breaker_backoff_min;
+  self->delayed_send(self, st.backoff, atom::retry::value);
+  st.backoff = std::min(st.backoff * 2, st.cfg.breaker_backoff_max);
+}
+
+// Fails the pending users of a run held by the breaker for too long.
+void give_up(coordinator_pointer self, std::shared_ptr<run_state> run) {
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+    clock_type::now() - *run->held_since);
+  auto why = "failed: " + describe(self->state.memory)
+             + "; held by the circuit breaker for "
+             + std::to_string(waited.count()) + " ms";
+  // Taken out first, so user_done finds nothing left to launch.
+  auto given_up = std::move(run->pending);
+  run->pending.clear();
+  for (auto& user_id : given_up) {
+    generation_result failed;
+    failed.user_id = std::move(user_id);
+    failed.warnings.push_back(why);
+    count(self->state.metrics.failed);
+    user_done(self, run, std::move(failed), false);
+  }
 }
 
 void launch(coordinator_pointer self, std::shared_ptr<run_state> run) {
-  auto& cfg = self->state.cfg;
-  while (run->running < cfg.concurrent_users_max && !run->pending.empty()) {
+  auto& st = self->state;
+  auto& cfg = st.cfg;
+  if (run->pending.empty())
+    return;
+  if (st.breaker_open()) {
+    if (!run->held_since) {
+      run->held_since = clock_type::now();
+      count(st.metrics.breaker_trips);
+      spdlog::warn("generation: {}; {} user(s) held until it falls",
+                   describe(st.memory), run->pending.size());
+    } else if (clock_type::now() - *run->held_since > cfg.breaker_wait_max) {
+      return give_up(self, run);
+    }
+    return arm_retry(self);
+  }
+  run->held_since.reset();
+  auto limit = st.running_max();
+  while (run->running < limit && !run->pending.empty()) {
     auto user_id = std::move(run->pending.front());
     run->pending.pop_front();
     ++run->running;
-    auto worker = self->spawn(user, self->state.repo, cfg);
+    auto worker = spawn_user(self);
     self->request(worker, cfg.user_timeout, atom::generate::value,
                   generation_request{user_id, run->now})
       .then(
-        [=](generation_result& r) { user_done(self, run, std::move(r)); },
+        [=](generation_result& r) {
+          forget_user(self, worker, &r);
+          user_done(self, run, std::move(r), true);
+        },
         [=](caf::error& err) {
+          forget_user(self, worker, nullptr);
           generation_result failed;
           failed.user_id = user_id;
           failed.warnings.push_back("failed: " + self->system().render(err));
-          user_done(self, run, std::move(failed));
+          user_done(self, run, std::move(failed), true);
         });
   }
+}
+
+// Takes a new memory status: tells running generations, and starts held or
+// queued users when the level allows more.
+void apply_memory(coordinator_pointer self, const memory_status& x) {
+  auto& st = self->state;
+  if (x.change_seq < st.memory.change_seq)
+    return; // an older status overtaken by a newer one
+  st.memory = x;
+  for (auto& w : st.workers)
+    caf::anon_send<caf::message_priority::high>(w, atom::pressure::value, x);
+  if (!st.breaker_open())
+    st.backoff = std::chrono::milliseconds{0};
+  auto runs = st.runs; // launch may finish and remove runs
+  for (auto& run : runs)
+    launch(self, run);
 }
 
 std::shared_ptr<run_state> start_run(coordinator_pointer self,
@@ -240,26 +466,46 @@ void begin_run(coordinator_pointer self, std::shared_ptr<run_state> run,
   run->total = users.size();
   run->pending.assign(std::make_move_iterator(users.begin()),
                       std::make_move_iterator(users.end()));
-  if (run->total == 0)
+  if (run->total == 0) {
     run->rp.deliver(std::vector<generation_result>{});
-  else
-    launch(self, run);
+    return;
+  }
+  self->state.runs.push_back(run);
+  launch(self, run);
 }
 
-coordinator_actor::behavior_type coordinator(coordinator_pointer self,
-                                             repository_actor repo,
-                                             generation_config cfg) {
-  self->state.repo = std::move(repo);
-  self->state.cfg = cfg;
+coordinator_actor::behavior_type
+coordinator(coordinator_pointer self, repository_actor repo,
+            generation_config cfg, memory_supervisor_actor supervisor,
+            std::shared_ptr<metrics_registry> registry) {
+  auto& st = self->state;
+  st.repo = std::move(repo);
+  st.cfg = cfg;
+  st.supervisor = std::move(supervisor);
+  st.registry = std::move(registry);
+  st.metrics = generation_metrics{st.registry.get()};
   return {
     [=](atom::generate, const generation_request& req)
       -> caf::typed_response_promise<generation_result> {
       auto rp = self->make_response_promise<generation_result>();
-      auto worker = self->spawn(user, self->state.repo, self->state.cfg);
-      self->request(worker, self->state.cfg.user_timeout,
-                    atom::generate::value, req)
-        .then([=](generation_result& r) mutable { rp.deliver(std::move(r)); },
-              [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      auto& st = self->state;
+      if (st.breaker_open()) {
+        // A single request is refused, not held: its caller decides.
+        count(st.metrics.breaker_trips);
+        rp.deliver(refusal(st.memory));
+        return rp;
+      }
+      auto worker = spawn_user(self);
+      self->request(worker, st.cfg.user_timeout, atom::generate::value, req)
+        .then(
+          [=](generation_result& r) mutable {
+            forget_user(self, worker, &r);
+            rp.deliver(std::move(r));
+          },
+          [=](caf::error& err) mutable {
+            forget_user(self, worker, nullptr);
+            rp.deliver(std::move(err));
+          });
       return rp;
     },
     [=](atom::generate, std::int64_t now, caf::actor listener)
@@ -281,6 +527,20 @@ coordinator_actor::behavior_type coordinator(coordinator_pointer self,
       begin_run(self, run, std::move(users));
       return run->rp;
     },
+    [=](atom::pressure, const memory_status& x) { apply_memory(self, x); },
+    [=](atom::retry) {
+      auto& st = self->state;
+      st.retry_armed = false;
+      if (!st.supervisor) {
+        apply_memory(self, st.memory);
+        return;
+      }
+      // A fresh sample decides; the reply (or its change broadcast) starts
+      // the held users or arms the next, longer wait.
+      self->request(st.supervisor, st.cfg.user_timeout, atom::sample::value)
+        .then([=](const memory_status& x) { apply_memory(self, x); },
+              [=](const caf::error&) { apply_memory(self, self->state.memory); });
+    },
   };
 }
 
@@ -288,8 +548,11 @@ coordinator_actor::behavior_type coordinator(coordinator_pointer self,
 
 coordinator_actor spawn_coordinator(caf::actor_system& sys,
                                     repository_actor repo,
-                                    const generation_config& cfg) {
-  return sys.spawn(coordinator, std::move(repo), cfg);
+                                    const generation_config& cfg,
+                                    memory_supervisor_actor supervisor,
+                                    std::shared_ptr<metrics_registry> metrics) {
+  return sys.spawn(coordinator, std::move(repo), cfg, std::move(supervisor),
+                   std::move(metrics));
 }
 
 } // namespace catchup

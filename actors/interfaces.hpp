@@ -11,6 +11,7 @@
 #include "messages/atoms.hpp"
 #include "messages/contact.hpp"
 #include "messages/generation.hpp"
+#include "messages/memory.hpp"
 #include "messages/node_status.hpp"
 
 namespace catchup {
@@ -41,9 +42,14 @@ using repository_actor = caf::typed_actor<
   caf::replies_to<atom::save, generation_output>::with<std::string>,
   // Reads a user's suggestions with the given status.
   caf::replies_to<atom::read, std::string, std::string>::with<
-    std::vector<suggestion_record>>>;
+    std::vector<suggestion_record>>,
+  // A memory pressure change: batches served shrink to the level's size.
+  caf::reacts_to<atom::pressure, memory_status>>;
 
 /// The GENERATION COORDINATOR: runs generations with bounded concurrency.
+/// Multi-user runs reply with one summary per user (the suggestions
+/// themselves are in the database), so a run's memory does not grow with
+/// the number of suggestions.
 using coordinator_actor = caf::typed_actor<
   // Generates for one user at "now".
   caf::replies_to<atom::generate, generation_request>::with<generation_result>,
@@ -53,6 +59,11 @@ using coordinator_actor = caf::typed_actor<
     std::vector<generation_result>>,
   // Generates for the listed users at "now", same progress reports.
   caf::replies_to<atom::generate, std::vector<std::string>, std::int64_t,
-                  caf::actor>::with<std::vector<generation_result>>>;
+                  caf::actor>::with<std::vector<generation_result>>,
+  // A memory pressure change: concurrency and caps follow the level; at
+  // critical the circuit breaker holds new work.
+  caf::reacts_to<atom::pressure, memory_status>,
+  // Internal: retries work held by the circuit breaker.
+  caf::reacts_to<atom::retry>>;
 
 } // namespace catchup

@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/pressure.hpp"
 #include "messages/error.hpp"
 #include "storage/error.hpp"
 #include "storage/session.hpp"
@@ -80,6 +81,9 @@ worker(repository_actor::stateful_pointer<worker_state> self,
         return db.read_suggestions(user, status);
       });
     },
+    [=](atom::pressure, const memory_status&) {
+      // The front applies pressure before a request reaches a worker.
+    },
   };
 }
 
@@ -101,7 +105,17 @@ struct front_state {
   std::size_t bulk_accepted = 0;
   std::map<std::uint64_t, bulk_stream> bulk;
   std::uint64_t tick = 0;
+  pressure_level level = pressure_level::normal;
   static inline const char* name = "streaming-repository";
+
+  // The rows a pull of `n` gets at the current level: as asked at normal
+  // pressure, at most the level's batch size above it.
+  std::uint64_t rows_for(std::uint64_t n) const {
+    if (level == pressure_level::normal)
+      return n;
+    auto p = policy_for(level, cfg.batch_rows_max, 1);
+    return std::min<std::uint64_t>(n, p.batch_rows_max);
+  }
 };
 
 using front_pointer = repository_actor::stateful_pointer<front_state>;
@@ -257,9 +271,18 @@ repository_actor::behavior_type front(front_pointer self,
   }
   return {
     [=](atom::next a, const stream_cursor& c, std::uint64_t n) {
+      n = self->state.rows_for(n);
       if (c.kind == stream_kind::bulk)
         return bulk_next(self, c, n);
       return dispatch<contact_batch>(self, a, c, n);
+    },
+    [=](atom::pressure, const memory_status& x) {
+      if (x.level == self->state.level)
+        return;
+      self->state.level = x.level;
+      spdlog::info("repository: batches of at most {} rows at {} pressure",
+                   self->state.rows_for(self->state.cfg.batch_rows_max),
+                   to_string(x.level));
     },
     [=](atom::close, const stream_cursor& c) {
       unpin(self, c.bulk_id, true);

@@ -29,11 +29,16 @@ struct repository_config {
   /// A bulk stream not pulled for this long is closed and its connection
   /// freed; a later pull gets `ec::not_found`.
   std::chrono::milliseconds bulk_idle_timeout{30000};
+  /// Rows per batch at normal memory pressure; when pressure rises, every
+  /// batch served is cut to the level's size (see core/pressure.hpp),
+  /// whatever the puller asked for.
+  std::size_t batch_rows_max = 100;
 };
 
 /// Spawns the streaming repository: a scheduled front actor that hands each
 /// request to an idle worker (a detached actor owning one connection) or
 /// queues it. Blocking libpqxx calls run only on the workers' own threads.
+/// Subscribe it to the memory supervisor to make it follow pressure levels.
 repository_actor spawn_repository(caf::actor_system& sys,
                                   const repository_config& cfg);
 

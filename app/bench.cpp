@@ -106,10 +106,13 @@ bool matches_reference(engine& e, const generation_result& r,
                        return true;
                      });
   auto expected = reference.take_sorted();
-  if (expected.size() != r.items.size())
+  // Multi-user runs reply with summaries; the stored suggestions are the
+  // result either way (earliest slot first, which is rank order).
+  auto stored = r.items.empty() ? e.suggestions(r.user_id) : r.items;
+  if (expected.size() != stored.size())
     return false;
   for (std::size_t i = 0; i < expected.size(); ++i)
-    if (expected[i].contact_id != r.items[i].contact_id)
+    if (expected[i].contact_id != stored[i].contact_id)
       return false;
   return true;
 }

@@ -110,15 +110,20 @@ leak_detector::verdict leak_detector::check() const {
   mean_y /= static_cast<double>(n);
   double sxy = 0;
   double sxx = 0;
+  double syy = 0;
   for (std::size_t i = 0; i < n; ++i) {
     auto dx = static_cast<double>(i) - mean_x;
-    sxy += dx * (at(i) - mean_y);
+    auto dy = at(i) - mean_y;
+    sxy += dx * dy;
     sxx += dx * dx;
+    syy += dy * dy;
   }
   v.slope_bytes = sxx > 0 ? sxy / sxx : 0;
+  v.r_squared = sxx > 0 && syy > 0 ? (sxy * sxy) / (sxx * syy) : 0;
   auto rise = at(n - 1) - at(0);
   auto trend = v.slope_bytes * static_cast<double>(n - 1);
-  v.leak = v.growth >= growth_ratio_ && rise > 0 && trend >= rise / 2;
+  v.leak = v.growth >= growth_ratio_ && rise > 0 && trend >= rise / 2
+           && v.r_squared >= min_r_squared;
   return v;
 }
 

@@ -67,8 +67,9 @@ private:
 /// Detects steady growth in a window of samples: the newest exceeds the
 /// oldest by `growth_ratio` AND the least-squares slope over the whole
 /// window is positive beyond noise (its growth over the window is at least
-/// half the first-to-last rise). A sawtooth whose last sample happens to
-/// sit high over a low first sample fails the second test.
+/// half the first-to-last rise, and the line explains at least half the
+/// variance). A sawtooth whose last sample happens to sit high over a low
+/// first sample fails the second test.
 class leak_detector {
 public:
   explicit leak_detector(std::size_t samples_max = 60,
@@ -86,7 +87,15 @@ public:
     double growth = 0;
     /// Least-squares slope, bytes per sample.
     double slope_bytes = 0;
+    /// Share of the window's variance the straight line explains (0..1).
+    double r_squared = 0;
   };
+
+  /// The line must explain at least this share of the variance: steady
+  /// growth, even under a sawtooth, scores 0.6 and more; two teeth of a
+  /// sawtooth in one window score about 0.25 although their slope is
+  /// positive and their last sample is high.
+  static constexpr double min_r_squared = 0.5;
   verdict check() const;
 
   std::size_t size() const noexcept {

@@ -24,5 +24,15 @@ using generate = caf::atom_constant<caf::atom("generate")>;
 using close = caf::atom_constant<caf::atom("close")>;
 /// Reports progress of a multi-user run.
 using progress = caf::atom_constant<caf::atom("progress")>;
+/// Subscribes an actor to memory pressure changes.
+using subscribe = caf::atom_constant<caf::atom("subscribe")>;
+/// Takes a memory sample now.
+using sample = caf::atom_constant<caf::atom("sample")>;
+/// Carries a memory pressure change to a subscriber.
+using pressure = caf::atom_constant<caf::atom("pressure")>;
+/// A periodic timer message to the actor itself.
+using tick = caf::atom_constant<caf::atom("tick")>;
+/// Retries work that was held back.
+using retry = caf::atom_constant<caf::atom("retry")>;
 
 } // namespace catchup::atom

@@ -12,6 +12,7 @@
 
 #include "messages/contact.hpp"
 #include "messages/generation.hpp"
+#include "messages/memory.hpp"
 #include "messages/node_status.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(catchup, caf::first_custom_type_id)
@@ -29,6 +30,7 @@ CAF_ADD_TYPE_ID(catchup, (catchup::generation_result))
 CAF_ADD_TYPE_ID(catchup, (catchup::generation_output))
 CAF_ADD_TYPE_ID(catchup, (std::vector<catchup::generation_result>))
 CAF_ADD_TYPE_ID(catchup, (std::vector<catchup::suggestion_record>))
+CAF_ADD_TYPE_ID(catchup, (catchup::memory_status))
 
 CAF_END_TYPE_ID_BLOCK(catchup)
 

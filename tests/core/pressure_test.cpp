@@ -100,6 +100,31 @@ BOOST_AUTO_TEST_CASE(a_sawtooth_ending_high_is_not_a_leak) {
   BOOST_TEST(!v.leak);
 }
 
+BOOST_AUTO_TEST_CASE(two_teeth_of_a_sawtooth_are_not_a_leak) {
+  // 100..190 twice: the slope is positive and its trend over the window
+  // reaches half the first-to-last rise, but the line explains a quarter
+  // of the variance.
+  leak_detector d{20, 1.5};
+  for (int i = 0; i < 20; ++i)
+    d.add(100 + (i % 10) * 10);
+  auto v = d.check();
+  BOOST_TEST(v.growth == 1.9);
+  BOOST_TEST(v.slope_bytes > 0);
+  BOOST_TEST(v.r_squared < 0.3);
+  BOOST_TEST(!v.leak);
+}
+
+BOOST_AUTO_TEST_CASE(growth_under_a_sawtooth_is_a_leak) {
+  // A rising floor with periodic drops, as a heap that leaks between
+  // collections looks.
+  leak_detector d{60, 1.5};
+  for (int i = 0; i < 60; ++i)
+    d.add(100 + 5 * i + 40 * (i % 5));
+  auto v = d.check();
+  BOOST_TEST(v.r_squared > 0.6);
+  BOOST_TEST(v.leak);
+}
+
 BOOST_AUTO_TEST_CASE(flat_or_small_growth_is_not_a_leak) {
   leak_detector flat{10, 1.5};
   leak_detector slow{10, 1.5};

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: Apache-2.0
+// Memory pressure end to end on a real database, with an injected probe:
+// the batches the repository serves shrink after a level change, caps
+// shrink and results say so, the circuit breaker refuses new work and
+// recovers, and users of a run held by the breaker are retried, not lost.
+
+#include <boost/test/unit_test.hpp>
+
+#include <caf/all.hpp>
+
+#include "actors/engine.hpp"
+#include "actors/memory_supervisor.hpp"
+#include "actors/repository.hpp"
+#include "actors/system_config.hpp"
+#include "messages/error.hpp"
+#include "storage/migrations.hpp"
+#include "storage/session.hpp"
+#include "tests/support/fake_memory_probe.hpp"
+#include "tests/support/test_database.hpp"
+
+using namespace catchup;
+
+namespace {
+
+constexpr std::int64_t budget = 1'000'000;
+constexpr std::int64_t normal_bytes = 100'000;   // 10%
+constexpr std::int64_t elevated_bytes = 650'000; // 65%
+constexpr std::int64_t high_bytes = 750'000;     // 75%
+constexpr std::int64_t critical_bytes = 850'000; // 85%
+constexpr std::int64_t now = 1795000000;
+
+double metric_value(const metrics_registry& r, const std::string& name) {
+  for (auto& m : r.snapshot())
+    if (m.name == name)
+      return m.value;
+  BOOST_FAIL("no metric " << name);
+  return 0;
+}
+
+struct fixture {
+  test::test_database db;
+  std::shared_ptr<test::fake_memory_probe> probe
+    = std::make_shared<test::fake_memory_probe>();
+
+  fixture() {
+    storage::migrate(db.url());
+  }
+
+  // A user with default availability (28 slots in 14 days) and `contacts`
+  // never-contacted contacts.
+  std::string make_user(int contacts) {
+    auto id = db.query("INSERT INTO users (email, timezone) VALUES ("
+                       "'p' || gen_random_uuid() || '@example.org', "
+                       "'Europe/Berlin') RETURNING id")[0];
+    db.query("INSERT INTO contacts (user_id, name) SELECT '" + id
+             + "', 'c' || lpad(i::text, 4, '0') FROM generate_series(1, "
+             + std::to_string(contacts) + ") i RETURNING 1");
+    return id;
+  }
+
+  std::unique_ptr<engine> start() {
+    config::settings s;
+    s.database.url = db.url();
+    s.database.connections_max = 2;
+    s.generation.concurrent_users_max = 4;
+    s.memory.budget_bytes = budget;
+    // Only the test's samples and the breaker's retries sample.
+    s.memory.sample_interval_ms = 600000;
+    engine_options o;
+    o.probe = probe;
+    return std::make_unique<engine>(s, o);
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(actors_pressure, fixture)
+
+BOOST_AUTO_TEST_CASE(the_repository_serves_smaller_batches_as_pressure_rises) {
+  auto user = make_user(300);
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  repository_config rc;
+  rc.url = db.url();
+  rc.connections_max = 1;
+  auto repo = spawn_repository(sys, rc);
+  auto gauge = std::make_shared<memory_gauge>();
+  memory_supervisor_config mc;
+  mc.budget_bytes = budget;
+  mc.sample_interval = std::chrono::hours(1);
+  probe->set(normal_bytes);
+  auto sup = spawn_memory_supervisor(sys, probe, gauge, nullptr, mc);
+  caf::scoped_actor self{sys};
+  self->request(sup, std::chrono::seconds(10), atom::subscribe::value,
+                caf::actor_cast<caf::actor>(repo))
+    .receive([](std::uint64_t) {},
+             [&](caf::error& err) { BOOST_FAIL(sys.render(err)); });
+  auto cursor = storage::session::open_ordered(user, contact_order::name,
+                                               false, false);
+  // Every pull asks for 150 rows; the repository decides what it serves.
+  auto pull = [&] {
+    std::size_t rows = 0;
+    self->request(repo, std::chrono::seconds(60), atom::next::value, cursor,
+                  std::uint64_t{150})
+      .receive(
+        [&](contact_batch& b) {
+          rows = b.rows.size();
+          cursor = b.next;
+        },
+        [&](caf::error& err) { BOOST_FAIL(sys.render(err)); });
+    return rows;
+  };
+  // The supervisor broadcasts a change before it replies to the sample, so
+  // the repository has it before the test's next pull.
+  auto level_at = [&](std::int64_t bytes) {
+    probe->set(bytes);
+    pressure_level out = pressure_level::normal;
+    self->request(sup, std::chrono::seconds(10), atom::sample::value)
+      .receive([&](memory_status& x) { out = x.level; },
+               [&](caf::error& err) { BOOST_FAIL(sys.render(err)); });
+    return out;
+  };
+  BOOST_TEST(pull() == 150u); // normal: as asked
+  BOOST_TEST((level_at(elevated_bytes) == pressure_level::elevated));
+  BOOST_TEST(pull() == 50u);
+  BOOST_TEST((level_at(high_bytes) == pressure_level::high));
+  BOOST_TEST(pull() == 25u);
+  BOOST_TEST((level_at(critical_bytes) == pressure_level::critical));
+  BOOST_TEST(pull() == 25u); // work in flight goes on with the smallest
+  BOOST_TEST((level_at(normal_bytes) == pressure_level::normal));
+  BOOST_TEST(pull() == 50u); // 300 - 150 - 50 - 25 - 25 rows were left
+  self->send_exit(sup, caf::exit_reason::user_shutdown);
+  self->send_exit(repo, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(caps_shrink_and_the_result_says_partial_and_why) {
+  auto user = make_user(100);
+  probe->set(normal_bytes);
+  auto eng = start();
+  auto full = eng->generate(user, now);
+  BOOST_TEST(full.suggestions == 28); // one per free slot
+  BOOST_TEST(!full.partial);
+  BOOST_TEST(full.warnings.empty());
+  probe->set(elevated_bytes);
+  BOOST_TEST((eng->sample_memory().level == pressure_level::elevated));
+  auto elevated = eng->generate(user, now);
+  BOOST_TEST(elevated.suggestions == 25);
+  BOOST_TEST(elevated.partial);
+  probe->set(high_bytes);
+  BOOST_TEST((eng->sample_memory().level == pressure_level::high));
+  auto high = eng->generate(user, now);
+  BOOST_TEST(high.suggestions == 10);
+  BOOST_TEST(high.partial);
+  BOOST_REQUIRE_EQUAL(high.warnings.size(), 1u);
+  BOOST_TEST(high.warnings[0]
+             == "memory pressure high: suggestion cap 10 instead of 28");
+  // Smaller batches too: 10 rows in batches of at most 25.
+  BOOST_TEST(high.contacts_read == 10);
+  // The cut keeps the best: the top 10 of the full result, in order.
+  for (std::size_t i = 0; i < high.items.size(); ++i)
+    BOOST_TEST(high.items[i].contact_id == full.items[i].contact_id);
+  BOOST_TEST(metric_value(eng->metrics(),
+                          "catchup_generations_partial_total") == 2.0);
+}
+
+BOOST_AUTO_TEST_CASE(the_breaker_refuses_new_work_with_figures_and_recovers) {
+  auto user = make_user(20);
+  probe->set(critical_bytes);
+  auto eng = start();
+  try {
+    eng->generate(user, now);
+    BOOST_FAIL("generation started at critical pressure");
+  } catch (const engine_error& e) {
+    BOOST_TEST((e.code() == ec::memory_critical));
+    std::string what = e.what();
+    BOOST_TEST(what.find("critical") != std::string::npos, what);
+    BOOST_TEST(what.find("0.8 MiB allocated") != std::string::npos, what);
+    BOOST_TEST(what.find("budget 1.0 MiB (85.0%)") != std::string::npos,
+               what);
+  }
+  // Seeding is refused the same way (wrap_operation).
+  storage::seed_options opts;
+  opts.users = 1;
+  opts.contacts_per_user = 1;
+  BOOST_CHECK_THROW(eng->seed(opts), engine_error);
+  BOOST_TEST(metric_value(eng->metrics(),
+                          "catchup_memory_circuit_breaker_triggered_total")
+             == 1.0);
+  // 76%: still critical (hysteresis), then 74%: high, open again.
+  probe->set(760'000);
+  BOOST_TEST((eng->sample_memory().level == pressure_level::critical));
+  BOOST_CHECK_THROW(eng->generate(user, now), engine_error);
+  probe->set(740'000);
+  BOOST_TEST((eng->sample_memory().level == pressure_level::high));
+  auto r = eng->generate(user, now);
+  BOOST_TEST(r.suggestions == 10);
+}
+
+BOOST_AUTO_TEST_CASE(users_held_by_the_breaker_are_retried_not_lost) {
+  std::vector<std::string> users;
+  for (int i = 0; i < 6; ++i)
+    users.push_back(make_user(30));
+  // The first samples (the engine's start and the breaker's first retries)
+  // read critical; then memory falls and the held users run.
+  probe->script({critical_bytes, critical_bytes, critical_bytes,
+                 normal_bytes});
+  auto eng = start();
+  std::size_t progress = 0;
+  auto results = eng->generate_users(
+    users, now, [&](std::size_t, std::size_t) { ++progress; });
+  BOOST_REQUIRE_EQUAL(results.size(), users.size());
+  BOOST_TEST(progress == users.size());
+  for (auto& r : results) {
+    BOOST_TEST(r.warnings.empty(), r.user_id << ": " << r.warnings.size());
+    BOOST_TEST(r.suggestions == 28);
+    BOOST_TEST(r.items.empty()); // summaries; the suggestions are stored
+    BOOST_TEST(eng->suggestions(r.user_id).size() == 28u);
+  }
+  // Held once, retried after backoff until a sample read normal.
+  BOOST_TEST(metric_value(eng->metrics(),
+                          "catchup_memory_circuit_breaker_triggered_total")
+             == 1.0);
+  BOOST_TEST(probe->samples() >= 4);
+  BOOST_TEST(metric_value(eng->metrics(), "catchup_generations_total") == 6.0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
