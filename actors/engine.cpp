@@ -150,11 +150,10 @@ generation_result engine::generate(const std::string& user_id,
 
 namespace {
 
-// A listener actor that forwards (done, total) progress to a callback; none
-// for an empty callback.
-caf::actor
-spawn_progress_listener(caf::actor_system& sys,
-                        std::function<void(std::size_t, std::size_t)> report) {
+// A listener actor that hands each user's result to a callback; none for an
+// empty callback.
+caf::actor spawn_progress_listener(caf::actor_system& sys,
+                                   engine::result_callback report) {
   if (!report)
     return {};
   // The callback is a spawn argument, not a capture: CAF 0.17 spawns a
@@ -162,10 +161,11 @@ spawn_progress_listener(caf::actor_system& sys,
   // empty tuple (undefined behaviour that UBSan reports).
   return sys.spawn(
     [](caf::event_based_actor* self,
-       std::function<void(std::size_t, std::size_t)> report) -> caf::behavior {
+       engine::result_callback report) -> caf::behavior {
       return {
-        [report](atom::progress, std::uint64_t done, std::uint64_t total) {
-          report(done, total);
+        [report](atom::progress, const generation_result& r,
+                 std::uint64_t done, std::uint64_t total) {
+          report(r, done, total);
         },
         [self](atom::close) { self->quit(); },
       };
@@ -174,18 +174,17 @@ spawn_progress_listener(caf::actor_system& sys,
 }
 
 template <class... Ts>
-std::vector<generation_result>
-run_many(engine::impl& d, std::function<void(std::size_t, std::size_t)> progress,
-         Ts&&... xs) {
-  auto listener = spawn_progress_listener(*d.sys, std::move(progress));
+run_summary run_many(engine::impl& d, engine::result_callback on_result,
+                     Ts&&... xs) {
+  auto listener = spawn_progress_listener(*d.sys, std::move(on_result));
   caf::scoped_actor self{*d.sys};
-  std::vector<generation_result> out;
+  run_summary out;
   caf::error failure;
   // A run over many users may take long; each user has its own timeout.
   self
     ->request(d.coordinator, caf::infinite, atom::generate::value,
               std::forward<Ts>(xs)..., listener)
-    .receive([&](std::vector<generation_result>& r) { out = std::move(r); },
+    .receive([&](run_summary& r) { out = r; },
              [&](caf::error& err) { failure = std::move(err); });
   if (listener) {
     // The last progress report was queued before the reply; a plain close
@@ -202,17 +201,15 @@ run_many(engine::impl& d, std::function<void(std::size_t, std::size_t)> progress
 
 } // namespace
 
-std::vector<generation_result>
-engine::generate_all(std::int64_t now_unix_s,
-                     std::function<void(std::size_t, std::size_t)> progress) {
-  return run_many(*impl_, std::move(progress), now_unix_s);
+run_summary engine::generate_all(std::int64_t now_unix_s,
+                                 result_callback on_result) {
+  return run_many(*impl_, std::move(on_result), now_unix_s);
 }
 
-std::vector<generation_result>
-engine::generate_users(const std::vector<std::string>& user_ids,
-                       std::int64_t now_unix_s,
-                       std::function<void(std::size_t, std::size_t)> progress) {
-  return run_many(*impl_, std::move(progress), user_ids, now_unix_s);
+run_summary engine::generate_users(const std::vector<std::string>& user_ids,
+                                   std::int64_t now_unix_s,
+                                   result_callback on_result) {
+  return run_many(*impl_, std::move(on_result), user_ids, now_unix_s);
 }
 
 std::int64_t

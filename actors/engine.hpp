@@ -70,21 +70,27 @@ public:
   generation_result generate(const std::string& user_id,
                              std::int64_t now_unix_s);
 
-  /// Generates for every active user with bounded concurrency; `progress`
-  /// (may be empty) is called as users finish, from an engine thread. The
-  /// results are summaries without items (read them with `suggestions`).
-  /// Users held by the open circuit breaker wait and are retried with
-  /// backoff; one held past `breaker_wait_max` gets a failure warning.
-  std::vector<generation_result>
-  generate_all(std::int64_t now_unix_s,
-               std::function<void(std::size_t, std::size_t)> progress);
+  /// Receives each user's result of a multi-user run as the user finishes:
+  /// (result without items, users done, users in the run). Called from an
+  /// engine thread, one call at a time, never after the run returned.
+  using result_callback = std::function<void(const generation_result&,
+                                             std::size_t, std::size_t)>;
 
-  /// Generates for the listed users (in that order, `generation.
-  /// concurrent_users_max` at a time); results come in completion order.
-  std::vector<generation_result>
-  generate_users(const std::vector<std::string>& user_ids,
-                 std::int64_t now_unix_s,
-                 std::function<void(std::size_t, std::size_t)> progress);
+  /// Generates for every active user, `generation.concurrent_users_max` at
+  /// a time (fewer under memory pressure). Each user's result goes to
+  /// `on_result` (may be empty) and is not kept: the suggestions are in
+  /// the database (see `suggestions`), so memory does not grow with the
+  /// number of users. Users held by the open circuit breaker wait and are
+  /// retried with backoff; one held past `breaker_wait_max` fails with the
+  /// breaker's figures in its warning.
+  /// @returns the run's totals.
+  run_summary generate_all(std::int64_t now_unix_s,
+                           result_callback on_result = {});
+
+  /// As `generate_all`, for the listed users (started in that order).
+  run_summary generate_users(const std::vector<std::string>& user_ids,
+                             std::int64_t now_unix_s,
+                             result_callback on_result = {});
 
   /// Streams a user's non-archived contacts in `order` through `visit`, in
   /// batches of at most `batch_rows` rows, pulled one at a time (memory

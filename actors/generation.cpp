@@ -5,6 +5,7 @@
 #include <chrono>
 #include <deque>
 #include <optional>
+#include <map>
 #include <set>
 
 #include <caf/all.hpp>
@@ -131,7 +132,9 @@ void finish(user_pointer self) {
   out.result.wall_ms = std::chrono::duration<double, std::milli>(
                          clock_type::now() - st.started)
                          .count();
-  self->request(st.repo, st.cfg.user_timeout, atom::save::value, out)
+  // No timer per request (see repository.hpp): the coordinator's watchdog
+  // bounds the whole generation.
+  self->request(st.repo, caf::infinite, atom::save::value, out)
     .then(
       [=](const std::string& generation_id) {
         auto& st = self->state;
@@ -149,7 +152,7 @@ void pull(user_pointer self, stream_cursor cursor) {
   auto& st = self->state;
   // The batch follows the level at the moment of the pull.
   auto want = std::min(st.policy().batch_rows_max, st.k - st.best.size());
-  self->request(st.repo, st.cfg.user_timeout, atom::next::value,
+  self->request(st.repo, caf::infinite, atom::next::value,
                 std::move(cursor), static_cast<std::uint64_t>(want))
     .then(
       [=](contact_batch& batch) {
@@ -192,7 +195,7 @@ user_actor::behavior_type user(user_pointer self, repository_actor repo,
       st.started = clock_type::now();
       st.result.user_id = req.user_id;
       st.rp = self->make_response_promise<generation_result>();
-      self->request(st.repo, st.cfg.user_timeout, atom::context::value,
+      self->request(st.repo, caf::infinite, atom::context::value,
                     req.user_id, req.now_unix_s, st.cfg.window_days)
         .then(
           [=](user_context& ctx) {
@@ -254,10 +257,11 @@ struct run_state {
   std::size_t total = 0;
   std::size_t done = 0;
   std::size_t running = 0;
-  std::vector<generation_result> results;
+  run_summary summary;
+  clock_type::time_point started = clock_type::now();
   std::int64_t now = 0;
   caf::actor listener;
-  caf::typed_response_promise<std::vector<generation_result>> rp;
+  caf::typed_response_promise<run_summary> rp;
   // Set while the breaker holds this run's pending users.
   std::optional<clock_type::time_point> held_since;
 };
@@ -269,8 +273,11 @@ struct coordinator_state {
   std::shared_ptr<metrics_registry> registry;
   generation_metrics metrics{nullptr};
   memory_status memory;
-  // Running user actors, told about every pressure change.
-  std::set<caf::actor> workers;
+  // Running user actors and their start, told about every pressure change
+  // and stopped by the watchdog after `user_timeout`.
+  std::map<caf::actor, clock_type::time_point> workers;
+  std::set<caf::actor> overdue;
+  bool watchdog_armed = false;
   // Runs with users still to start.
   std::vector<std::shared_ptr<run_state>> runs;
   // The breaker's retry timer and its next wait.
@@ -302,26 +309,62 @@ void count(T* metric) {
     metric->add();
 }
 
+std::string overdue_text(const generation_config& cfg) {
+  return "generation did not finish within "
+         + std::to_string(cfg.user_timeout.count()) + " ms and was stopped";
+}
+
+// One timer for all running generations, instead of one per request: a CAF
+// 0.17 request timer lives until it expires, even after the reply.
+void arm_watchdog(coordinator_pointer self) {
+  auto& st = self->state;
+  if (st.watchdog_armed || st.workers.empty())
+    return;
+  st.watchdog_armed = true;
+  self->delayed_send(self,
+                     std::min(st.cfg.user_timeout,
+                              std::chrono::milliseconds{1000}),
+                     atom::tick::value);
+}
+
+// Stops generations running longer than `user_timeout`; their requests
+// then fail and the user gets the overdue text.
+void watchdog(coordinator_pointer self) {
+  auto& st = self->state;
+  st.watchdog_armed = false;
+  auto now = clock_type::now();
+  for (auto& [worker, since] : st.workers)
+    if (now - since > st.cfg.user_timeout
+        && st.overdue.insert(worker).second)
+      self->send_exit(worker, caf::exit_reason::user_shutdown);
+  arm_watchdog(self);
+}
+
 // Spawns a user actor at the current level and remembers it for pressure
-// changes until it replies.
+// changes and the watchdog until it replies.
 user_actor spawn_user(coordinator_pointer self) {
   auto& st = self->state;
   auto worker = self->spawn(user, st.repo, st.cfg, st.memory.level);
-  st.workers.insert(caf::actor_cast<caf::actor>(worker));
+  st.workers.emplace(caf::actor_cast<caf::actor>(worker), clock_type::now());
   if (st.metrics.running)
     st.metrics.running->set(static_cast<double>(st.workers.size()));
+  arm_watchdog(self);
   return worker;
 }
 
-void forget_user(coordinator_pointer self, const user_actor& worker,
+// Forgets a finished user actor and counts its result (null: failed);
+// true when the watchdog had stopped it.
+bool forget_user(coordinator_pointer self, const user_actor& worker,
                  const generation_result* r) {
   auto& st = self->state;
-  st.workers.erase(caf::actor_cast<caf::actor>(worker));
+  auto handle = caf::actor_cast<caf::actor>(worker);
+  st.workers.erase(handle);
+  auto was_overdue = st.overdue.erase(handle) > 0;
   if (st.metrics.running)
     st.metrics.running->set(static_cast<double>(st.workers.size()));
   if (r == nullptr) {
     count(st.metrics.failed);
-    return;
+    return was_overdue;
   }
   count(st.metrics.generations);
   if (r->partial)
@@ -333,6 +376,7 @@ void forget_user(coordinator_pointer self, const user_actor& worker,
   if (st.metrics.heap_bytes)
     st.metrics.heap_bytes->observe(
       static_cast<double>(st.memory.allocated_bytes));
+  return was_overdue;
 }
 
 caf::error refusal(const memory_status& x) {
@@ -348,19 +392,28 @@ void user_done(coordinator_pointer self, std::shared_ptr<run_state> run,
                generation_result r, bool started) {
   if (started)
     --run->running;
-  // Only the summary is kept: the suggestions are in the database.
-  r.items.clear();
-  r.items.shrink_to_fit();
-  run->results.push_back(std::move(r));
+  auto& sum = run->summary;
   ++run->done;
-  if (run->listener)
-    caf::anon_send(run->listener, atom::progress::value,
+  ++sum.users;
+  sum.contacts_read += r.contacts_read;
+  sum.suggestions += r.suggestions;
+  sum.partial += r.partial ? 1 : 0;
+  sum.paused += r.paused ? 1 : 0;
+  sum.failed += r.generation_id.empty() && !r.paused ? 1 : 0;
+  if (run->listener) {
+    // The items stay out: the suggestions are in the database.
+    r.items.clear();
+    caf::anon_send(run->listener, atom::progress::value, std::move(r),
                    static_cast<std::uint64_t>(run->done),
                    static_cast<std::uint64_t>(run->total));
+  }
   if (run->done == run->total) {
     auto& runs = self->state.runs;
     runs.erase(std::remove(runs.begin(), runs.end(), run), runs.end());
-    run->rp.deliver(std::move(run->results));
+    sum.wall_ms = std::chrono::duration<double, std::milli>(
+                    clock_type::now() - run->started)
+                    .count();
+    run->rp.deliver(sum);
   } else {
     launch(self, run);
   }
@@ -404,6 +457,7 @@ void launch(coordinator_pointer self, std::shared_ptr<run_state> run) {
   if (st.breaker_open()) {
     if (!run->held_since) {
       run->held_since = clock_type::now();
+      ++run->summary.breaker_holds;
       count(st.metrics.breaker_trips);
       spdlog::warn("generation: {}; {} user(s) held until it falls",
                    describe(st.memory), run->pending.size());
@@ -419,7 +473,7 @@ void launch(coordinator_pointer self, std::shared_ptr<run_state> run) {
     run->pending.pop_front();
     ++run->running;
     auto worker = spawn_user(self);
-    self->request(worker, cfg.user_timeout, atom::generate::value,
+    self->request(worker, caf::infinite, atom::generate::value,
                   generation_request{user_id, run->now})
       .then(
         [=](generation_result& r) {
@@ -427,10 +481,12 @@ void launch(coordinator_pointer self, std::shared_ptr<run_state> run) {
           user_done(self, run, std::move(r), true);
         },
         [=](caf::error& err) {
-          forget_user(self, worker, nullptr);
+          auto why = forget_user(self, worker, nullptr)
+                       ? overdue_text(self->state.cfg)
+                       : self->system().render(err);
           generation_result failed;
           failed.user_id = user_id;
-          failed.warnings.push_back("failed: " + self->system().render(err));
+          failed.warnings.push_back("failed: " + why);
           user_done(self, run, std::move(failed), true);
         });
   }
@@ -444,7 +500,8 @@ void apply_memory(coordinator_pointer self, const memory_status& x) {
     return; // an older status overtaken by a newer one
   st.memory = x;
   for (auto& w : st.workers)
-    caf::anon_send<caf::message_priority::high>(w, atom::pressure::value, x);
+    caf::anon_send<caf::message_priority::high>(w.first, atom::pressure::value,
+                                                x);
   if (!st.breaker_open())
     st.backoff = std::chrono::milliseconds{0};
   auto runs = st.runs; // launch may finish and remove runs
@@ -457,7 +514,7 @@ std::shared_ptr<run_state> start_run(coordinator_pointer self,
   auto run = std::make_shared<run_state>();
   run->now = now;
   run->listener = std::move(listener);
-  run->rp = self->make_response_promise<std::vector<generation_result>>();
+  run->rp = self->make_response_promise<run_summary>();
   return run;
 }
 
@@ -467,7 +524,7 @@ void begin_run(coordinator_pointer self, std::shared_ptr<run_state> run,
   run->pending.assign(std::make_move_iterator(users.begin()),
                       std::make_move_iterator(users.end()));
   if (run->total == 0) {
-    run->rp.deliver(std::vector<generation_result>{});
+    run->rp.deliver(run_summary{});
     return;
   }
   self->state.runs.push_back(run);
@@ -496,20 +553,23 @@ coordinator(coordinator_pointer self, repository_actor repo,
         return rp;
       }
       auto worker = spawn_user(self);
-      self->request(worker, st.cfg.user_timeout, atom::generate::value, req)
+      self->request(worker, caf::infinite, atom::generate::value, req)
         .then(
           [=](generation_result& r) mutable {
             forget_user(self, worker, &r);
             rp.deliver(std::move(r));
           },
           [=](caf::error& err) mutable {
-            forget_user(self, worker, nullptr);
-            rp.deliver(std::move(err));
+            if (forget_user(self, worker, nullptr))
+              rp.deliver(caf::make_error(ec::db_unavailable,
+                                         overdue_text(self->state.cfg)));
+            else
+              rp.deliver(std::move(err));
           });
       return rp;
     },
     [=](atom::generate, std::int64_t now, caf::actor listener)
-      -> caf::typed_response_promise<std::vector<generation_result>> {
+      -> caf::typed_response_promise<run_summary> {
       auto run = start_run(self, now, std::move(listener));
       self->request(self->state.repo, self->state.cfg.user_timeout,
                     atom::users::value, true)
@@ -522,12 +582,13 @@ coordinator(coordinator_pointer self, repository_actor repo,
     },
     [=](atom::generate, std::vector<std::string>& users, std::int64_t now,
         caf::actor listener)
-      -> caf::typed_response_promise<std::vector<generation_result>> {
+      -> caf::typed_response_promise<run_summary> {
       auto run = start_run(self, now, std::move(listener));
       begin_run(self, run, std::move(users));
       return run->rp;
     },
     [=](atom::pressure, const memory_status& x) { apply_memory(self, x); },
+    [=](atom::tick) { watchdog(self); },
     [=](atom::retry) {
       auto& st = self->state;
       st.retry_armed = false;

@@ -47,23 +47,26 @@ using repository_actor = caf::typed_actor<
   caf::reacts_to<atom::pressure, memory_status>>;
 
 /// The GENERATION COORDINATOR: runs generations with bounded concurrency.
-/// Multi-user runs reply with one summary per user (the suggestions
-/// themselves are in the database), so a run's memory does not grow with
-/// the number of suggestions.
+/// A multi-user run sends each user's result (without its items: the
+/// suggestions are in the database) to the run's listener as
+/// (progress, result, done, total) when the user finishes, and replies
+/// with totals, so the coordinator's memory does not grow with the users.
 using coordinator_actor = caf::typed_actor<
   // Generates for one user at "now".
   caf::replies_to<atom::generate, generation_request>::with<generation_result>,
-  // Generates for every active user at "now"; progress goes to the listener
-  // (may be invalid) as (progress, done, total).
+  // Generates for every active user at "now"; results go to the listener
+  // (may be invalid).
   caf::replies_to<atom::generate, std::int64_t, caf::actor>::with<
-    std::vector<generation_result>>,
-  // Generates for the listed users at "now", same progress reports.
+    run_summary>,
+  // Generates for the listed users at "now", same reports.
   caf::replies_to<atom::generate, std::vector<std::string>, std::int64_t,
-                  caf::actor>::with<std::vector<generation_result>>,
+                  caf::actor>::with<run_summary>,
   // A memory pressure change: concurrency and caps follow the level; at
   // critical the circuit breaker holds new work.
   caf::reacts_to<atom::pressure, memory_status>,
   // Internal: retries work held by the circuit breaker.
-  caf::reacts_to<atom::retry>>;
+  caf::reacts_to<atom::retry>,
+  // Internal: the watchdog of running generations.
+  caf::reacts_to<atom::tick>>;
 
 } // namespace catchup

@@ -22,6 +22,7 @@ namespace {
 
 struct worker_state {
   std::string url;
+  std::int64_t statement_timeout_ms = 60000;
   std::unique_ptr<storage::session> db;
   static inline const char* name = "repository-worker";
 
@@ -31,7 +32,7 @@ struct worker_state {
   auto run(F f) -> caf::result<decltype(f(*db))> {
     try {
       if (!db)
-        db = std::make_unique<storage::session>(url);
+        db = std::make_unique<storage::session>(url, statement_timeout_ms);
       return f(*db);
     } catch (const storage::storage_error& e) {
       if (e.code() == ec::db_unavailable)
@@ -46,8 +47,9 @@ struct worker_state {
 
 repository_actor::behavior_type
 worker(repository_actor::stateful_pointer<worker_state> self,
-       std::string url) {
+       std::string url, std::int64_t statement_timeout_ms) {
   self->state.url = std::move(url);
+  self->state.statement_timeout_ms = statement_timeout_ms;
   return {
     [=](atom::next, const stream_cursor& cursor, std::uint64_t n) {
       return self->state.run([&](storage::session& db) {
@@ -159,8 +161,7 @@ template <class Reply, class... Ts>
 caf::typed_response_promise<Reply> dispatch(front_pointer self, Ts... xs) {
   auto rp = self->make_response_promise<Reply>();
   auto job = [self, rp, xs...](std::size_t w) mutable {
-    self->request(self->state.workers[w], self->state.cfg.request_timeout,
-                  xs...)
+    self->request(self->state.workers[w], caf::infinite, xs...)
       .then(
         [self, rp, w](Reply reply) mutable {
           rp.deliver(std::move(reply));
@@ -195,8 +196,8 @@ void unpin(front_pointer self, std::uint64_t id, bool tell_worker) {
 void bulk_pull(front_pointer self,
                caf::typed_response_promise<contact_batch> rp, std::size_t w,
                stream_cursor cursor, std::uint64_t n, bool opening) {
-  self->request(self->state.workers[w], self->state.cfg.request_timeout,
-                atom::next::value, cursor, n)
+  self->request(self->state.workers[w], caf::infinite, atom::next::value,
+                cursor, n)
     .then(
       [=](contact_batch& batch) mutable {
         auto& st = self->state;
@@ -265,7 +266,9 @@ repository_actor::behavior_type front(front_pointer self,
     cfg.bulk_streams_max = std::max<std::size_t>(1, cfg.connections_max - 1);
   self->state.cfg = cfg;
   for (std::size_t i = 0; i < cfg.connections_max; ++i) {
-    auto w = self->spawn<caf::detached + caf::linked>(worker, cfg.url);
+    auto w = self->spawn<caf::detached + caf::linked>(
+      worker, cfg.url,
+      static_cast<std::int64_t>(cfg.request_timeout.count()));
     self->state.workers.push_back(w);
     self->state.idle.push_back(i);
   }

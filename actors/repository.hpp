@@ -20,7 +20,11 @@ struct repository_config {
   /// Requests waiting for a free connection, at most; more are refused
   /// with `ec::db_unavailable` instead of queueing without bound.
   std::size_t queued_requests_max = 100000;
-  /// Upper bound for one database request.
+  /// Upper bound for one database call, enforced by the server
+  /// (statement_timeout). Actors wait for workers without a timer: in CAF
+  /// 0.17 a request's timeout entry lives until it expires even after the
+  /// reply, so per-request timers would hold memory in proportion to the
+  /// request rate times the timeout.
   std::chrono::milliseconds request_timeout{60000};
   /// Bulk streams (server-side cursors) open at once, each holding a
   /// connection; 0 means connections_max - 1 (at least 1), so keyset

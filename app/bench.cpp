@@ -83,11 +83,35 @@ std::string with_commas(std::int64_t n) {
   return s;
 }
 
-std::vector<generation_result> run_once(engine& e,
-                                        const std::vector<std::string>& ids) {
-  if (ids.size() == 1)
-    return {e.generate(ids.front(), bench_now_unix_s)};
-  return e.generate_users(ids, bench_now_unix_s, {});
+// One timed run: its totals, and the first users' results (for the
+// exactness check) plus any with warnings, at most `checked_users_max` each.
+struct run_outcome {
+  run_summary summary;
+  std::vector<generation_result> kept;
+  std::vector<generation_result> warned;
+};
+
+run_outcome run_once(engine& e, const std::vector<std::string>& ids) {
+  run_outcome out;
+  auto keep = [&](const generation_result& r) {
+    if (out.kept.size() < checked_users_max)
+      out.kept.push_back(r);
+    if (!r.warnings.empty() && out.warned.size() < checked_users_max)
+      out.warned.push_back(r);
+  };
+  if (ids.size() == 1) {
+    auto r = e.generate(ids.front(), bench_now_unix_s);
+    out.summary.users = 1;
+    out.summary.contacts_read = r.contacts_read;
+    out.summary.suggestions = r.suggestions;
+    out.summary.partial = r.partial ? 1 : 0;
+    keep(r);
+    return out;
+  }
+  out.summary = e.generate_users(
+    ids, bench_now_unix_s,
+    [&](const generation_result& r, std::size_t, std::size_t) { keep(r); });
+  return out;
 }
 
 // True when `r` lists exactly the top K due contacts of all the user's
@@ -241,7 +265,7 @@ int run_bench(const config::settings& settings, const bench_options& options) {
     say("bench: running " + std::string{f.spec->name});
     run_once(e, ids); // warm-up: connections, prepared statements
     reset_peak_resident();
-    std::vector<generation_result> last;
+    run_outcome last;
     for (std::int64_t it = 0; it < options.iterations; ++it) {
       auto started = std::chrono::steady_clock::now();
       last = run_once(e, ids);
@@ -253,14 +277,13 @@ int run_bench(const config::settings& settings, const bench_options& options) {
     f.growth_bytes = f.peak_resident_bytes - idle_bytes;
     f.median_ms = percentile(f.wall_ms, 0.5);
     f.p95_ms = percentile(f.wall_ms, 0.95);
-    for (auto& r : last) {
-      f.rows_read += r.contacts_read;
-      f.suggestions += r.suggestions;
+    f.rows_read = last.summary.contacts_read;
+    f.suggestions = last.summary.suggestions;
+    for (auto& r : last.warned)
       for (auto& w : r.warnings)
         say("bench: " + std::string{f.spec->name} + " user " + r.user_id
             + ": " + w);
-    }
-    last_results[i] = std::move(last);
+    last_results[i] = std::move(last.kept);
     process_memory_probe{}.release_free_memory();
   }
   bool all_exact = true;

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "actors/node.hpp"
 #include "actors/system_config.hpp"
 #include "app/bench.hpp"
+#include "app/memory_report.hpp"
 #include "app/signals.hpp"
 #include "app/time_text.hpp"
 #include "config/config.hpp"
@@ -219,32 +221,109 @@ int seed_command(const config::configuration& cfg, std::int64_t users,
   return exit_ok;
 }
 
+nlohmann::json to_json(const memory_status& x) {
+  return {{"level", std::string{to_string(x.level)}},
+          {"allocated_bytes", x.allocated_bytes},
+          {"resident_bytes", x.resident_bytes},
+          {"budget_bytes", x.budget_bytes},
+          {"used_percent", x.used_percent}};
+}
+
+// Writes the timeline CSV and, where gnuplot is installed, a PNG beside it.
+void write_timeline(const app::memory_timeline& timeline,
+                    const std::string& csv_path, const std::string& title,
+                    double critical_percent) {
+  timeline.write_csv(csv_path);
+  auto png = csv_path;
+  if (auto dot = png.rfind('.'); dot != std::string::npos
+                                 && png.find('/', dot) == std::string::npos)
+    png.erase(dot);
+  png += ".png";
+  auto why = app::memory_timeline::plot_png(csv_path, png, title,
+                                            critical_percent);
+  std::fprintf(stderr, "memory timeline: %zu samples in %s%s%s\n",
+               timeline.points().size(), csv_path.c_str(),
+               why.empty() ? ", plot in " : "; no plot: ",
+               why.empty() ? png.c_str() : why.c_str());
+}
+
+nlohmann::json to_json(const run_summary& x) {
+  return {{"users", x.users},
+          {"failed", x.failed},
+          {"partial", x.partial},
+          {"paused", x.paused},
+          {"contacts_read", x.contacts_read},
+          {"suggestions", x.suggestions},
+          {"breaker_holds", x.breaker_holds},
+          {"wall_ms", x.wall_ms}};
+}
+
+void print_result_line(const generation_result& r) {
+  std::cout << "user " << r.user_id << ": " << r.suggestions
+            << " suggestions from " << r.contacts_read << " rows read in "
+            << r.batches << " batch(es), " << std::fixed
+            << std::setprecision(1) << r.wall_ms << " ms";
+  for (auto& w : r.warnings)
+    std::cout << " [" << w << "]";
+  std::cout << '\n';
+}
+
 int generate_command(const config::configuration& cfg,
                      const std::string& user_id, bool all, bool as_json,
-                     std::int64_t now) {
-  engine e{cfg.values};
-  std::vector<generation_result> results;
-  if (all)
-    results = e.generate_all(now, {});
-  else
-    results.push_back(e.generate(user_id, now));
-  if (as_json) {
-    auto out = nlohmann::json::array();
-    for (auto& r : results)
-      out.push_back(to_json(r));
-    std::cout << (all ? out.dump(2) : out[0].dump(2)) << '\n';
+                     bool summary_only, std::int64_t now,
+                     const std::string& timeline_path) {
+  auto timeline = std::make_shared<app::memory_timeline>();
+  engine_options options;
+  if (!timeline_path.empty())
+    options.on_memory_sample = [timeline](const memory_status& x) {
+      timeline->record(x);
+    };
+  engine e{cfg.values, options};
+  if (!all) {
+    auto r = e.generate(user_id, now);
+    if (as_json)
+      std::cout << to_json(r).dump(2) << '\n';
+    else
+      print_result_line(r);
     return exit_ok;
   }
-  for (auto& r : results) {
-    std::cout << "user " << r.user_id << ": " << r.suggestions
-              << " suggestions from " << r.contacts_read << " rows read in "
-              << r.batches << " batch(es), " << std::fixed
-              << std::setprecision(1) << r.wall_ms << " ms";
-    for (auto& w : r.warnings)
-      std::cout << " [" << w << "]";
-    std::cout << '\n';
+  // Results are printed as users finish, never collected: the output of a
+  // run over many users is one JSON document written piece by piece.
+  if (as_json)
+    std::cout << "{\"results\": [";
+  auto summary = e.generate_all(
+    now, [&](const generation_result& r, std::size_t done, std::size_t) {
+      if (summary_only)
+        return;
+      if (as_json)
+        std::cout << (done == 1 ? "\n" : ",\n") << to_json(r).dump();
+      else
+        print_result_line(r);
+    });
+  auto memory = e.sample_memory();
+  if (!timeline_path.empty()) {
+    std::ostringstream title;
+    title << "generate --all: " << summary.users << " users, heap budget "
+          << std::fixed << std::setprecision(1)
+          << static_cast<double>(e.memory_budget_bytes()) / (1024.0 * 1024.0)
+          << " MiB";
+    write_timeline(*timeline, timeline_path, title.str(),
+                   static_cast<double>(cfg.values.memory.max_heap_percent));
   }
-  return exit_ok;
+  if (as_json) {
+    std::cout << "\n],\n\"summary\": " << to_json(summary).dump()
+              << ",\n\"memory\": " << to_json(memory).dump()
+              << ",\n\"metrics\": " << app::metrics_json(e.metrics()).dump(2)
+              << "}\n";
+    return summary.failed > 0 ? exit_runtime_error : exit_ok;
+  }
+  std::cout << summary.users << " users: " << summary.suggestions
+            << " suggestions from " << summary.contacts_read
+            << " rows read in " << std::fixed << std::setprecision(1)
+            << summary.wall_ms << " ms; " << summary.partial
+            << " partial (memory pressure), " << summary.failed
+            << " failed; memory " << describe(memory) << '\n';
+  return summary.failed > 0 ? exit_runtime_error : exit_ok;
 }
 
 int suggestions_command(const config::configuration& cfg,
@@ -283,20 +362,17 @@ int demo_command(const config::configuration& cfg, std::int64_t users,
             << seeded.events << " calendar events in "
             << static_cast<std::int64_t>(seeded.wall_ms) << " ms\n";
   auto gen_started = std::chrono::steady_clock::now();
-  auto results = e.generate_all(now, [](std::size_t done, std::size_t total) {
-    std::fprintf(stderr, "\rgenerating: %zu/%zu users", done, total);
-    if (done == total)
-      std::fprintf(stderr, "\n");
-  });
+  auto summary = e.generate_all(
+    now, [](const generation_result&, std::size_t done, std::size_t total) {
+      std::fprintf(stderr, "\rgenerating: %zu/%zu users", done, total);
+      if (done == total)
+        std::fprintf(stderr, "\n");
+    });
   auto gen_ms = std::chrono::duration<double, std::milli>(
                   std::chrono::steady_clock::now() - gen_started)
                   .count();
-  std::int64_t rows = 0;
-  std::int64_t suggestions = 0;
-  for (auto& r : results) {
-    rows += r.contacts_read;
-    suggestions += r.suggestions;
-  }
+  auto rows = summary.contacts_read;
+  auto suggestions = summary.suggestions;
   std::size_t shown = 0;
   for (auto& id : seeded.user_ids) {
     if (shown++ == 3)
@@ -304,7 +380,7 @@ int demo_command(const config::configuration& cfg, std::int64_t users,
     std::cout << '\n';
     print_suggestions(id, e.suggestions(id), 5);
   }
-  std::cout << "\nsummary: " << results.size() << " users, "
+  std::cout << "\nsummary: " << summary.users << " users, "
             << seeded.contacts << " contacts, " << rows
             << " rows read from PostgreSQL, " << suggestions
             << " suggestions, generation " << std::fixed
@@ -339,7 +415,10 @@ int main(int argc, char** argv) {
     std::string help{spec.help};
     help += " [" + key + ", default \"" + std::string{spec.default_value}
             + "\"]";
-    flag_options[key] = cli.add_option(config::flag_name(key),
+    auto names = config::flag_name(key);
+    if (key == "memory.budget_bytes")
+      names += ",--memory-budget"; // the short form people type
+    flag_options[key] = cli.add_option(names,
                                        flag_values[key], help)
                           ->group("Configuration (precedence: default < "
                                   "file < environment < flag)");
@@ -437,15 +516,26 @@ int main(int argc, char** argv) {
   auto* user_opt = generate->add_option("--user", user_id, "user id");
   auto* all_opt = generate->add_flag("--all", all_users, "every active user");
   user_opt->excludes(all_opt);
-  generate->add_flag("--json", as_json, "print JSON");
+  generate->add_flag("--json", as_json, "print JSON (with --all: the "
+                                        "results, memory and metrics)");
   generate->add_option("--now", now_text, "the instant to generate at "
                                           "(default: the clock)");
+  bool summary_only = false;
+  generate->add_flag("--summary-only", summary_only,
+                     "with --all: print the totals, not one line per user")
+    ->needs(all_opt);
+  std::string timeline_path;
+  generate->add_option("--memory-timeline", timeline_path,
+                       "write every memory sample and level to FILE (CSV) "
+                       "and plot it to FILE with .png (needs gnuplot)")
+    ->type_name("FILE");
   generate->callback([&] {
     if (user_id.empty() && !all_users)
       throw CLI::RequiredError("--user or --all");
     auto now = parse_now();
     run = [&, now](const config::configuration& c) {
-      return generate_command(c, user_id, all_users, as_json, now);
+      return generate_command(c, user_id, all_users, as_json, summary_only,
+                              now, timeline_path);
     };
   });
 

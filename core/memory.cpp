@@ -16,6 +16,11 @@ extern "C" int mallctl(const char* name, void* oldp, std::size_t* oldlenp,
                        void* newp, std::size_t newlen)
   __attribute__((weak));
 
+// The sanitizers' allocator statistics, if a sanitizer runtime is linked
+// (ASan replaces malloc, and glibc's mallinfo2 then sees none of the heap).
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes()
+  __attribute__((weak));
+
 namespace catchup {
 
 process_memory read_process_memory() noexcept {
@@ -82,7 +87,12 @@ bool process_memory_probe::uses_jemalloc() noexcept {
 
 memory_sample process_memory_probe::sample() {
   memory_sample s;
-  if (!jemalloc_read("stats.allocated", s.allocated_bytes)) {
+  if (jemalloc_read("stats.allocated", s.allocated_bytes)) {
+    // exact, from jemalloc
+  } else if (__sanitizer_get_current_allocated_bytes != nullptr) {
+    s.allocated_bytes
+      = static_cast<std::int64_t>(__sanitizer_get_current_allocated_bytes());
+  } else {
     auto info = mallinfo2();
     s.allocated_bytes = static_cast<std::int64_t>(info.uordblks + info.hblkhd);
   }

@@ -115,6 +115,30 @@ typename Inspector::result_type inspect(Inspector& f, generation_result& x) {
            x.free_slots, x.partial, x.paused, x.warnings, x.wall_ms, x.items);
 }
 
+/// What a multi-user run did, in total. Each user's own result goes to the
+/// run's listener as the user finishes, so a run's memory does not grow
+/// with its number of users.
+struct run_summary {
+  std::int64_t users = 0;
+  /// Users whose generation failed (their result carries the reason).
+  std::int64_t failed = 0;
+  /// Users whose cap memory pressure reduced.
+  std::int64_t partial = 0;
+  std::int64_t paused = 0;
+  std::int64_t contacts_read = 0;
+  std::int64_t suggestions = 0;
+  /// Times the circuit breaker held the run's remaining users.
+  std::int64_t breaker_holds = 0;
+  double wall_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, run_summary& x) {
+  return f(caf::meta::type_name("catchup::run_summary"), x.users, x.failed,
+           x.partial, x.paused, x.contacts_read, x.suggestions,
+           x.breaker_holds, x.wall_ms);
+}
+
 /// A finished generation to persist: replaces the user's pending generated
 /// suggestions in one transaction.
 struct generation_output {

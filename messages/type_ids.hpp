@@ -31,6 +31,7 @@ CAF_ADD_TYPE_ID(catchup, (catchup::generation_output))
 CAF_ADD_TYPE_ID(catchup, (std::vector<catchup::generation_result>))
 CAF_ADD_TYPE_ID(catchup, (std::vector<catchup::suggestion_record>))
 CAF_ADD_TYPE_ID(catchup, (catchup::memory_status))
+CAF_ADD_TYPE_ID(catchup, (catchup::run_summary))
 
 CAF_END_TYPE_ID_BLOCK(catchup)
 

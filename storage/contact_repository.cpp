@@ -157,9 +157,9 @@ candidate to_candidate(const contact_record& r, std::int64_t now_unix_s) {
   return make_candidate(r.id, r.name, last, pref, now_unix_s);
 }
 
-session::session(const std::string& url) {
+session::session(const std::string& url, std::int64_t statement_timeout_ms) {
   try {
-    impl_ = std::make_unique<impl>(url);
+    impl_ = std::make_unique<impl>(url, statement_timeout_ms);
   } catch (...) {
     detail::rethrow_as_storage_error("cannot connect to the database");
   }

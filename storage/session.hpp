@@ -29,9 +29,12 @@ candidate to_candidate(const contact_record& record, std::int64_t now_unix_s);
 /// not thread-safe: each repository worker actor owns exactly one.
 class session {
 public:
-  /// Connects and prepares statements.
+  /// Connects and prepares statements. Every statement on this session is
+  /// cancelled by the server after `statement_timeout_ms` (the limit of one
+  /// database call; a cancelled one fails with SQLSTATE 57014).
   /// @throws storage_error(db_unavailable) if the server cannot be reached.
-  explicit session(const std::string& url);
+  explicit session(const std::string& url,
+                   std::int64_t statement_timeout_ms = 60000);
   ~session();
   session(const session&) = delete;
   session& operator=(const session&) = delete;

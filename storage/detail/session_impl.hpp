@@ -3,6 +3,7 @@
 
 // Private to storage/: the libpqxx state behind `session`.
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -18,11 +19,16 @@ extern const char* const priority_statement;
 std::string priority_statement_sql();
 
 struct session::impl {
-  explicit impl(const std::string& url) : conn(url) {
+  impl(const std::string& url, std::int64_t statement_timeout_ms)
+    : conn(url) {
     // Keyset positions travel as PostgreSQL text between sessions; fixing
     // the zone and style makes that text the same on every connection.
     pqxx::nontransaction tx{conn};
     tx.exec0("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'");
+    // The server enforces the limit of one call: the repository's actors
+    // then wait without timers of their own (see actors/repository.cpp).
+    tx.exec0("SET statement_timeout = "
+             + std::to_string(std::max<std::int64_t>(statement_timeout_ms, 1)));
     // The priority statement's plan is the same for every user (range
     // scans per class): plan it once, not on each of the first pulls.
     tx.exec0("SET plan_cache_mode = force_generic_plan");

@@ -157,20 +157,25 @@ BOOST_AUTO_TEST_CASE(two_hundred_users_on_four_connections_match_one_at_a_time) 
     // the repository, never wait on each other for a connection.
     auto eng = start(4, 64);
     eng->seed(opts);
-    std::size_t progress_calls = 0;
-    auto results = eng->generate_all(
-      opts.now_unix_s, [&](std::size_t, std::size_t) { ++progress_calls; });
-    BOOST_REQUIRE_EQUAL(results.size(), 200u);
-    BOOST_TEST(progress_calls == 200u);
-    for (auto& r : results) {
-      BOOST_TEST(r.warnings.empty(), r.user_id << ": " << r.warnings.size());
-      together[r.user_id] = r;
-    }
+    std::size_t last_done = 0;
+    auto summary = eng->generate_all(
+      opts.now_unix_s,
+      [&](const generation_result& r, std::size_t done, std::size_t total) {
+        BOOST_TEST(done == last_done + 1); // one call per user, in order
+        BOOST_TEST(total == 200u);
+        last_done = done;
+        BOOST_TEST(r.warnings.empty(), r.user_id << ": " << r.warnings.size());
+        together[r.user_id] = r;
+      });
+    BOOST_TEST(last_done == 200u);
+    BOOST_TEST(summary.users == 200);
+    BOOST_TEST(summary.failed == 0);
+    BOOST_REQUIRE_EQUAL(together.size(), 200u);
   }
   auto eng = start(1, 1);
   std::int64_t suggestions = 0;
   for (auto& [user, r] : together) {
-    // A multi-user run replies with summaries; its suggestions are stored.
+    // A multi-user run reports results without items; they are stored.
     BOOST_TEST(r.items.empty());
     auto stored = eng->suggestions(user);
     BOOST_REQUIRE_EQUAL(stored.size(), static_cast<std::size_t>(r.suggestions));

@@ -205,11 +205,15 @@ BOOST_AUTO_TEST_CASE(users_held_by_the_breaker_are_retried_not_lost) {
   probe->script({critical_bytes, critical_bytes, critical_bytes,
                  normal_bytes});
   auto eng = start();
-  std::size_t progress = 0;
-  auto results = eng->generate_users(
-    users, now, [&](std::size_t, std::size_t) { ++progress; });
+  std::vector<generation_result> results;
+  auto summary = eng->generate_users(
+    users, now, [&](const generation_result& r, std::size_t, std::size_t) {
+      results.push_back(r);
+    });
   BOOST_REQUIRE_EQUAL(results.size(), users.size());
-  BOOST_TEST(progress == users.size());
+  BOOST_TEST(summary.users == 6);
+  BOOST_TEST(summary.failed == 0);
+  BOOST_TEST(summary.breaker_holds == 1);
   for (auto& r : results) {
     BOOST_TEST(r.warnings.empty(), r.user_id << ": " << r.warnings.size());
     BOOST_TEST(r.suggestions == 28);
