@@ -2,15 +2,18 @@
 #include "app/bench.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "actors/engine.hpp"
+#include "app/memory_report.hpp"
 #include "core/memory.hpp"
 #include "core/priority.hpp"
 #include "core/top_k.hpp"
@@ -61,6 +64,12 @@ struct figures {
   std::int64_t exact_users = 0;
   std::int64_t peak_resident_bytes = 0;
   std::int64_t growth_bytes = 0;
+  // Heap (allocator statistics) at its sampled peak during the timed runs,
+  // and that peak over the idle engine's heap.
+  std::int64_t peak_allocated_bytes = 0;
+  std::int64_t allocated_growth_bytes = 0;
+  // User generations in flight at once in this scenario.
+  std::int64_t concurrent_users = 1;
   bool seeded_now = false;
   double seed_ms = 0;
 };
@@ -75,6 +84,37 @@ double percentile(std::vector<double> xs, double q) {
                                        + 0.999999);
   return xs[std::clamp<std::size_t>(rank, 1, xs.size()) - 1];
 }
+
+// Samples the heap every millisecond on its own thread and keeps the
+// highest figure: allocator statistics have no peak of their own.
+class heap_peak_sampler {
+public:
+  heap_peak_sampler() : thread_([this] { loop(); }) {
+    // nop
+  }
+  ~heap_peak_sampler() {
+    stop();
+  }
+  std::int64_t stop() {
+    if (thread_.joinable()) {
+      done_ = true;
+      thread_.join();
+    }
+    return peak_;
+  }
+
+private:
+  void loop() {
+    process_memory_probe probe;
+    while (!done_) {
+      peak_ = std::max<std::int64_t>(peak_, probe.sample().allocated_bytes);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  std::atomic<bool> done_{false};
+  std::atomic<std::int64_t> peak_{0};
+  std::thread thread_;
+};
 
 std::string with_commas(std::int64_t n) {
   auto s = std::to_string(n);
@@ -141,7 +181,9 @@ bool matches_reference(engine& e, const generation_result& r,
   return true;
 }
 
-void print_table(const std::vector<figures>& all, std::int64_t idle_bytes) {
+void print_table(const std::vector<figures>& all, std::int64_t idle_bytes,
+                 std::int64_t idle_allocated_bytes,
+                 const metrics_registry& metrics) {
   auto mib = [](std::int64_t b) {
     std::ostringstream s;
     s << std::fixed << std::setprecision(1)
@@ -188,6 +230,36 @@ void print_table(const std::vector<figures>& all, std::int64_t idle_bytes) {
               "scenario); exact = users whose suggestions equal a "
               "brute-force ranking of all their contacts; growth = peak "
               "resident set during the timed runs minus the idle engine.\n");
+
+  std::printf("\nheap (allocator statistics, %s), idle engine: %lld KiB\n\n",
+              process_memory_probe::uses_jemalloc() ? "jemalloc" : "glibc",
+              static_cast<long long>(idle_allocated_bytes / 1024));
+  std::printf("%-4s %18s %11s %14s %16s %14s %14s\n", "", "users x contacts",
+              "concurrent", "heap peak KiB", "heap growth KiB",
+              "per user KiB", "RSS peak MiB");
+  for (auto& f : all) {
+    auto shape = std::to_string(f.spec->users) + " x "
+                 + with_commas(f.spec->contacts_per_user);
+    std::printf("%-4s %18s %11lld %14lld %16lld %14.1f %14s\n", f.spec->name,
+                shape.c_str(), static_cast<long long>(f.concurrent_users),
+                static_cast<long long>(f.peak_allocated_bytes / 1024),
+                static_cast<long long>(f.allocated_growth_bytes / 1024),
+                static_cast<double>(f.allocated_growth_bytes) / 1024.0
+                  / static_cast<double>(f.concurrent_users),
+                mib(f.peak_resident_bytes).c_str());
+  }
+  std::printf("\nheap peak is sampled every millisecond during the timed "
+              "runs; per user = heap growth / concurrent generations (target "
+              "<= 256 KiB); S6 target: RSS peak <= 128 MiB.\n");
+  std::printf("\nmetrics:\n");
+  for (auto& m : metrics.snapshot()) {
+    if (m.kind == metric_kind::histogram)
+      std::printf("  %-48s count %llu, mean %.2f\n", m.name.c_str(),
+                  static_cast<unsigned long long>(m.count),
+                  m.count > 0 ? m.sum / static_cast<double>(m.count) : 0.0);
+    else
+      std::printf("  %-48s %.0f\n", m.name.c_str(), m.value);
+  }
 }
 
 } // namespace
@@ -248,6 +320,7 @@ int run_bench(const config::settings& settings, const bench_options& options) {
   }
   process_memory_probe{}.release_free_memory();
   auto idle_bytes = read_process_memory().resident_bytes;
+  auto idle_allocated_bytes = process_memory_probe{}.sample().allocated_bytes;
 
   // Timed runs of every scenario first, exactness checks after: the checks
   // read every contact and would raise the next scenario's memory figures.
@@ -266,15 +339,22 @@ int run_bench(const config::settings& settings, const bench_options& options) {
     run_once(e, ids); // warm-up: connections, prepared statements
     reset_peak_resident();
     run_outcome last;
-    for (std::int64_t it = 0; it < options.iterations; ++it) {
-      auto started = std::chrono::steady_clock::now();
-      last = run_once(e, ids);
-      f.wall_ms.push_back(std::chrono::duration<double, std::milli>(
-                            std::chrono::steady_clock::now() - started)
-                            .count());
+    {
+      heap_peak_sampler heap;
+      for (std::int64_t it = 0; it < options.iterations; ++it) {
+        auto started = std::chrono::steady_clock::now();
+        last = run_once(e, ids);
+        f.wall_ms.push_back(std::chrono::duration<double, std::milli>(
+                              std::chrono::steady_clock::now() - started)
+                              .count());
+      }
+      f.peak_allocated_bytes = heap.stop();
     }
     f.peak_resident_bytes = read_process_memory().peak_resident_bytes;
     f.growth_bytes = f.peak_resident_bytes - idle_bytes;
+    f.allocated_growth_bytes = f.peak_allocated_bytes - idle_allocated_bytes;
+    f.concurrent_users = std::min<std::int64_t>(
+      f.spec->users, settings.generation.concurrent_users_max);
     f.median_ms = percentile(f.wall_ms, 0.5);
     f.p95_ms = percentile(f.wall_ms, 0.95);
     f.rows_read = last.summary.contacts_read;
@@ -319,11 +399,22 @@ int run_bench(const config::settings& settings, const bench_options& options) {
                      {"idle_resident_bytes", idle_bytes},
                      {"peak_resident_bytes", f.peak_resident_bytes},
                      {"growth_bytes", f.growth_bytes},
+                     {"concurrent_users", f.concurrent_users},
+                     {"idle_allocated_bytes", idle_allocated_bytes},
+                     {"peak_allocated_bytes", f.peak_allocated_bytes},
+                     {"allocated_growth_bytes", f.allocated_growth_bytes},
+                     {"allocated_growth_per_user_bytes",
+                      f.allocated_growth_bytes / f.concurrent_users},
                      {"seeded_now", f.seeded_now},
                      {"seed_ms", f.seed_ms}});
-    std::cout << out.dump(2) << '\n';
+    nlohmann::json doc = {{"allocator", process_memory_probe::uses_jemalloc()
+                                            ? "jemalloc"
+                                            : "glibc"},
+                          {"scenarios", out},
+                          {"metrics", metrics_json(e.metrics())}};
+    std::cout << doc.dump(2) << '\n';
   } else {
-    print_table(all, idle_bytes);
+    print_table(all, idle_bytes, idle_allocated_bytes, e.metrics());
   }
   if (!all_exact) {
     std::fprintf(stderr, "catchup: error: bench: a generation differs from "
