@@ -105,9 +105,9 @@ public:
 
 private:
   void loop() {
-    process_memory_probe probe;
     while (!done_) {
-      peak_ = std::max<std::int64_t>(peak_, probe.sample().allocated_bytes);
+      peak_ = std::max<std::int64_t>(peak_,
+                                     process_memory_probe::allocated_bytes());
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }

@@ -85,17 +85,19 @@ bool process_memory_probe::uses_jemalloc() noexcept {
   return jemalloc_read("stats.allocated", ignored);
 }
 
+std::int64_t process_memory_probe::allocated_bytes() noexcept {
+  std::int64_t out = 0;
+  if (jemalloc_read("stats.allocated", out))
+    return out; // exact, from jemalloc
+  if (__sanitizer_get_current_allocated_bytes != nullptr)
+    return static_cast<std::int64_t>(__sanitizer_get_current_allocated_bytes());
+  auto info = mallinfo2();
+  return static_cast<std::int64_t>(info.uordblks + info.hblkhd);
+}
+
 memory_sample process_memory_probe::sample() {
   memory_sample s;
-  if (jemalloc_read("stats.allocated", s.allocated_bytes)) {
-    // exact, from jemalloc
-  } else if (__sanitizer_get_current_allocated_bytes != nullptr) {
-    s.allocated_bytes
-      = static_cast<std::int64_t>(__sanitizer_get_current_allocated_bytes());
-  } else {
-    auto info = mallinfo2();
-    s.allocated_bytes = static_cast<std::int64_t>(info.uordblks + info.hblkhd);
-  }
+  s.allocated_bytes = allocated_bytes();
   s.resident_bytes = read_process_memory().resident_bytes;
   return s;
 }

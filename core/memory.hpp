@@ -49,6 +49,8 @@ public:
   void release_free_memory() override;
   /// True when jemalloc's statistics are in use.
   static bool uses_jemalloc() noexcept;
+  /// The heap figure alone (no /proc read).
+  static std::int64_t allocated_bytes() noexcept;
 };
 
 /// The memory budget when none is configured: the cgroup limit (v2
