@@ -203,13 +203,24 @@ run_summary run_many(engine::impl& d, engine::result_callback on_result,
 
 run_summary engine::generate_all(std::int64_t now_unix_s,
                                  result_callback on_result) {
-  return run_many(*impl_, std::move(on_result), now_unix_s);
+  // Not refused at critical: the coordinator holds the run's users instead.
+  run_summary out;
+  measure_operation("generate-all", *impl_->probe, impl_->budget_bytes, [&] {
+    out = run_many(*impl_, std::move(on_result), now_unix_s);
+  });
+  return out;
 }
 
 run_summary engine::generate_users(const std::vector<std::string>& user_ids,
                                    std::int64_t now_unix_s,
                                    result_callback on_result) {
-  return run_many(*impl_, std::move(on_result), user_ids, now_unix_s);
+  run_summary out;
+  measure_operation("generate-users", *impl_->probe, impl_->budget_bytes,
+                    [&] {
+                      out = run_many(*impl_, std::move(on_result), user_ids,
+                                     now_unix_s);
+                    });
+  return out;
 }
 
 std::int64_t
