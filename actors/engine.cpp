@@ -60,6 +60,10 @@ engine::engine(const config::settings& s, engine_options options)
   rc.batch_rows_max = d.gen.batch_rows_max;
   d.repo = spawn_repository(*d.sys, rc);
   if (s.memory.monitoring_enabled) {
+    if (s.memory.max_heap_percent <= 70)
+      spdlog::warn("memory.max_heap_percent {} is not above the high level's "
+                   "70%; critical starts at 71%",
+                   s.memory.max_heap_percent);
     memory_supervisor_config mc;
     mc.budget_bytes = d.budget_bytes;
     mc.critical_percent = static_cast<double>(s.memory.max_heap_percent);
@@ -140,9 +144,12 @@ generation_result engine::generate(const std::string& user_id,
   auto& d = *impl_;
   caf::scoped_actor self{*d.sys};
   generation_result out;
+  // The coordinator's watchdog answers after user_timeout (plus one of its
+  // 1 s ticks) with the reason; this wait only guards against a lost
+  // coordinator.
   self
-    ->request(d.coordinator, d.gen.user_timeout, atom::generate::value,
-              generation_request{user_id, now_unix_s})
+    ->request(d.coordinator, d.gen.user_timeout + std::chrono::seconds(10),
+              atom::generate::value, generation_request{user_id, now_unix_s})
     .receive([&](generation_result& r) { out = std::move(r); },
              [&](caf::error& err) { d.raise(err); });
   return out;

@@ -106,7 +106,9 @@ void finish(user_pointer self) {
   // ordered stream are still the exact top K.
   if (chosen.size() > st.k)
     chosen.resize(st.k);
-  if (st.k < st.k_full) {
+  // Partial when the reduced K was reached: a full run might have made
+  // more. A stream that ended below K lost nothing.
+  if (st.k < st.k_full && chosen.size() >= st.k) {
     st.result.partial = true;
     st.result.warnings.push_back(
       "memory pressure " + std::string{to_string(st.worst)}
@@ -266,6 +268,16 @@ struct run_state {
   std::optional<clock_type::time_point> held_since;
 };
 
+// One running user generation: for a run (`run` set) or a single request.
+struct running_user {
+  caf::actor handle;
+  clock_type::time_point since;
+  std::string user_id;
+  std::shared_ptr<run_state> run;
+  caf::typed_response_promise<generation_result> rp;
+  bool overdue = false;
+};
+
 struct coordinator_state {
   repository_actor repo;
   memory_supervisor_actor supervisor;
@@ -273,10 +285,11 @@ struct coordinator_state {
   std::shared_ptr<metrics_registry> registry;
   generation_metrics metrics{nullptr};
   memory_status memory;
-  // Running user actors and their start, told about every pressure change
-  // and stopped by the watchdog after `user_timeout`.
-  std::map<caf::actor, clock_type::time_point> workers;
-  std::set<caf::actor> overdue;
+  // Running user generations, told about every pressure change, stopped by
+  // the watchdog after `user_timeout`, and monitored: CAF 0.17 sends no
+  // error for a promise that dies with its actor, so a user actor's end
+  // (stopped, crashed) is noticed here, not through its reply.
+  std::map<caf::actor_addr, running_user> workers;
   bool watchdog_armed = false;
   // Runs with users still to start.
   std::vector<std::shared_ptr<run_state>> runs;
@@ -327,56 +340,101 @@ void arm_watchdog(coordinator_pointer self) {
                      atom::tick::value);
 }
 
-// Stops generations running longer than `user_timeout`; their requests
-// then fail and the user gets the overdue text.
+// Stops generations running longer than `user_timeout`; their end arrives
+// as a down message and the user gets the overdue text.
 void watchdog(coordinator_pointer self) {
   auto& st = self->state;
   st.watchdog_armed = false;
   auto now = clock_type::now();
-  for (auto& [worker, since] : st.workers)
-    if (now - since > st.cfg.user_timeout
-        && st.overdue.insert(worker).second)
-      self->send_exit(worker, caf::exit_reason::user_shutdown);
+  for (auto& [addr, w] : st.workers)
+    if (!w.overdue && now - w.since > st.cfg.user_timeout) {
+      w.overdue = true;
+      self->send_exit(w.handle, caf::exit_reason::user_shutdown);
+    }
   arm_watchdog(self);
 }
 
-// Spawns a user actor at the current level and remembers it for pressure
-// changes and the watchdog until it replies.
-user_actor spawn_user(coordinator_pointer self) {
+void user_done(coordinator_pointer self, std::shared_ptr<run_state> run,
+               generation_result r, bool started);
+
+// Removes a finished generation and counts it; false if it was already
+// handled (its reply and its down message both arrive).
+bool take_user(coordinator_pointer self, const caf::actor_addr& addr,
+               running_user& out) {
   auto& st = self->state;
-  auto worker = self->spawn(user, st.repo, st.cfg, st.memory.level);
-  st.workers.emplace(caf::actor_cast<caf::actor>(worker), clock_type::now());
+  auto i = st.workers.find(addr);
+  if (i == st.workers.end())
+    return false;
+  out = std::move(i->second);
+  st.workers.erase(i);
   if (st.metrics.running)
     st.metrics.running->set(static_cast<double>(st.workers.size()));
-  arm_watchdog(self);
-  return worker;
+  return true;
 }
 
-// Forgets a finished user actor and counts its result (null: failed);
-// true when the watchdog had stopped it.
-bool forget_user(coordinator_pointer self, const user_actor& worker,
-                 const generation_result* r) {
+void user_succeeded(coordinator_pointer self, const caf::actor_addr& addr,
+                    generation_result r) {
   auto& st = self->state;
-  auto handle = caf::actor_cast<caf::actor>(worker);
-  st.workers.erase(handle);
-  auto was_overdue = st.overdue.erase(handle) > 0;
-  if (st.metrics.running)
-    st.metrics.running->set(static_cast<double>(st.workers.size()));
-  if (r == nullptr) {
-    count(st.metrics.failed);
-    return was_overdue;
-  }
+  running_user w;
+  if (!take_user(self, addr, w))
+    return;
+  self->demonitor(w.handle);
   count(st.metrics.generations);
-  if (r->partial)
+  if (r.partial)
     count(st.metrics.partial);
   if (st.metrics.contacts_processed)
-    st.metrics.contacts_processed->add(r->contacts_read);
+    st.metrics.contacts_processed->add(r.contacts_read);
   if (st.metrics.duration_ms)
-    st.metrics.duration_ms->observe(r->wall_ms);
+    st.metrics.duration_ms->observe(r.wall_ms);
   if (st.metrics.heap_bytes)
     st.metrics.heap_bytes->observe(
       static_cast<double>(st.memory.allocated_bytes));
-  return was_overdue;
+  if (w.run)
+    user_done(self, w.run, std::move(r), true);
+  else
+    w.rp.deliver(std::move(r));
+}
+
+void user_failed(coordinator_pointer self, const caf::actor_addr& addr,
+                 caf::error err) {
+  auto& st = self->state;
+  running_user w;
+  if (!take_user(self, addr, w))
+    return;
+  self->demonitor(w.handle);
+  count(st.metrics.failed);
+  if (w.overdue)
+    err = caf::make_error(ec::db_unavailable, overdue_text(st.cfg));
+  if (!w.run) {
+    w.rp.deliver(std::move(err));
+    return;
+  }
+  generation_result failed;
+  failed.user_id = w.user_id;
+  failed.warnings.push_back("failed: " + self->system().render(err));
+  user_done(self, w.run, std::move(failed), true);
+}
+
+// Starts one user generation at the current level; its reply or its end
+// goes to `run` (null: to `rp`).
+void start_user(coordinator_pointer self, const std::string& user_id,
+                std::int64_t now, std::shared_ptr<run_state> run,
+                caf::typed_response_promise<generation_result> rp) {
+  auto& st = self->state;
+  auto worker = self->spawn<caf::monitored>(user, st.repo, st.cfg,
+                                            st.memory.level);
+  auto addr = worker.address();
+  st.workers.emplace(addr, running_user{caf::actor_cast<caf::actor>(worker),
+                                        clock_type::now(), user_id,
+                                        std::move(run), std::move(rp), false});
+  if (st.metrics.running)
+    st.metrics.running->set(static_cast<double>(st.workers.size()));
+  arm_watchdog(self);
+  self->request(worker, caf::infinite, atom::generate::value,
+                generation_request{user_id, now})
+    .then(
+      [=](generation_result& r) { user_succeeded(self, addr, std::move(r)); },
+      [=](caf::error& err) { user_failed(self, addr, std::move(err)); });
 }
 
 caf::error refusal(const memory_status& x) {
@@ -472,23 +530,7 @@ void launch(coordinator_pointer self, std::shared_ptr<run_state> run) {
     auto user_id = std::move(run->pending.front());
     run->pending.pop_front();
     ++run->running;
-    auto worker = spawn_user(self);
-    self->request(worker, caf::infinite, atom::generate::value,
-                  generation_request{user_id, run->now})
-      .then(
-        [=](generation_result& r) {
-          forget_user(self, worker, &r);
-          user_done(self, run, std::move(r), true);
-        },
-        [=](caf::error& err) {
-          auto why = forget_user(self, worker, nullptr)
-                       ? overdue_text(self->state.cfg)
-                       : self->system().render(err);
-          generation_result failed;
-          failed.user_id = user_id;
-          failed.warnings.push_back("failed: " + why);
-          user_done(self, run, std::move(failed), true);
-        });
+    start_user(self, user_id, run->now, run, {});
   }
 }
 
@@ -500,8 +542,8 @@ void apply_memory(coordinator_pointer self, const memory_status& x) {
     return; // an older status overtaken by a newer one
   st.memory = x;
   for (auto& w : st.workers)
-    caf::anon_send<caf::message_priority::high>(w.first, atom::pressure::value,
-                                                x);
+    caf::anon_send<caf::message_priority::high>(w.second.handle,
+                                                atom::pressure::value, x);
   if (!st.breaker_open())
     st.backoff = std::chrono::milliseconds{0};
   auto runs = st.runs; // launch may finish and remove runs
@@ -541,6 +583,21 @@ coordinator(coordinator_pointer self, repository_actor repo,
   st.supervisor = std::move(supervisor);
   st.registry = std::move(registry);
   st.metrics = generation_metrics{st.registry.get()};
+  self->set_down_handler([=](caf::down_msg& dm) {
+    user_failed(self, dm.source,
+                dm.reason ? dm.reason
+                          : caf::make_error(ec::db_unavailable,
+                                            "generation ended without a "
+                                            "result"));
+  });
+  // The coordinator's end (engine shutdown) ends its generations, which
+  // would otherwise wait for replies that never come and keep the actor
+  // system from shutting down.
+  self->set_exit_handler([=](caf::exit_msg& em) {
+    for (auto& w : self->state.workers)
+      self->send_exit(w.second.handle, em.reason);
+    self->quit(em.reason);
+  });
   return {
     [=](atom::generate, const generation_request& req)
       -> caf::typed_response_promise<generation_result> {
@@ -552,20 +609,7 @@ coordinator(coordinator_pointer self, repository_actor repo,
         rp.deliver(refusal(st.memory));
         return rp;
       }
-      auto worker = spawn_user(self);
-      self->request(worker, caf::infinite, atom::generate::value, req)
-        .then(
-          [=](generation_result& r) mutable {
-            forget_user(self, worker, &r);
-            rp.deliver(std::move(r));
-          },
-          [=](caf::error& err) mutable {
-            if (forget_user(self, worker, nullptr))
-              rp.deliver(caf::make_error(ec::db_unavailable,
-                                         overdue_text(self->state.cfg)));
-            else
-              rp.deliver(std::move(err));
-          });
+      start_user(self, req.user_id, req.now_unix_s, nullptr, rp);
       return rp;
     },
     [=](atom::generate, std::int64_t now, caf::actor listener)

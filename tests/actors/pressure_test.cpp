@@ -8,7 +8,10 @@
 
 #include <caf/all.hpp>
 
+#include <pqxx/pqxx>
+
 #include "actors/engine.hpp"
+#include "actors/generation.hpp"
 #include "actors/memory_supervisor.hpp"
 #include "actors/repository.hpp"
 #include "actors/system_config.hpp"
@@ -226,6 +229,61 @@ BOOST_AUTO_TEST_CASE(users_held_by_the_breaker_are_retried_not_lost) {
              == 1.0);
   BOOST_TEST(probe->samples() >= 4);
   BOOST_TEST(metric_value(eng->metrics(), "catchup_generations_total") == 6.0);
+}
+
+BOOST_AUTO_TEST_CASE(a_generation_past_its_timeout_is_stopped_and_reported) {
+  std::vector<std::string> users{make_user(5), make_user(5)};
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  repository_config rc;
+  rc.url = db.url();
+  rc.connections_max = 1;
+  auto repo = spawn_repository(sys, rc);
+  generation_config gc;
+  gc.user_timeout = std::chrono::milliseconds(300);
+  auto coordinator = spawn_coordinator(sys, repo, gc);
+  caf::scoped_actor self{sys};
+  run_summary summary;
+  std::vector<generation_result> results;
+  auto listener = sys.spawn(
+    [&](caf::event_based_actor* me, int) -> caf::behavior {
+      return {
+        [&](atom::progress, const generation_result& r, std::uint64_t,
+            std::uint64_t) { results.push_back(r); },
+        [me](atom::close) { me->quit(); },
+      };
+    },
+    0);
+  {
+    // The users table is locked: both generations wait for their context
+    // (the first on the only connection, the second in the queue) until
+    // the watchdog stops them.
+    pqxx::connection locker{db.url()};
+    pqxx::work lock{locker};
+    lock.exec0("LOCK TABLE users IN ACCESS EXCLUSIVE MODE");
+    self
+      ->request(coordinator, std::chrono::seconds(30), atom::generate::value,
+                users, now, listener)
+      .receive([&](run_summary& s) { summary = s; },
+               [&](caf::error& err) { BOOST_FAIL(sys.render(err)); });
+    lock.abort();
+  }
+  BOOST_TEST(summary.users == 2);
+  BOOST_TEST(summary.failed == 2);
+  self->monitor(listener);
+  self->send(listener, atom::close::value);
+  self->receive([](const caf::down_msg&) {});
+  BOOST_REQUIRE_EQUAL(results.size(), 2u);
+  for (auto& r : results) {
+    BOOST_REQUIRE_EQUAL(r.warnings.size(), 1u);
+    BOOST_TEST(r.warnings[0].find("did not finish within 300 ms")
+                 != std::string::npos,
+               r.warnings[0]);
+  }
+  // Shutting down does not wait for anything the stopped generations
+  // started.
+  self->send_exit(coordinator, caf::exit_reason::user_shutdown);
+  self->send_exit(repo, caf::exit_reason::user_shutdown);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
