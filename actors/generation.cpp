@@ -259,6 +259,8 @@ struct run_state {
   std::size_t total = 0;
   std::size_t done = 0;
   std::size_t running = 0;
+  // Results sent to the listener and not yet handled by it.
+  std::size_t unacked = 0;
   run_summary summary;
   clock_type::time_point started = clock_type::now();
   std::int64_t now = 0;
@@ -442,7 +444,12 @@ caf::error refusal(const memory_status& x) {
                          describe(x) + "; new work refused, retry later");
 }
 
+// Results a run's listener may have waiting before the run starts no new
+// user generations.
+constexpr std::size_t results_unacked_max = 64;
+
 void launch(coordinator_pointer self, std::shared_ptr<run_state> run);
+void advance(coordinator_pointer self, std::shared_ptr<run_state> run);
 
 // Records one user's result (a failure is a result with a warning), reports
 // progress and starts the next user or delivers the run.
@@ -459,13 +466,29 @@ void user_done(coordinator_pointer self, std::shared_ptr<run_state> run,
   sum.paused += r.paused ? 1 : 0;
   sum.failed += r.generation_id.empty() && !r.paused ? 1 : 0;
   if (run->listener) {
-    // The items stay out: the suggestions are in the database.
+    // The items stay out: the suggestions are in the database. Each report
+    // is a request the listener acknowledges by handling it, so a slow
+    // callback holds back new generations instead of letting reports pile
+    // up in its mailbox.
     r.items.clear();
-    caf::anon_send(run->listener, atom::progress::value, std::move(r),
-                   static_cast<std::uint64_t>(run->done),
-                   static_cast<std::uint64_t>(run->total));
+    ++run->unacked;
+    auto acked = [=] {
+      --run->unacked;
+      advance(self, run);
+    };
+    self
+      ->request(run->listener, caf::infinite, atom::progress::value,
+                std::move(r), static_cast<std::uint64_t>(run->done),
+                static_cast<std::uint64_t>(run->total))
+      .then([=]() { acked(); }, [=](caf::error&) { acked(); });
   }
-  if (run->done == run->total) {
+  advance(self, run);
+}
+
+// Delivers the run when every user is done and reported, else starts more.
+void advance(coordinator_pointer self, std::shared_ptr<run_state> run) {
+  auto& sum = run->summary;
+  if (run->done == run->total && run->unacked == 0) {
     auto& runs = self->state.runs;
     runs.erase(std::remove(runs.begin(), runs.end(), run), runs.end());
     sum.wall_ms = std::chrono::duration<double, std::milli>(
@@ -526,7 +549,8 @@ void launch(coordinator_pointer self, std::shared_ptr<run_state> run) {
   }
   run->held_since.reset();
   auto limit = st.running_max();
-  while (run->running < limit && !run->pending.empty()) {
+  while (run->running < limit && !run->pending.empty()
+         && run->unacked < results_unacked_max) {
     auto user_id = std::move(run->pending.front());
     run->pending.pop_front();
     ++run->running;

@@ -68,6 +68,8 @@ struct memory_supervisor_config {
   std::size_t leak_samples_max = 60;
   /// Growth of the newest over the oldest sample that may be a leak.
   double leak_growth_ratio = 1.5;
+  /// ... and the least growth, in percent of the budget, worth an alarm.
+  std::int64_t leak_budget_percent_min = 1;
   /// Subscribers at most; more are refused (a bug, not a load).
   std::size_t subscribers_max = 4096;
   /// Called with every sample on the supervisor's thread (may be empty);

@@ -204,6 +204,17 @@ BOOST_AUTO_TEST_CASE(steady_growth_is_a_leak_and_a_sawtooth_is_not) {
   BOOST_TEST(metric_value(*metrics, "catchup_memory_leak_alarms_total") == 1.0);
 }
 
+BOOST_AUTO_TEST_CASE(growth_too_small_for_the_budget_is_not_a_leak) {
+  // A steady rise from 4 to 9 bytes is 2.25x, but under 1% of the budget.
+  memory_supervisor_config mc;
+  mc.leak_samples_max = 40;
+  probe->set(4);
+  auto sup = start(mc);
+  for (int i = 0; i < 40; ++i)
+    sample(sup, 4 + i * 3 / 20);
+  BOOST_TEST(metric_value(*metrics, "catchup_memory_leak_alarms_total") == 0.0);
+}
+
 BOOST_AUTO_TEST_CASE(wrap_operation_refuses_at_critical_and_measures_otherwise) {
   memory_status x;
   x.budget_bytes = budget;
