@@ -4,6 +4,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/cache.hpp"
 #include "actors/generation.hpp"
 #include "actors/memory_supervisor.hpp"
 #include "actors/repository.hpp"
@@ -26,6 +27,7 @@ struct engine::impl {
   std::shared_ptr<metrics_registry> metrics
     = std::make_shared<metrics_registry>();
   memory_supervisor_actor supervisor;
+  cache_actor cache;
   std::int64_t budget_bytes = 0;
 
   [[noreturn]] void raise(const caf::error& err) {
@@ -73,14 +75,16 @@ engine::engine(const config::settings& s, engine_options options)
     d.supervisor = spawn_memory_supervisor(*d.sys, d.probe, d.gauge,
                                            d.metrics, std::move(mc));
   }
+  d.cache = spawn_cache(*d.sys, d.repo, s.cache, d.budget_bytes, d.metrics);
   d.coordinator = spawn_coordinator(*d.sys, d.repo, d.gen, d.supervisor,
-                                    d.metrics);
+                                    d.metrics, d.cache);
   if (d.supervisor) {
     // Subscribed before the first request, so no work starts unaware of
     // the current level.
     caf::scoped_actor self{*d.sys};
     for (auto sub : {caf::actor_cast<caf::actor>(d.repo),
-                     caf::actor_cast<caf::actor>(d.coordinator)})
+                     caf::actor_cast<caf::actor>(d.coordinator),
+                     caf::actor_cast<caf::actor>(d.cache)})
       self->request(d.supervisor, std::chrono::seconds(10),
                     atom::subscribe::value, sub)
         .receive([](std::uint64_t) {},
@@ -96,6 +100,7 @@ engine::~engine() {
   auto& d = *impl_;
   if (d.sys) {
     caf::anon_send_exit(d.coordinator, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(d.cache, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(d.repo, caf::exit_reason::user_shutdown);
     if (d.supervisor)
       caf::anon_send_exit(d.supervisor, caf::exit_reason::user_shutdown);
@@ -106,12 +111,43 @@ engine::~engine() {
 storage::seed_report engine::seed(const storage::seed_options& options) {
   auto& d = *impl_;
   try {
-    return wrap_operation("seed", *d.gauge, *d.probe, [&] {
+    auto report = wrap_operation("seed", *d.gauge, *d.probe, [&] {
       return storage::seed(d.db->url(), options);
     });
+    invalidate({});
+    return report;
   } catch (const memory_refused& e) {
     throw engine_error(ec::memory_critical, e.what());
   }
+}
+
+void engine::invalidate(const std::string& user_id) {
+  auto& d = *impl_;
+  // Queued before any later read of this thread's caller reaches the cache.
+  caf::anon_send(d.cache, atom::invalidate::value,
+                 static_cast<std::uint8_t>(cache_all), user_id);
+}
+
+contact_record engine::contact(const std::string& user_id,
+                               const std::string& contact_id) {
+  auto& d = *impl_;
+  caf::scoped_actor self{*d.sys};
+  contact_record out;
+  self->request(d.cache, std::chrono::seconds(60), atom::contact::value,
+                user_id, contact_id)
+    .receive([&](contact_record& r) { out = std::move(r); },
+             [&](caf::error& err) { d.raise(err); });
+  return out;
+}
+
+std::vector<cache_figures> engine::cache_status() {
+  auto& d = *impl_;
+  caf::scoped_actor self{*d.sys};
+  std::vector<cache_figures> out;
+  self->request(d.cache, std::chrono::seconds(10), atom::status::value)
+    .receive([&](std::vector<cache_figures>& r) { out = std::move(r); },
+             [&](caf::error& err) { d.raise(err); });
+  return out;
 }
 
 memory_status engine::sample_memory() {
@@ -271,7 +307,7 @@ engine::suggestions(const std::string& user_id) {
   caf::scoped_actor self{*d.sys};
   std::vector<suggestion_record> out;
   self
-    ->request(d.repo, std::chrono::seconds(60), atom::read::value, user_id,
+    ->request(d.cache, std::chrono::seconds(60), atom::read::value, user_id,
               std::string{"pending"})
     .receive([&](std::vector<suggestion_record>& r) { out = std::move(r); },
              [&](caf::error& err) { d.raise(err); });

@@ -11,6 +11,7 @@
 #include "config/settings.hpp"
 #include "core/memory.hpp"
 #include "core/metrics.hpp"
+#include "messages/cache.hpp"
 #include "messages/contact.hpp"
 #include "messages/error.hpp"
 #include "messages/generation.hpp"
@@ -105,8 +106,23 @@ public:
                    std::size_t batch_rows,
                    const std::function<bool(const contact_record&)>& visit);
 
-  /// A user's pending suggestions, earliest slot first.
+  /// A user's pending suggestions, earliest slot first (through the
+  /// suggestion cache; a generation's save invalidates it).
   std::vector<suggestion_record> suggestions(const std::string& user_id);
+
+  /// One contact of a user by id (through the contact cache).
+  /// @throws engine_error(not_found) if the user has no such contact.
+  contact_record contact(const std::string& user_id,
+                         const std::string& contact_id);
+
+  /// Drops everything cached about `user_id` ("" = about every user). The
+  /// engine's own writes do this themselves; a host that writes to the
+  /// database directly (calendar events, contacts) calls it afterwards, so
+  /// later reads see its write.
+  void invalidate(const std::string& user_id);
+
+  /// The caches' figures (entries, bytes, limits, hits, misses, evictions).
+  std::vector<cache_figures> cache_status();
 
   /// Lists user ids (active ones only if `active_only`).
   std::vector<std::string> users(bool active_only);

@@ -71,6 +71,9 @@ using user_actor = caf::typed_actor<
 
 struct user_state {
   repository_actor repo;
+  // Busy time comes through it, and a saved generation invalidates the
+  // user's cached suggestions in it (may be invalid: no cache).
+  cache_actor cache;
   generation_config cfg;
   generation_request req;
   clock_type::time_point started;
@@ -140,6 +143,12 @@ void finish(user_pointer self) {
     .then(
       [=](const std::string& generation_id) {
         auto& st = self->state;
+        // Before the result leaves: whoever reads after it sees the new
+        // suggestions, not cached old ones.
+        if (st.cache)
+          self->send(st.cache, atom::invalidate::value,
+                     static_cast<std::uint8_t>(cache_suggestions),
+                     st.req.user_id);
         st.result.generation_id = generation_id;
         st.result.wall_ms = std::chrono::duration<double, std::milli>(
                               clock_type::now() - st.started)
@@ -183,9 +192,47 @@ void apply_level(user_pointer self, pressure_level level) {
     st.k = std::min(st.k, std::min(st.policy().suggestions_max, st.k_full));
 }
 
+// Computes free slots and K, then pulls the priority stream (or finishes
+// at once when there is no slot).
+void plan(user_pointer self) {
+  auto& st = self->state;
+  std::vector<availability_window> windows;
+  for (auto& w : st.ctx.availability)
+    windows.push_back({w.weekday, w.start_minute, w.end_minute});
+  if (windows.empty())
+    windows = default_availability();
+  std::vector<busy_interval> busy;
+  for (auto& b : st.ctx.busy)
+    busy.push_back({b.start_unix_s, b.end_unix_s});
+  slot_rules rules;
+  rules.window_days = st.cfg.window_days;
+  try {
+    st.slots = free_slots(st.ctx.timezone, windows, std::move(busy),
+                          st.req.now_unix_s, rules);
+  } catch (const std::exception& e) {
+    return fail(self, caf::make_error(ec::invalid_input,
+                                      "user " + st.req.user_id
+                                        + ": " + e.what()));
+  }
+  st.result.free_slots = static_cast<std::int64_t>(st.slots.size());
+  st.k_full = std::min(st.cfg.suggestions_max, st.slots.size());
+  st.k = std::min(st.policy().suggestions_max, st.k_full);
+  st.best = top_k{st.k};
+  if (st.k == 0) {
+    st.result.warnings.push_back("no free slot in the next "
+                                 + std::to_string(st.cfg.window_days)
+                                 + " days");
+    return finish(self);
+  }
+  pull(self, storage::session::open_priority(st.req.user_id,
+                                             st.req.now_unix_s));
+}
+
 user_actor::behavior_type user(user_pointer self, repository_actor repo,
-                               generation_config cfg, pressure_level level) {
+                               cache_actor cache, generation_config cfg,
+                               pressure_level level) {
   self->state.repo = std::move(repo);
+  self->state.cache = std::move(cache);
   self->state.cfg = cfg;
   self->state.level = level;
   self->state.worst = level;
@@ -198,7 +245,8 @@ user_actor::behavior_type user(user_pointer self, repository_actor repo,
       st.result.user_id = req.user_id;
       st.rp = self->make_response_promise<generation_result>();
       self->request(st.repo, caf::infinite, atom::context::value,
-                    req.user_id, req.now_unix_s, st.cfg.window_days)
+                    req.user_id, req.now_unix_s, st.cfg.window_days,
+                    !st.cache)
         .then(
           [=](user_context& ctx) {
             auto& st = self->state;
@@ -213,36 +261,20 @@ user_actor::behavior_type user(user_pointer self, repository_actor repo,
               st.rp.deliver(st.result);
               return self->quit();
             }
-            std::vector<availability_window> windows;
-            for (auto& w : st.ctx.availability)
-              windows.push_back({w.weekday, w.start_minute, w.end_minute});
-            if (windows.empty())
-              windows = default_availability();
-            std::vector<busy_interval> busy;
-            for (auto& b : st.ctx.busy)
-              busy.push_back({b.start_unix_s, b.end_unix_s});
-            slot_rules rules;
-            rules.window_days = st.cfg.window_days;
-            try {
-              st.slots = free_slots(st.ctx.timezone, windows, std::move(busy),
-                                    st.req.now_unix_s, rules);
-            } catch (const std::exception& e) {
-              return fail(self, caf::make_error(ec::invalid_input,
-                                                "user " + st.req.user_id
-                                                  + ": " + e.what()));
-            }
-            st.result.free_slots = static_cast<std::int64_t>(st.slots.size());
-            st.k_full = std::min(st.cfg.suggestions_max, st.slots.size());
-            st.k = std::min(st.policy().suggestions_max, st.k_full);
-            st.best = top_k{st.k};
-            if (st.k == 0) {
-              st.result.warnings.push_back("no free slot in the next "
-                                           + std::to_string(st.cfg.window_days)
-                                           + " days");
-              return finish(self);
-            }
-            pull(self, storage::session::open_priority(st.req.user_id,
-                                                       st.req.now_unix_s));
+            if (!st.cache)
+              return plan(self);
+            // Busy time through the calendar cache, for whole UTC days
+            // around the window, so generations on the same day share it.
+            auto from = st.req.now_unix_s - st.req.now_unix_s % 86400;
+            auto to = from + (st.cfg.window_days + 1) * 86400;
+            self->request(st.cache, caf::infinite, atom::busy::value,
+                          st.req.user_id, from, to)
+              .then(
+                [=](std::vector<busy_record>& busy) {
+                  self->state.ctx.busy = std::move(busy);
+                  plan(self);
+                },
+                [=](caf::error& err) { fail(self, std::move(err)); });
           },
           [=](caf::error& err) { fail(self, std::move(err)); });
       return st.rp;
@@ -282,6 +314,7 @@ struct running_user {
 
 struct coordinator_state {
   repository_actor repo;
+  cache_actor cache;
   memory_supervisor_actor supervisor;
   generation_config cfg;
   std::shared_ptr<metrics_registry> registry;
@@ -423,7 +456,7 @@ void start_user(coordinator_pointer self, const std::string& user_id,
                 std::int64_t now, std::shared_ptr<run_state> run,
                 caf::typed_response_promise<generation_result> rp) {
   auto& st = self->state;
-  auto worker = self->spawn<caf::monitored>(user, st.repo, st.cfg,
+  auto worker = self->spawn<caf::monitored>(user, st.repo, st.cache, st.cfg,
                                             st.memory.level);
   auto addr = worker.address();
   st.workers.emplace(addr, running_user{caf::actor_cast<caf::actor>(worker),
@@ -600,9 +633,10 @@ void begin_run(coordinator_pointer self, std::shared_ptr<run_state> run,
 coordinator_actor::behavior_type
 coordinator(coordinator_pointer self, repository_actor repo,
             generation_config cfg, memory_supervisor_actor supervisor,
-            std::shared_ptr<metrics_registry> registry) {
+            std::shared_ptr<metrics_registry> registry, cache_actor cache) {
   auto& st = self->state;
   st.repo = std::move(repo);
+  st.cache = std::move(cache);
   st.cfg = cfg;
   st.supervisor = std::move(supervisor);
   st.registry = std::move(registry);
@@ -679,9 +713,10 @@ coordinator_actor spawn_coordinator(caf::actor_system& sys,
                                     repository_actor repo,
                                     const generation_config& cfg,
                                     memory_supervisor_actor supervisor,
-                                    std::shared_ptr<metrics_registry> metrics) {
+                                    std::shared_ptr<metrics_registry> metrics,
+                                    cache_actor cache) {
   return sys.spawn(coordinator, std::move(repo), cfg, std::move(supervisor),
-                   std::move(metrics));
+                   std::move(metrics), std::move(cache));
 }
 
 } // namespace catchup

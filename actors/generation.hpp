@@ -39,13 +39,15 @@ struct generation_config {
 /// Spawns the generation coordinator. Each generation runs in its own user
 /// actor, which pulls contacts from `repo` and keeps only a bounded top-K.
 /// `supervisor` (may be invalid) is asked for a fresh sample when held work
-/// is retried; `metrics` (may be null) gets generation figures. Subscribe
+/// is retried; `metrics` (may be null) gets generation figures; `cache`
+/// (may be invalid) serves busy time and learns of saved generations. Subscribe
 /// the coordinator to the supervisor to make it follow pressure levels.
 coordinator_actor spawn_coordinator(caf::actor_system& sys,
                                     repository_actor repo,
                                     const generation_config& cfg,
                                     memory_supervisor_actor supervisor = {},
                                     std::shared_ptr<metrics_registry> metrics
-                                    = nullptr);
+                                    = nullptr,
+                                    cache_actor cache = {});
 
 } // namespace catchup

@@ -9,6 +9,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "messages/atoms.hpp"
+#include "messages/cache.hpp"
 #include "messages/contact.hpp"
 #include "messages/generation.hpp"
 #include "messages/memory.hpp"
@@ -32,10 +33,16 @@ using repository_actor = caf::typed_actor<
   caf::reacts_to<atom::close, stream_cursor>,
   // Internal: the idle check of bulk stream (id, activity tick).
   caf::reacts_to<atom::close, std::uint64_t, std::uint64_t>,
-  // Reads a user's timezone, availability, busy time and pause state for
-  // [now, now + window days).
-  caf::replies_to<atom::context, std::string, std::int64_t,
-                  std::int64_t>::with<user_context>,
+  // Reads a user's timezone, availability, pause state and (if the flag is
+  // set) busy time for [now, now + window days).
+  caf::replies_to<atom::context, std::string, std::int64_t, std::int64_t,
+                  bool>::with<user_context>,
+  // Reads a user's busy intervals overlapping [from, to).
+  caf::replies_to<atom::busy, std::string, std::int64_t, std::int64_t>::with<
+    std::vector<busy_record>>,
+  // Reads one contact of a user by id (not_found if none).
+  caf::replies_to<atom::contact, std::string, std::string>::with<
+    contact_record>,
   // Lists user ids; true: active users only.
   caf::replies_to<atom::users, bool>::with<std::vector<std::string>>,
   // Persists a generation; replies with its id.
@@ -45,6 +52,28 @@ using repository_actor = caf::typed_actor<
     std::vector<suggestion_record>>,
   // A memory pressure change: batches served shrink to the level's size.
   caf::reacts_to<atom::pressure, memory_status>>;
+
+/// The CACHE actor: owns the engine's three bounded LRU caches (contacts by
+/// id, busy calendar intervals per user and window, pending suggestions per
+/// user) and reads through the repository on a miss. Writers invalidate
+/// what they change before they report success, so a read that follows a
+/// write never sees older data.
+using cache_actor = caf::typed_actor<
+  // A user's suggestions with a status; "pending" ones are cached.
+  caf::replies_to<atom::read, std::string, std::string>::with<
+    std::vector<suggestion_record>>,
+  // A user's busy intervals overlapping [from, to).
+  caf::replies_to<atom::busy, std::string, std::int64_t, std::int64_t>::with<
+    std::vector<busy_record>>,
+  // One contact of a user by id.
+  caf::replies_to<atom::contact, std::string, std::string>::with<
+    contact_record>,
+  // Drops the given caches' entries of a user ("" = of every user).
+  caf::reacts_to<atom::invalidate, std::uint8_t, std::string>,
+  // A memory pressure change: every cache shrinks to the level's share.
+  caf::reacts_to<atom::pressure, memory_status>,
+  // The caches' figures.
+  caf::replies_to<atom::status>::with<std::vector<cache_figures>>>;
 
 /// The GENERATION COORDINATOR: runs generations with bounded concurrency.
 /// A multi-user run sends each user's result (without its items: the

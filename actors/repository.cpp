@@ -65,10 +65,19 @@ worker(repository_actor::stateful_pointer<worker_state> self,
       // Idle checks are the front's business.
     },
     [=](atom::context, const std::string& user, std::int64_t now,
-        std::int64_t days) {
+        std::int64_t days, bool with_busy) {
       return self->state.run([&](storage::session& db) {
-        return db.load_user_context(user, now, days);
+        return db.load_user_context(user, now, days, with_busy);
       });
+    },
+    [=](atom::busy, const std::string& user, std::int64_t from,
+        std::int64_t to) {
+      return self->state.run(
+        [&](storage::session& db) { return db.load_busy(user, from, to); });
+    },
+    [=](atom::contact, const std::string& user, const std::string& id) {
+      return self->state.run(
+        [&](storage::session& db) { return db.read_contact(user, id); });
     },
     [=](atom::users, bool active_only) {
       return self->state.run(
@@ -301,8 +310,15 @@ repository_actor::behavior_type front(front_pointer self,
       unpin(self, id, true);
     },
     [=](atom::context a, const std::string& user, std::int64_t now,
-        std::int64_t days) {
-      return dispatch<user_context>(self, a, user, now, days);
+        std::int64_t days, bool with_busy) {
+      return dispatch<user_context>(self, a, user, now, days, with_busy);
+    },
+    [=](atom::busy a, const std::string& user, std::int64_t from,
+        std::int64_t to) {
+      return dispatch<std::vector<busy_record>>(self, a, user, from, to);
+    },
+    [=](atom::contact a, const std::string& user, const std::string& id) {
+      return dispatch<contact_record>(self, a, user, id);
     },
     [=](atom::users a, bool active_only) {
       return dispatch<std::vector<std::string>>(self, a, active_only);

@@ -14,6 +14,7 @@
 
 #include "actors/engine.hpp"
 #include "app/memory_report.hpp"
+#include "core/lru_cache.hpp"
 #include "core/memory.hpp"
 #include "core/priority.hpp"
 #include "core/top_k.hpp"
@@ -262,6 +263,70 @@ void print_table(const std::vector<figures>& all, std::int64_t idle_bytes,
   }
 }
 
+// Cache throughput: the LRU cache directly, and the suggestion read path
+// through the cache actor (engine::suggestions) under repeated reads.
+struct cache_figures_bench {
+  double direct_ops_per_s = 0;
+  double actor_reads_per_s = 0;
+  double read_hit_rate = 0;
+  std::int64_t reads = 0;
+};
+
+cache_figures_bench run_cache_bench(engine& e,
+                                    const std::vector<std::string>& users) {
+  cache_figures_bench out;
+  // Directly: 1,000 keys over a 500-entry cache, 3 gets per put, values
+  // the size of 25 suggestions.
+  std::int64_t fake_now = 0;
+  lru_cache<std::string, std::vector<suggestion_record>> direct{
+    cache_limits{500, 25u << 20, 1800000},
+    [](const std::string& k, const std::vector<suggestion_record>& v) {
+      return k.size() + v.size() * sizeof(suggestion_record);
+    },
+    [&] { return fake_now; }};
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1000; ++i)
+    keys.push_back("user-" + std::to_string(i * 7919 % 1000));
+  std::vector<suggestion_record> value(25);
+  constexpr int direct_ops = 400000;
+  std::uint32_t x = 12345;
+  auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < direct_ops; ++i) {
+    x = x * 1664525u + 1013904223u; // LCG: cheap, repeatable key choice
+    auto& k = keys[(x >> 8) % keys.size()];
+    if (i % 4 == 0)
+      direct.put(k, value);
+    else
+      direct.get(k);
+  }
+  auto s = std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                         - started)
+             .count();
+  out.direct_ops_per_s = direct_ops / s;
+  // Through the actor: every user's suggestions read 50 times.
+  auto before = e.cache_status();
+  started = std::chrono::steady_clock::now();
+  for (int round = 0; round < 50; ++round)
+    for (auto& u : users) {
+      e.suggestions(u);
+      ++out.reads;
+    }
+  s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+        .count();
+  out.actor_reads_per_s = static_cast<double>(out.reads) / s;
+  auto after = e.cache_status();
+  for (std::size_t i = 0; i < after.size(); ++i)
+    if (after[i].name == "suggestions") {
+      auto hits = after[i].hits - before[i].hits;
+      auto misses = after[i].misses - before[i].misses;
+      out.read_hit_rate = hits + misses > 0
+                            ? static_cast<double>(hits)
+                                / static_cast<double>(hits + misses)
+                            : 0;
+    }
+  return out;
+}
+
 } // namespace
 
 std::vector<std::string> bench_scenario_names() {
@@ -366,6 +431,14 @@ int run_bench(const config::settings& settings, const bench_options& options) {
     last_results[i] = std::move(last.kept);
     process_memory_probe{}.release_free_memory();
   }
+  // The cache bench reads the suggestions of the users run above.
+  std::vector<std::string> cache_users;
+  for (auto& ids : users)
+    for (auto& id : ids)
+      if (cache_users.size() < 20)
+        cache_users.push_back(id);
+  say("bench: cache");
+  auto cache_bench = run_cache_bench(e, cache_users);
   bool all_exact = true;
   for (std::size_t i = 0; i < all.size() && options.check_exactness; ++i) {
     auto& f = all[i];
@@ -411,10 +484,24 @@ int run_bench(const config::settings& settings, const bench_options& options) {
                                             ? "jemalloc"
                                             : "glibc"},
                           {"scenarios", out},
+                          {"cache",
+                           {{"direct_ops_per_s", cache_bench.direct_ops_per_s},
+                            {"actor_reads_per_s",
+                             cache_bench.actor_reads_per_s},
+                            {"suggestion_read_hit_rate",
+                             cache_bench.read_hit_rate},
+                            {"reads", cache_bench.reads}}},
                           {"metrics", metrics_json(e.metrics())}};
     std::cout << doc.dump(2) << '\n';
   } else {
     print_table(all, idle_bytes, idle_allocated_bytes, e.metrics());
+    std::printf("\ncache: %.0f get/put per second directly (LRU, 1,000 keys "
+                "over 500 entries, 3 gets per put); %.0f suggestion reads "
+                "per second through the engine and the cache actor, hit rate "
+                "%.1f%% over %lld reads (%zu users read 50 times each)\n",
+                cache_bench.direct_ops_per_s, cache_bench.actor_reads_per_s,
+                cache_bench.read_hit_rate * 100,
+                static_cast<long long>(cache_bench.reads), cache_users.size());
   }
   if (!all_exact) {
     std::fprintf(stderr, "catchup: error: bench: a generation differs from "

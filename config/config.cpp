@@ -67,6 +67,26 @@ const std::vector<key_spec> all_keys = {
    "suggestions one generation produces at most at normal pressure"},
   {"generation.concurrent_users_max", value_kind::integer, "8", "", 1, 1024,
    "", "user generations one node runs at once in a multi-user run"},
+  {"cache.budget_percent", value_kind::integer, "25", "", 1, 100, "",
+   "share of the memory budget the caches may hold together at most"},
+  {"cache.contacts_entries_max", value_kind::integer, "1000", "", 0, 10000000,
+   "", "entries of the contacts cache (contacts by id) at normal pressure"},
+  {"cache.contacts_bytes_max", value_kind::integer, "52428800", "", 0, int_max, "",
+   "bytes of the contacts cache (suffixes KiB MiB GiB) at normal pressure"},
+  {"cache.contacts_ttl_ms", value_kind::integer, "3600000", "", 1, int_max, "",
+   "time to live of a contacts cache entry since its last use"},
+  {"cache.calendar_entries_max", value_kind::integer, "5000", "", 0, 10000000,
+   "", "entries of the calendar cache (busy calendar intervals per user and day) at normal pressure"},
+  {"cache.calendar_bytes_max", value_kind::integer, "104857600", "", 0, int_max, "",
+   "bytes of the calendar cache (suffixes KiB MiB GiB) at normal pressure"},
+  {"cache.calendar_ttl_ms", value_kind::integer, "86400000", "", 1, int_max, "",
+   "time to live of a calendar cache entry since its last use"},
+  {"cache.suggestions_entries_max", value_kind::integer, "500", "", 0, 10000000,
+   "", "entries of the suggestions cache (pending suggestions per user) at normal pressure"},
+  {"cache.suggestions_bytes_max", value_kind::integer, "26214400", "", 0, int_max, "",
+   "bytes of the suggestions cache (suffixes KiB MiB GiB) at normal pressure"},
+  {"cache.suggestions_ttl_ms", value_kind::integer, "1800000", "", 1, int_max, "",
+   "time to live of a suggestions cache entry since its last use"},
 };
 
 // -- parsing values -----------------------------------------------------------
@@ -185,6 +205,26 @@ void apply_value(settings& s, const key_spec& spec, const std::string& text) {
      [](settings& x, auto& v) {
        x.generation.concurrent_users_max = std::stoll(v);
      }},
+    {"cache.budget_percent",
+     [](settings& x, auto& v) { x.cache.budget_percent = std::stoll(v); }},
+    {"cache.contacts_entries_max",
+     [](settings& x, auto& v) { x.cache.contacts.entries_max = std::stoll(v); }},
+    {"cache.contacts_bytes_max",
+     [](settings& x, auto& v) { x.cache.contacts.bytes_max = std::stoll(v); }},
+    {"cache.contacts_ttl_ms",
+     [](settings& x, auto& v) { x.cache.contacts.ttl_ms = std::stoll(v); }},
+    {"cache.calendar_entries_max",
+     [](settings& x, auto& v) { x.cache.calendar.entries_max = std::stoll(v); }},
+    {"cache.calendar_bytes_max",
+     [](settings& x, auto& v) { x.cache.calendar.bytes_max = std::stoll(v); }},
+    {"cache.calendar_ttl_ms",
+     [](settings& x, auto& v) { x.cache.calendar.ttl_ms = std::stoll(v); }},
+    {"cache.suggestions_entries_max",
+     [](settings& x, auto& v) { x.cache.suggestions.entries_max = std::stoll(v); }},
+    {"cache.suggestions_bytes_max",
+     [](settings& x, auto& v) { x.cache.suggestions.bytes_max = std::stoll(v); }},
+    {"cache.suggestions_ttl_ms",
+     [](settings& x, auto& v) { x.cache.suggestions.ttl_ms = std::stoll(v); }},
   };
   setters.at(spec.key)(s, text);
 }

@@ -59,12 +59,35 @@ struct generation_settings {
   std::int64_t concurrent_users_max = 8;
 };
 
+/// Limits of one cache at normal memory pressure (pressure shrinks them).
+struct cache_settings {
+  std::int64_t entries_max = 0;
+  std::int64_t bytes_max = 0;
+  /// Time to live since the entry's last put or get.
+  std::int64_t ttl_ms = 0;
+};
+
+/// The cache actor's three caches (the original service's defaults).
+struct caches_settings {
+  /// Contacts by id.
+  cache_settings contacts{1000, 50LL << 20, 3600000};
+  /// Busy calendar intervals per user and day.
+  cache_settings calendar{5000, 100LL << 20, 86400000};
+  /// Pending suggestions per user.
+  cache_settings suggestions{500, 25LL << 20, 1800000};
+  /// The three caches together hold at most this share of the memory
+  /// budget: their byte limits shrink in proportion when they add up to
+  /// more, so a small budget is not spent on caches.
+  std::int64_t budget_percent = 25;
+};
+
 /// The effective, validated configuration.
 struct settings {
   database_settings database;
   log_settings log;
   memory_settings memory;
   generation_settings generation;
+  caches_settings cache;
 };
 
 } // namespace catchup::config

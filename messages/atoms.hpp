@@ -34,5 +34,11 @@ using pressure = caf::atom_constant<caf::atom("pressure")>;
 using tick = caf::atom_constant<caf::atom("tick")>;
 /// Retries work that was held back.
 using retry = caf::atom_constant<caf::atom("retry")>;
+/// Reads a user's busy calendar intervals.
+using busy = caf::atom_constant<caf::atom("busy")>;
+/// Reads one contact by id.
+using contact = caf::atom_constant<caf::atom("contact")>;
+/// Drops cached data that a write changed.
+using invalidate = caf::atom_constant<caf::atom("invalidate")>;
 
 } // namespace catchup::atom

@@ -10,6 +10,7 @@
 
 #include <caf/type_id.hpp>
 
+#include "messages/cache.hpp"
 #include "messages/contact.hpp"
 #include "messages/generation.hpp"
 #include "messages/memory.hpp"
@@ -32,6 +33,9 @@ CAF_ADD_TYPE_ID(catchup, (std::vector<catchup::generation_result>))
 CAF_ADD_TYPE_ID(catchup, (std::vector<catchup::suggestion_record>))
 CAF_ADD_TYPE_ID(catchup, (catchup::memory_status))
 CAF_ADD_TYPE_ID(catchup, (catchup::run_summary))
+CAF_ADD_TYPE_ID(catchup, (catchup::cache_figures))
+CAF_ADD_TYPE_ID(catchup, (std::vector<catchup::cache_figures>))
+CAF_ADD_TYPE_ID(catchup, (std::vector<catchup::busy_record>))
 
 CAF_END_TYPE_ID_BLOCK(catchup)
 

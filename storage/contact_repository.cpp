@@ -342,9 +342,66 @@ contact_batch session::next_batch(const stream_cursor& cursor, std::size_t n) {
   }
 }
 
+namespace {
+
+std::vector<busy_record> busy_in(pqxx::transaction_base& tx,
+                                 const std::string& user_id,
+                                 std::int64_t from_unix_s,
+                                 std::int64_t to_unix_s) {
+  std::vector<busy_record> busy;
+  for (auto row : tx.exec_params(
+         "SELECT floor(extract(epoch from start_time))::bigint, "
+         "ceil(extract(epoch from end_time))::bigint "
+         "FROM calendar_events WHERE user_id = $1::uuid AND is_busy "
+         "AND start_time < to_timestamp($3) AND end_time > to_timestamp($2) "
+         "ORDER BY start_time LIMIT $4",
+         user_id, from_unix_s, to_unix_s, busy_events_max))
+    busy.push_back({row[0].as<std::int64_t>(), row[1].as<std::int64_t>()});
+  // Past the limit we cannot see the calendar: treat the rest as busy
+  // rather than suggest a slot that may clash.
+  if (busy.size() == busy_events_max)
+    busy.push_back({busy.back().start_unix_s, to_unix_s});
+  return busy;
+}
+
+} // namespace
+
+std::vector<busy_record> session::load_busy(const std::string& user_id,
+                                            std::int64_t from_unix_s,
+                                            std::int64_t to_unix_s) {
+  try {
+    pqxx::read_transaction tx{impl_->conn};
+    return busy_in(tx, user_id, from_unix_s, to_unix_s);
+  } catch (...) {
+    detail::rethrow_as_storage_error("cannot read the calendar of user "
+                                     + user_id);
+  }
+}
+
+contact_record session::read_contact(const std::string& user_id,
+                                     const std::string& contact_id) {
+  pqxx::result rows;
+  try {
+    pqxx::read_transaction tx{impl_->conn};
+    rows = tx.exec_params(std::string{"SELECT "} + minimal_columns
+                            + full_columns
+                            + " FROM contacts c WHERE c.user_id = $1::uuid "
+                              "AND c.id = $2::uuid",
+                          user_id, contact_id);
+  } catch (...) {
+    detail::rethrow_as_storage_error("cannot read contact " + contact_id
+                                     + " of user " + user_id);
+  }
+  if (rows.empty())
+    throw storage_error(ec::not_found, "user " + user_id
+                                         + " has no contact " + contact_id);
+  return read_record(rows[0], true);
+}
+
 user_context session::load_user_context(const std::string& user_id,
                                         std::int64_t now_unix_s,
-                                        std::int64_t window_days) {
+                                        std::int64_t window_days,
+                                        bool with_busy) {
   user_context ctx;
   ctx.user_id = user_id;
   try {
@@ -367,20 +424,9 @@ user_context session::load_user_context(const std::string& user_id,
       ctx.availability.push_back({row[0].as<std::int32_t>(),
                                   row[1].as<std::int32_t>(),
                                   row[2].as<std::int32_t>()});
-    auto window_end = now_unix_s + window_days * seconds_per_day;
-    for (auto row : tx.exec_params(
-           "SELECT floor(extract(epoch from start_time))::bigint, "
-           "ceil(extract(epoch from end_time))::bigint "
-           "FROM calendar_events WHERE user_id = $1::uuid AND is_busy "
-           "AND start_time < to_timestamp($3) AND end_time > to_timestamp($2) "
-           "ORDER BY start_time LIMIT $4",
-           user_id, now_unix_s, window_end, busy_events_max))
-      ctx.busy.push_back({row[0].as<std::int64_t>(),
-                          row[1].as<std::int64_t>()});
-    // Past the limit we cannot see the calendar: treat the rest as busy
-    // rather than suggest a slot that may clash.
-    if (ctx.busy.size() == busy_events_max)
-      ctx.busy.push_back({ctx.busy.back().start_unix_s, window_end});
+    if (with_busy)
+      ctx.busy = busy_in(tx, user_id, now_unix_s,
+                         now_unix_s + window_days * seconds_per_day);
   } catch (...) {
     detail::rethrow_as_storage_error("cannot read the context of user "
                                      + user_id);

@@ -74,10 +74,24 @@ public:
   contact_batch next_batch(const stream_cursor& cursor, std::size_t n);
 
   /// Reads a user's timezone, availability, busy time in
-  /// [now, now + window_days) and pause state.
+  /// [now, now + window_days) (unless `with_busy` is false: then read it
+  /// with `load_busy`, e.g. through a cache) and pause state.
   user_context load_user_context(const std::string& user_id,
                                  std::int64_t now_unix_s,
-                                 std::int64_t window_days);
+                                 std::int64_t window_days,
+                                 bool with_busy = true);
+
+  /// A user's busy calendar intervals overlapping [from, to), by start, at
+  /// most busy_events_max; past that limit the rest of the window counts
+  /// as busy (one interval to `to`).
+  std::vector<busy_record> load_busy(const std::string& user_id,
+                                     std::int64_t from_unix_s,
+                                     std::int64_t to_unix_s);
+
+  /// One contact of `user_id` by id (full projection), archived ones too.
+  /// @throws storage_error(not_found) if the user has no such contact.
+  contact_record read_contact(const std::string& user_id,
+                              const std::string& contact_id);
 
   /// Ids of all users (only active ones if `active_only`), by id.
   std::vector<std::string> list_users(bool active_only);

@@ -136,6 +136,10 @@ BOOST_AUTO_TEST_CASE(a_fully_busy_calendar_gives_no_suggestions_and_says_why) {
            "end_time) VALUES ('" + user + "', 'away', to_timestamp("
            + std::to_string(now - 3600) + "), to_timestamp("
            + std::to_string(now + 15 * 86400) + ")) RETURNING 1");
+  // Written behind the engine's back: the cached calendar is still the
+  // empty one until the host says what it changed.
+  BOOST_TEST(eng->generate(user, now).free_slots == 28);
+  eng->invalidate(user);
   auto r = eng->generate(user, now);
   BOOST_TEST(r.free_slots == 0);
   BOOST_TEST(r.suggestions == 0);
