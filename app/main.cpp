@@ -27,6 +27,7 @@
 #include "app/time_text.hpp"
 #include "config/config.hpp"
 #include "config/logging.hpp"
+#include "core/frequency.hpp"
 #include "core/memory.hpp"
 #include "storage/database.hpp"
 #include "storage/embedded_cluster.hpp"
@@ -341,6 +342,38 @@ int suggestions_command(const config::configuration& cfg,
   return exit_ok;
 }
 
+int contact_command(const config::configuration& cfg,
+                    const std::string& user_id, const std::string& contact_id,
+                    bool as_json) {
+  engine e{cfg.values};
+  auto c = e.contact(user_id, contact_id);
+  nlohmann::json out = {
+    {"id", c.id},
+    {"name", c.name},
+    {"last_contact",
+     c.has_last_contact ? nlohmann::json(app::format_utc(c.last_contact_unix_s))
+                        : nlohmann::json(nullptr)},
+    {"frequency", c.frequency == no_frequency
+                    ? nlohmann::json(nullptr)
+                    : nlohmann::json(std::string{
+                      to_string(static_cast<frequency>(c.frequency))})},
+    {"groups", c.group_ids},
+    {"archived", c.archived},
+    {"email", c.email},
+    {"phone", c.phone},
+    {"location", c.location},
+    {"organization", c.organization}};
+  if (as_json) {
+    std::cout << out.dump(2) << '\n';
+    return exit_ok;
+  }
+  for (auto& [key, value] : out.items())
+    std::cout << key << ": "
+              << (value.is_string() ? value.get<std::string>() : value.dump())
+              << '\n';
+  return exit_ok;
+}
+
 int demo_command(const config::configuration& cfg, std::int64_t users,
                  std::int64_t contacts, std::int64_t now) {
   auto started = std::chrono::steady_clock::now();
@@ -546,6 +579,18 @@ int main(int argc, char** argv) {
   show_suggestions->callback([&] {
     run = [&](const config::configuration& c) {
       return suggestions_command(c, user_id, as_json);
+    };
+  });
+
+  std::string contact_id;
+  auto* show_contact = cli.add_subcommand(
+    "contact", "show one contact of a user (through the contact cache)");
+  show_contact->add_option("--user", user_id, "user id")->required();
+  show_contact->add_option("--id", contact_id, "contact id")->required();
+  show_contact->add_flag("--json", as_json, "print JSON");
+  show_contact->callback([&] {
+    run = [&](const config::configuration& c) {
+      return contact_command(c, user_id, contact_id, as_json);
     };
   });
 

@@ -60,7 +60,8 @@ BOOST_AUTO_TEST_CASE(help_works_on_every_command) {
          {"--help"}, {"db", "--help"}, {"db", "start", "--help"},
          {"db", "status", "--help"}, {"db", "stop", "--help"},
          {"db", "url", "--help"}, {"migrate", "--help"}, {"demo", "--help"},
-         {"config", "--help"}, {"config", "show", "--help"}}) {
+         {"config", "--help"}, {"config", "show", "--help"},
+         {"contact", "--help"}}) {
     auto r = run(args);
     BOOST_TEST(r.exit_code == 0, "catchup " << args[0] << " --help");
     BOOST_TEST(contains(r.output, "Usage:"));
@@ -195,6 +196,26 @@ BOOST_AUTO_TEST_CASE(generate_is_reproducible_for_the_same_now) {
   BOOST_TEST(contains(r.output, "no user"));
   r = run({"generate", "--now", "yesterday-ish", "--all"});
   BOOST_TEST(r.exit_code == 2);
+}
+
+BOOST_AUTO_TEST_CASE(contact_shows_one_contact_or_says_none) {
+  test::test_database db;
+  setenv("DATABASE_URL", db.url().c_str(), 1);
+  auto r = run({"seed", "--users", "1", "--contacts", "3", "--seed", "5"});
+  BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+  auto user = lines(r.output).back();
+  auto id = db.query("SELECT id FROM contacts WHERE user_id = '" + user
+                     + "' ORDER BY name LIMIT 1")[0];
+  auto name = db.query("SELECT name FROM contacts WHERE id = '" + id + "'")[0];
+  r = run({"contact", "--user", user, "--id", id, "--json"});
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  auto doc = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  BOOST_TEST(doc["id"] == id);
+  BOOST_TEST(doc["name"] == name);
+  r = run({"contact", "--user", user, "--id",
+           "00000000-0000-4000-8000-000000000000"});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(contains(r.output, "has no contact"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
