@@ -2,6 +2,8 @@
 #include "actors/cache.hpp"
 
 #include <array>
+#include <cctype>
+#include <climits>
 #include <chrono>
 #include <string>
 
@@ -56,9 +58,21 @@ cache_limits limits_of(const config::cache_settings& s) {
 }
 
 // Keys: the user id first, so that a user's entries can be dropped by
-// prefix. A user id never contains '/'.
+// prefix. PostgreSQL reads a uuid in upper case, in braces or without
+// hyphens too: every spelling maps to the canonical one, so a write by one
+// spelling invalidates reads by another. (A user id never contains '/'.)
 std::string user_prefix(const std::string& user_id) {
-  return user_id + "/";
+  std::string hex;
+  for (auto ch : user_id)
+    if (std::isxdigit(static_cast<unsigned char>(ch)))
+      hex.push_back(static_cast<char>(
+        std::tolower(static_cast<unsigned char>(ch))));
+    else if (ch != '-' && ch != '{' && ch != '}')
+      return user_id + "/"; // not a uuid: the database will say so
+  if (hex.size() != 32)
+    return user_id + "/";
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4)
+         + "-" + hex.substr(16, 4) + "-" + hex.substr(20) + "/";
 }
 
 struct cache_metrics {
@@ -110,9 +124,9 @@ struct cache_state {
   std::vector<cache_metrics> metrics;
   // Entries dropped by invalidations, per cache.
   std::array<std::int64_t, 3> invalidations{};
-  // Counts invalidations: a read that missed before one must not store
-  // what it read, which may predate the write.
-  std::uint64_t epoch = 0;
+  // Invalidations per cache: a read that missed before one of its cache
+  // must not store what it read, which may predate the write.
+  std::array<std::uint64_t, 3> epochs{};
   pressure_level level = pressure_level::normal;
   static inline const char* name = "cache";
 };
@@ -153,8 +167,8 @@ void publish(cache_pointer self) {
 // repository returns is stored unless an invalidation came in between.
 template <class Value, class Cache, class... Ts>
 caf::typed_response_promise<Value> read_through(cache_pointer self,
-                                                Cache* cache, std::string key,
-                                                Ts... xs) {
+                                                Cache* cache, std::size_t kind,
+                                                std::string key, Ts... xs) {
   auto rp = self->make_response_promise<Value>();
   if (auto* hit = cache->get(key)) {
     rp.deliver(*hit);
@@ -162,12 +176,12 @@ caf::typed_response_promise<Value> read_through(cache_pointer self,
     return rp;
   }
   publish(self);
-  auto epoch = self->state.epoch;
+  auto epoch = self->state.epochs[kind];
   // No timeout: the repository's calls are bounded by the server.
   self->request(self->state.repo, caf::infinite, xs...)
     .then(
       [=](Value& value) mutable {
-        if (self->state.epoch == epoch) {
+        if (self->state.epochs[kind] == epoch) {
           cache->put(key, value);
           publish(self);
         }
@@ -213,24 +227,26 @@ cache_actor::behavior_type cache(cache_pointer self, repository_actor repo,
         return rp;
       }
       return read_through<std::vector<suggestion_record>>(
-        self, self->state.suggestions.get(), user_prefix(user), a, user,
+        self, self->state.suggestions.get(), 2, user_prefix(user), a, user,
         status);
     },
     [=](atom::busy a, const std::string& user, std::int64_t from,
         std::int64_t to) {
       return read_through<std::vector<busy_record>>(
-        self, self->state.calendar.get(),
+        self, self->state.calendar.get(), 1,
         user_prefix(user) + std::to_string(from) + ":" + std::to_string(to),
         a, user, from, to);
     },
     [=](atom::contact a, const std::string& user, const std::string& id) {
-      return read_through<contact_record>(self, self->state.contacts.get(),
+      return read_through<contact_record>(self, self->state.contacts.get(), 0,
                                           user_prefix(user) + id, a, user,
                                           id);
     },
     [=](atom::invalidate, std::uint8_t kinds, const std::string& user) {
       auto& st = self->state;
-      ++st.epoch;
+      for (std::size_t k = 0; k < 3; ++k)
+        if (kinds & (1u << k))
+          ++st.epochs[k];
       auto drop = [&](auto& c, std::int64_t& count) {
         if (user.empty()) {
           count += static_cast<std::int64_t>(c.size());
@@ -280,14 +296,22 @@ cache_actor spawn_cache(caf::actor_system& sys, repository_actor repo,
                         std::int64_t memory_budget_bytes,
                         std::shared_ptr<metrics_registry> metrics,
                         std::function<std::int64_t()> now_ms) {
-  auto total = cfg.contacts.bytes_max + cfg.calendar.bytes_max
-               + cfg.suggestions.bytes_max;
-  auto share = memory_budget_bytes * cfg.budget_percent / 100;
+  // Saturating: three limits near the int64 maximum must not wrap.
+  std::int64_t total = 0;
+  for (auto b : {cfg.contacts.bytes_max, cfg.calendar.bytes_max,
+                 cfg.suggestions.bytes_max})
+    total = b > INT64_MAX - total ? INT64_MAX : total + b;
+  // Split so that no product overflows: limits may be configured up to
+  // the largest int64.
+  auto share = memory_budget_bytes / 100 * cfg.budget_percent
+               + memory_budget_bytes % 100 * cfg.budget_percent / 100;
   if (memory_budget_bytes > 0 && total > share) {
-    // Integers: limits up to a few GiB times a share of the same size fit
-    // in 64 bits.
+    // long double: a 64-bit mantissa keeps byte counts exact, and the
+    // product of two large limits cannot overflow.
     for (auto* c : {&cfg.contacts, &cfg.calendar, &cfg.suggestions})
-      c->bytes_max = c->bytes_max * share / total;
+      c->bytes_max = static_cast<std::int64_t>(
+        static_cast<long double>(c->bytes_max)
+        * static_cast<long double>(share) / static_cast<long double>(total));
     spdlog::debug("cache: byte limits scaled to {} of {} bytes ({}% of a {} "
                   "byte budget)",
                   share, total, cfg.budget_percent, memory_budget_bytes);

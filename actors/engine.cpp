@@ -112,7 +112,12 @@ storage::seed_report engine::seed(const storage::seed_options& options) {
   auto& d = *impl_;
   try {
     auto report = wrap_operation("seed", *d.gauge, *d.probe, [&] {
-      return storage::seed(d.db->url(), options);
+      try {
+        return storage::seed(d.db->url(), options);
+      } catch (...) {
+        invalidate({}); // users seeded before the failure were committed
+        throw;
+      }
     });
     invalidate({});
     return report;

@@ -265,7 +265,10 @@ user_actor::behavior_type user(user_pointer self, repository_actor repo,
               return plan(self);
             // Busy time through the calendar cache, for whole UTC days
             // around the window, so generations on the same day share it.
-            auto from = st.req.now_unix_s - st.req.now_unix_s % 86400;
+            // Floor division: `now` may be before 1970.
+            auto day = st.req.now_unix_s / 86400
+                       - (st.req.now_unix_s % 86400 < 0 ? 1 : 0);
+            auto from = day * 86400;
             auto to = from + (st.cfg.window_days + 1) * 86400;
             self->request(st.cache, caf::infinite, atom::busy::value,
                           st.req.user_id, from, to)
@@ -438,6 +441,11 @@ void user_failed(coordinator_pointer self, const caf::actor_addr& addr,
     return;
   self->demonitor(w.handle);
   count(st.metrics.failed);
+  // The generation may have saved before it failed (e.g. stopped by the
+  // watchdog right after its commit): its suggestions may have changed.
+  if (st.cache)
+    self->send(st.cache, atom::invalidate::value,
+               static_cast<std::uint8_t>(cache_suggestions), w.user_id);
   if (w.overdue)
     err = caf::make_error(ec::db_unavailable, overdue_text(st.cfg));
   if (!w.run) {

@@ -25,6 +25,8 @@ struct cache_counters {
   std::int64_t evictions_ttl = 0;
   /// Evicted because memory pressure shrank the cache.
   std::int64_t evictions_pressure = 0;
+  /// Puts not stored (value larger than the byte limit).
+  std::int64_t refused = 0;
 };
 
 /// The limits of one cache.
@@ -94,13 +96,15 @@ public:
 
   /// Stores (or replaces) `key`, then evicts least recently used entries
   /// until the cache is within its limits. A value larger than the byte
-  /// limit on its own is not stored (and an older value of `key` goes).
+  /// limit on its own, or any value while the limits are shrunk to no
+  /// entry, is not stored (and an older value of `key` goes); that counts
+  /// as a refusal, not an eviction.
   /// @returns whether the value is now cached.
   bool put(Key key, Value value) {
     auto size = bytes_of_(key, value);
     erase(key);
     if (size > effective_bytes_max() || effective_entries_max() == 0) {
-      ++counters_.evictions_bytes;
+      ++counters_.refused;
       return false;
     }
     order_.push_front(entry{key, std::move(value), size, now_ms_()});

@@ -5,6 +5,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cctype>
+
 #include <caf/all.hpp>
 
 #include "actors/cache.hpp"
@@ -78,6 +80,22 @@ BOOST_AUTO_TEST_CASE(a_generation_replaces_what_the_suggestion_cache_serves) {
   BOOST_TEST(second.front().slot_start_unix_s
              != first.front().slot_start_unix_s);
   BOOST_TEST(figures(eng->cache_status(), "suggestions").invalidations >= 1);
+}
+
+BOOST_AUTO_TEST_CASE(every_spelling_of_a_user_id_is_one_cache_entry) {
+  auto eng = start();
+  auto user = make_user(10);
+  std::string upper;
+  for (auto ch : user)
+    upper.push_back(static_cast<char>(std::toupper(ch)));
+  eng->generate(user, now);
+  auto first = eng->suggestions(upper); // cached under the canonical id
+  BOOST_REQUIRE_EQUAL(first.size(), 10u);
+  eng->generate(user, now + 7 * 86400); // invalidates the lower-case id
+  auto second = eng->suggestions(upper);
+  BOOST_REQUIRE_EQUAL(second.size(), 10u);
+  BOOST_TEST(second.front().slot_start_unix_s
+             != first.front().slot_start_unix_s);
 }
 
 BOOST_AUTO_TEST_CASE(contacts_by_id_are_cached_and_invalidated_by_the_host) {

@@ -82,7 +82,7 @@ struct model {
   bool put(int key, std::string value, std::size_t bytes, std::int64_t now) {
     erase(key);
     if (bytes > bytes_max() || entries_max() == 0) {
-      ++counters.evictions_bytes;
+      ++counters.refused;
       return false;
     }
     items.insert(items.begin(), item{key, std::move(value), bytes, now});
@@ -116,6 +116,7 @@ void same(lru_cache<int, std::string>& cache, model& m) {
   BOOST_REQUIRE_EQUAL(c.evictions_bytes, m.counters.evictions_bytes);
   BOOST_REQUIRE_EQUAL(c.evictions_ttl, m.counters.evictions_ttl);
   BOOST_REQUIRE_EQUAL(c.evictions_pressure, m.counters.evictions_pressure);
+  BOOST_REQUIRE_EQUAL(c.refused, m.counters.refused);
   BOOST_REQUIRE(cache.size() <= cache.effective_entries_max());
   BOOST_REQUIRE(cache.bytes() <= cache.effective_bytes_max());
 }
@@ -232,6 +233,8 @@ BOOST_AUTO_TEST_CASE(a_value_larger_than_the_byte_limit_is_not_kept) {
   BOOST_TEST(!cache.put(1, std::string(200, 'x')));
   BOOST_TEST(!cache.has(1)); // the older value went too
   BOOST_TEST(cache.bytes() == 0u);
+  BOOST_TEST(cache.counters().refused == 1);
+  BOOST_TEST(cache.counters().evictions_bytes == 0);
 }
 
 BOOST_AUTO_TEST_CASE(erase_if_invalidates_an_owner) {
