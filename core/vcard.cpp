@@ -1,0 +1,824 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/vcard.hpp"
+
+#include <iconv.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+#include <utility>
+
+namespace catchup {
+namespace {
+
+/// Bytes read from the stream at a time: big enough for few reads, small
+/// enough that a UTF-16 chunk and its UTF-8 output stay cheap.
+constexpr std::size_t chunk_bytes = 64 * 1024;
+constexpr std::size_t excerpt_bytes_max = 60;
+const iconv_t no_iconv = reinterpret_cast<iconv_t>(-1);
+
+char ascii_upper(char c) noexcept {
+  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char &c : out)
+    c = ascii_upper(c);
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size())
+    return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_upper(a[i]) != ascii_upper(b[i]))
+      return false;
+  return true;
+}
+
+bool is_blank(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && is_blank(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && is_blank(s.back()))
+    s.remove_suffix(1);
+  return s;
+}
+
+/// "BEGIN:VCARD" and "END:VCARD" in any case and with stray blanks around,
+/// as some exporters write them.
+bool is_marker(std::string_view line, std::string_view marker) noexcept {
+  return iequals(trim(line), marker);
+}
+
+/// The length of the well-formed UTF-8 sequence at `i`, or 0: overlong
+/// forms, surrogates and code points past U+10FFFF are not well formed.
+std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80)
+    return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0)
+      lo = 0xA0;
+    if (c == 0xED)
+      hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0)
+      lo = 0x90;
+    if (c == 0xF4)
+      hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size())
+    return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi)
+    return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF)
+      return 0;
+  return n;
+}
+
+bool valid_utf8(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8_length(s, i);
+    if (n == 0)
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+/// At most 60 bytes, whole characters only; controls and invalid bytes
+/// become '?', so the excerpt is safe to print.
+std::string sanitise(std::string_view line) {
+  std::string out;
+  for (std::size_t i = 0; i < line.size();) {
+    std::size_t n = utf8_length(line, i);
+    const unsigned char c = static_cast<unsigned char>(line[i]);
+    const bool control = n == 1 && (c < 0x20 || c == 0x7F);
+    if (n == 0 || control) {
+      if (out.size() + 1 > excerpt_bytes_max)
+        break;
+      out += '?';
+      i += 1;
+      continue;
+    }
+    if (out.size() + n > excerpt_bytes_max)
+      break;
+    out.append(line.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
+/// One content line split into what the reader needs.
+struct property {
+  /// Upper case, without its `itemN.` group.
+  std::string name;
+  /// Upper case; empty when not given.
+  std::string charset;
+  bool quoted_printable = false;
+  bool base64 = false;
+  std::string_view value;
+};
+
+std::string_view unquote(std::string_view v) noexcept {
+  v = trim(v);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
+    v = v.substr(1, v.size() - 2);
+  return v;
+}
+
+/// Both `ENCODING=QUOTED-PRINTABLE` and 2.1's bare `QUOTED-PRINTABLE`.
+void apply_parameter(std::string_view text, property &p) {
+  const std::size_t eq = text.find('=');
+  const std::string key = eq == std::string_view::npos
+                              ? std::string{}
+                              : upper(trim(text.substr(0, eq)));
+  const std::string_view value =
+      unquote(eq == std::string_view::npos ? text : text.substr(eq + 1));
+  if (key.empty() || key == "ENCODING") {
+    if (iequals(value, "QUOTED-PRINTABLE"))
+      p.quoted_printable = true;
+    else if (iequals(value, "B") || iequals(value, "BASE64"))
+      p.base64 = true;
+  } else if (key == "CHARSET") {
+    p.charset = upper(value);
+  }
+}
+
+/// Where the name and parameters end. A double quote opens a quoted
+/// parameter value only right after '=' or ',', as RFC 6350 has it, so a
+/// stray quote in a 2.1 parameter is taken literally.
+std::size_t find_value_colon(std::string_view line,
+                             bool honour_quotes) noexcept {
+  bool quoted = false;
+  char previous = 0;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"')
+        quoted = false;
+    } else if (c == '"' && honour_quotes &&
+               (previous == '=' || previous == ',')) {
+      quoted = true;
+    } else if (c == ':') {
+      return i;
+    }
+    previous = c;
+  }
+  return std::string_view::npos;
+}
+
+/// find_value_colon() fed piece by piece, as folded lines arrive.
+struct colon_scanner {
+  std::size_t position = 0;
+  bool quoted = false;
+  bool found = false;
+  char previous = 0;
+
+  /// Scans what `line` gained since the last call; true once the colon is
+  /// found (its index is then `position`).
+  bool feed(std::string_view line) noexcept {
+    for (; position < line.size(); ++position) {
+      const char c = line[position];
+      if (quoted) {
+        if (c == '"')
+          quoted = false;
+      } else if (c == '"' && (previous == '=' || previous == ',')) {
+        quoted = true;
+      } else if (c == ':') {
+        found = true;
+        return true;
+      }
+      previous = c;
+    }
+    return false;
+  }
+};
+
+/// Parses `group.NAME;param;KEY=value:value`; false for a line without a
+/// colon or name (comments, stray 2.1 base64 lines).
+bool parse_property(std::string_view line, property &p) {
+  std::size_t colon = find_value_colon(line, true);
+  if (colon == std::string_view::npos)
+    colon = find_value_colon(line, false);
+  if (colon == std::string_view::npos)
+    return false;
+  const std::string_view head = line.substr(0, colon);
+  p.value = line.substr(colon + 1);
+  std::size_t name_end = head.find(';');
+  if (name_end == std::string_view::npos)
+    name_end = head.size();
+  std::string_view name = trim(head.substr(0, name_end));
+  const std::size_t dot = name.rfind('.');
+  if (dot != std::string_view::npos)
+    name = name.substr(dot + 1);
+  if (name.empty())
+    return false;
+  p.name = upper(name);
+  // Split the parameters on ';' outside quoted values.
+  std::size_t start = name_end;
+  while (start < head.size()) {
+    ++start; // the ';'
+    bool quoted = false;
+    char previous = ';';
+    std::size_t end = start;
+    for (; end < head.size(); ++end) {
+      const char c = head[end];
+      if (quoted) {
+        if (c == '"')
+          quoted = false;
+      } else if (c == '"' && (previous == '=' || previous == ',')) {
+        quoted = true;
+      } else if (c == ';') {
+        break;
+      }
+      previous = c;
+    }
+    apply_parameter(head.substr(start, end - start), p);
+    start = end;
+  }
+  return true;
+}
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+/// `=XX` to a byte; a malformed `=` is kept as written, as readers do.
+std::string decode_quoted_printable(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '=' && i + 2 < v.size()) {
+      const int hi = hex_value(v[i + 1]);
+      const int lo = hex_value(v[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    } else if (v[i] == '=' && i + 1 == v.size()) {
+      break; // a soft break left at the very end
+    }
+    out += v[i];
+  }
+  return out;
+}
+
+/// Converts `in` from `charset` to UTF-8; false when iconv does not know
+/// the charset or the bytes are not valid in it.
+bool to_utf8(const std::string &charset, std::string_view in, std::string &out,
+             bool &known) {
+  iconv_t cd = iconv_open("UTF-8", charset.c_str());
+  known = cd != no_iconv;
+  if (!known)
+    return false;
+  std::string buffer(in.size() * 4 + 16, '\0');
+  std::string source(in);
+  char *in_ptr = source.data();
+  std::size_t in_left = source.size();
+  char *out_ptr = buffer.data();
+  std::size_t out_left = buffer.size();
+  bool ok = iconv(cd, &in_ptr, &in_left, &out_ptr, &out_left) !=
+            static_cast<std::size_t>(-1);
+  if (ok)
+    ok = iconv(cd, nullptr, nullptr, &out_ptr, &out_left) !=
+         static_cast<std::size_t>(-1);
+  iconv_close(cd);
+  if (!ok)
+    return false;
+  buffer.resize(buffer.size() - out_left);
+  out = std::move(buffer);
+  return true;
+}
+
+/// Splits on `separator` where it is not escaped by a backslash.
+std::vector<std::string_view> split_unescaped(std::string_view v,
+                                              char separator) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\\') {
+      ++i;
+    } else if (v[i] == separator) {
+      parts.push_back(v.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  parts.push_back(v.substr(start));
+  return parts;
+}
+
+/// The 3.0/4.0 escapes `\n \N \, \; \\`, plus `\:` and `\"` that Google
+/// writes; any other backslash is kept, so Windows paths in 2.1 survive.
+std::string unescape(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] != '\\' || i + 1 == v.size()) {
+      out += v[i];
+      continue;
+    }
+    const char next = v[i + 1];
+    switch (next) {
+    case 'n':
+    case 'N':
+      out += '\n';
+      break;
+    case ',':
+    case ';':
+    case '\\':
+    case ':':
+    case '"':
+      out += next;
+      break;
+    default:
+      out += '\\';
+      out += next;
+      break;
+    }
+    ++i;
+  }
+  return out;
+}
+
+std::string clean(std::string_view v) {
+  return std::string(trim(unescape(v)));
+}
+
+bool is_wanted(const std::string &name) {
+  static const char *const wanted[] = {
+      "FN",  "N",     "ORG", "NOTE",       "ADR", "UID",
+      "REV", "EMAIL", "TEL", "CATEGORIES", "URL", "X-SOCIALPROFILE"};
+  for (const char *w : wanted)
+    if (name == w)
+      return true;
+  return false;
+}
+
+void set_once(std::string &field, std::string value) {
+  if (field.empty())
+    field = std::move(value);
+}
+
+void push_non_empty(std::vector<std::string> &list, std::string value) {
+  if (!value.empty())
+    list.push_back(std::move(value));
+}
+
+/// Stores one decoded, valid UTF-8 value. The first non-empty value of a
+/// single-valued field wins, as exporters repeat them (ALTID, FullContact).
+void store(const std::string &name, std::string_view v, vcard &out) {
+  if (name == "FN") {
+    set_once(out.formatted_name, clean(v));
+  } else if (name == "N") {
+    const auto parts = split_unescaped(v, ';');
+    if (out.family_name.empty() && out.given_name.empty()) {
+      out.family_name = clean(parts[0]);
+      if (parts.size() > 1)
+        out.given_name = clean(parts[1]);
+    }
+  } else if (name == "ORG") {
+    set_once(out.organization, clean(split_unescaped(v, ';')[0]));
+  } else if (name == "NOTE") {
+    set_once(out.note, clean(v));
+  } else if (name == "ADR") {
+    const auto parts = split_unescaped(v, ';');
+    if (parts.size() > 3)
+      set_once(out.locality, clean(parts[3]));
+  } else if (name == "UID") {
+    set_once(out.uid, clean(v));
+  } else if (name == "REV") {
+    set_once(out.revision, clean(v));
+  } else if (name == "EMAIL") {
+    push_non_empty(out.emails, clean(v));
+  } else if (name == "TEL") {
+    std::string phone = clean(v);
+    if (phone.size() >= 4 &&
+        iequals(std::string_view(phone).substr(0, 4), "tel:"))
+      phone = std::string(trim(std::string_view(phone).substr(4)));
+    push_non_empty(out.phones, std::move(phone));
+  } else if (name == "CATEGORIES") {
+    for (std::string_view part : split_unescaped(v, ','))
+      push_non_empty(out.categories, clean(part));
+  } else if (name == "URL" || name == "X-SOCIALPROFILE") {
+    push_non_empty(out.urls, clean(v));
+  }
+}
+
+} // namespace
+
+struct vcard_reader::state {
+  struct physical_line {
+    std::string text;
+    std::size_t number = 0;
+    /// Longer than line_bytes_max; `text` holds its start only.
+    bool overflow = false;
+  };
+
+  enum class encoding { unknown, utf8, utf16 };
+
+  std::istream &in;
+  vcard_limits limits;
+  std::uint64_t bytes = 0;
+  std::size_t line = 0;
+
+  encoding input_encoding = encoding::unknown;
+  iconv_t utf16 = no_iconv;
+  /// UTF-16 bytes that did not yet form a whole character.
+  std::string utf16_pending;
+  std::string raw;
+  /// UTF-8 input not yet split into lines, and how much of it is used.
+  std::string buffer;
+  std::size_t position = 0;
+  bool end_of_stream = false;
+
+  physical_line look;
+  bool has_look = false;
+  physical_line current;
+  bool finished = false;
+  bool seen_card = false;
+
+  state(std::istream &stream, vcard_limits l) : in(stream), limits(l) {
+  }
+  ~state() {
+    if (utf16 != no_iconv)
+      iconv_close(utf16);
+  }
+  state(const state &) = delete;
+  state &operator=(const state &) = delete;
+
+  /// Picks the input's encoding from its first bytes: a UTF-8 byte order
+  /// mark is dropped, a UTF-16 one (or NUL bytes in the first line, which
+  /// only UTF-16 gives) switches to transcoding.
+  std::size_t detect(std::string_view data) {
+    input_encoding = encoding::utf8;
+    std::size_t skip = 0;
+    const char *from = nullptr;
+    if (data.substr(0, 3) == "\xEF\xBB\xBF") {
+      skip = 3;
+    } else if (data.substr(0, 2) == "\xFF\xFE") {
+      skip = 2;
+      from = "UTF-16LE";
+    } else if (data.substr(0, 2) == "\xFE\xFF") {
+      skip = 2;
+      from = "UTF-16BE";
+    } else {
+      const std::string_view first_line = data.substr(0, data.find('\n'));
+      if (first_line.find('\0') != std::string_view::npos)
+        from = data[0] == '\0' ? "UTF-16BE" : "UTF-16LE";
+    }
+    if (from != nullptr) {
+      utf16 = iconv_open("UTF-8", from);
+      if (utf16 != no_iconv)
+        input_encoding = encoding::utf16;
+    }
+    return skip;
+  }
+
+  /// Transcodes what UTF-16 is pending; an invalid unit (a lone surrogate)
+  /// becomes the invalid byte 0xFF, so the value holding it is reported.
+  void transcode(bool at_end) {
+    std::string out(utf16_pending.size() * 2 + 16, '\0');
+    char *in_ptr = utf16_pending.data();
+    std::size_t in_left = utf16_pending.size();
+    char *out_ptr = out.data();
+    std::size_t out_left = out.size();
+    while (in_left > 0) {
+      if (iconv(utf16, &in_ptr, &in_left, &out_ptr, &out_left) !=
+          static_cast<std::size_t>(-1))
+        break;
+      if (errno == EILSEQ && out_left > 0) {
+        const std::size_t skip = std::min<std::size_t>(2, in_left);
+        in_ptr += skip;
+        in_left -= skip;
+        *out_ptr++ = '\xFF';
+        --out_left;
+        continue;
+      }
+      break; // EINVAL: an incomplete character waits for more input
+    }
+    out.resize(out.size() - out_left);
+    buffer += out;
+    utf16_pending.erase(0, utf16_pending.size() - in_left);
+    if (at_end && !utf16_pending.empty()) {
+      buffer += '\xFF';
+      utf16_pending.clear();
+    }
+  }
+
+  /// Appends the next chunk of UTF-8 to `buffer`; false at end of input.
+  bool fill() {
+    while (!end_of_stream) {
+      raw.resize(chunk_bytes);
+      in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
+      const auto got =
+          static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0));
+      bytes += got;
+      raw.resize(got);
+      const std::size_t before = buffer.size();
+      if (got == 0) {
+        end_of_stream = true;
+        if (input_encoding == encoding::utf16)
+          transcode(true);
+        return buffer.size() > before;
+      }
+      std::size_t skip = 0;
+      if (input_encoding == encoding::unknown)
+        skip = detect(raw);
+      if (input_encoding == encoding::utf16) {
+        utf16_pending.append(raw, skip, std::string::npos);
+        transcode(false);
+      } else {
+        buffer.append(raw, skip, std::string::npos);
+      }
+      if (buffer.size() > before)
+        return true;
+    }
+    return false;
+  }
+
+  /// Reads one physical line without its CR/LF ending; keeps at most
+  /// line_bytes_max (+2 for CR CR) of it and flags the rest as overflow.
+  bool read_line(physical_line &l) {
+    l.text.clear();
+    l.overflow = false;
+    const std::size_t cap = limits.line_bytes_max + 2;
+    bool any = false;
+    for (;;) {
+      if (position >= buffer.size()) {
+        buffer.clear();
+        position = 0;
+        if (!fill())
+          break;
+      }
+      const char *start = buffer.data() + position;
+      const std::size_t available = buffer.size() - position;
+      const void *newline = std::memchr(start, '\n', available);
+      const std::size_t segment =
+          newline != nullptr ? static_cast<std::size_t>(
+                                   static_cast<const char *>(newline) - start)
+                             : available;
+      any = true;
+      const std::size_t room = cap - std::min(cap, l.text.size());
+      if (segment > room) {
+        l.text.append(start, room);
+        l.overflow = true;
+      } else {
+        l.text.append(start, segment);
+      }
+      if (newline != nullptr) {
+        position += segment + 1;
+        break;
+      }
+      position += segment;
+    }
+    if (!any)
+      return false;
+    while (!l.text.empty() && l.text.back() == '\r')
+      l.text.pop_back();
+    if (l.text.size() > limits.line_bytes_max) {
+      l.overflow = true;
+      l.text.resize(limits.line_bytes_max);
+    }
+    l.number = ++line;
+    return true;
+  }
+
+  bool peek() {
+    if (!has_look)
+      has_look = read_line(look);
+    return has_look;
+  }
+
+  /// Moves the looked-at line into `current`; peek() must have been true.
+  physical_line &take() {
+    std::swap(current, look);
+    has_look = false;
+    return current;
+  }
+
+  /// Skips the rest of a bad card: up to its END:VCARD, or to the next
+  /// BEGIN:VCARD, which stays for the next call.
+  void skip_card() {
+    while (peek()) {
+      if (!look.overflow && is_marker(look.text, "BEGIN:VCARD"))
+        return;
+      const bool end = !look.overflow && is_marker(look.text, "END:VCARD");
+      take();
+      if (end)
+        return;
+    }
+  }
+
+  vcard_error error_at(const physical_line &l, std::string reason) const {
+    return vcard_error{l.number, std::move(reason), sanitise(l.text)};
+  }
+
+  /// Takes a line that belongs to the card, enforcing both limits.
+  std::optional<vcard_error> take_in_card(std::size_t &card_bytes) {
+    physical_line &l = take();
+    card_bytes += l.text.size() + 1;
+    if (l.overflow)
+      return error_at(l, "line longer than " +
+                             std::to_string(limits.line_bytes_max) + " bytes");
+    if (card_bytes > limits.card_bytes_max)
+      return error_at(l, "card longer than " +
+                             std::to_string(limits.card_bytes_max) + " bytes");
+    return std::nullopt;
+  }
+
+  /// Decodes one property into `out`, or says why it cannot be.
+  std::optional<vcard_error> apply(const property &p, std::size_t line_number,
+                                   std::string_view logical, vcard &out) const {
+    if (p.base64 || !is_wanted(p.name))
+      return std::nullopt;
+    std::string value = p.quoted_printable ? decode_quoted_printable(p.value)
+                                           : std::string(p.value);
+    const std::string &charset = p.charset;
+    if (!charset.empty() && charset != "UTF-8" && charset != "UTF8" &&
+        charset != "US-ASCII" && charset != "ASCII") {
+      std::string converted;
+      bool known = false;
+      if (to_utf8(charset, value, converted, known))
+        value = std::move(converted);
+      else if (known)
+        return vcard_error{line_number,
+                           p.name + " value is not valid " + charset,
+                           sanitise(logical)};
+      // An unknown charset: the value is used if it is UTF-8 anyway.
+    }
+    if (!valid_utf8(value))
+      return vcard_error{line_number, "invalid UTF-8 in " + p.name,
+                         sanitise(logical)};
+    store(p.name, value, out);
+    return std::nullopt;
+  }
+
+  bool next(vcard &out, std::optional<vcard_error> &error);
+};
+
+bool vcard_reader::state::next(vcard &out, std::optional<vcard_error> &error) {
+  out = vcard{};
+  error.reset();
+  if (finished)
+    return false;
+  // Find BEGIN:VCARD; lines between cards are ignored.
+  for (;;) {
+    if (!peek()) {
+      finished = true;
+      return false;
+    }
+    if (!look.overflow && is_marker(look.text, "BEGIN:VCARD"))
+      break;
+    if (!seen_card && !trim(look.text).empty()) {
+      finished = true;
+      error = vcard_error{1, "not a vCard file", sanitise(look.text)};
+      return true;
+    }
+    take();
+  }
+  seen_card = true;
+  std::size_t card_bytes = 0;
+  const std::string begin_excerpt = sanitise(look.text);
+  const std::size_t first_line = look.number;
+  out.first_line = first_line;
+
+  auto fail = [&](vcard_error e) {
+    out = vcard{};
+    error = std::move(e);
+    skip_card();
+    return true;
+  };
+  if (auto e = take_in_card(card_bytes))
+    return fail(std::move(*e));
+  bool agent_pending = false;
+  std::string logical;
+  property p;
+  for (;;) {
+    if (!peek()) {
+      out = vcard{};
+      error = vcard_error{first_line, "card has no END:VCARD", begin_excerpt};
+      return true;
+    }
+    if (!look.overflow && is_marker(look.text, "END:VCARD")) {
+      take();
+      return true;
+    }
+    if (!look.overflow && is_marker(look.text, "BEGIN:VCARD")) {
+      if (!agent_pending) {
+        out = vcard{};
+        error = vcard_error{first_line,
+                            "card has no END:VCARD (next BEGIN:VCARD at line " +
+                                std::to_string(look.number) + ")",
+                            begin_excerpt};
+        return true;
+      }
+      // A 2.1 AGENT's embedded card: skipped whole.
+      agent_pending = false;
+      std::size_t depth = 0;
+      do {
+        if (!peek()) {
+          out = vcard{};
+          error =
+              vcard_error{first_line, "card has no END:VCARD", begin_excerpt};
+          return true;
+        }
+        if (!look.overflow && is_marker(look.text, "BEGIN:VCARD"))
+          ++depth;
+        else if (!look.overflow && is_marker(look.text, "END:VCARD"))
+          --depth;
+        if (auto e = take_in_card(card_bytes))
+          return fail(std::move(*e));
+      } while (depth > 0);
+      continue;
+    }
+
+    // One logical line: the physical one plus its folded continuations and
+    // quoted-printable soft breaks.
+    if (auto e = take_in_card(card_bytes))
+      return fail(std::move(*e));
+    const std::size_t line_number = current.number;
+    logical = current.text;
+    // Whether the value is quoted-printable is known once the colon that
+    // ends the parameters is seen; only new text is scanned for it, so long
+    // folded values stay linear.
+    colon_scanner scanner;
+    bool quoted_printable = false;
+    for (;;) {
+      if (!scanner.found && scanner.feed(logical)) {
+        property head;
+        if (parse_property(
+                std::string_view(logical).substr(0, scanner.position + 1),
+                head))
+          quoted_printable = head.quoted_printable;
+      }
+      if (!peek() || look.overflow)
+        break;
+      const bool soft_break = quoted_printable && !logical.empty() &&
+                              logical.back() == '=' &&
+                              !is_marker(look.text, "END:VCARD") &&
+                              !is_marker(look.text, "BEGIN:VCARD");
+      const bool folded = !look.text.empty() && (look.text.front() == ' ' ||
+                                                 look.text.front() == '\t');
+      if (!soft_break && !folded)
+        break;
+      if (auto e = take_in_card(card_bytes))
+        return fail(std::move(*e));
+      if (soft_break) {
+        logical.pop_back();
+        logical += current.text;
+      } else {
+        logical.append(current.text, 1, std::string::npos);
+      }
+    }
+    p = property{};
+    if (!parse_property(logical, p))
+      continue; // no colon: a comment or stray data, ignored
+    if (auto e = apply(p, line_number, logical, out))
+      return fail(std::move(*e));
+    agent_pending = p.name == "AGENT" && trim(p.value).empty();
+  }
+}
+
+vcard_reader::vcard_reader(std::istream &in, vcard_limits limits)
+    : state_(std::make_unique<state>(in, limits)) {
+}
+
+vcard_reader::~vcard_reader() = default;
+
+bool vcard_reader::next(vcard &out, std::optional<vcard_error> &error) {
+  return state_->next(out, error);
+}
+
+std::size_t vcard_reader::line() const noexcept {
+  return state_->line;
+}
+
+std::uint64_t vcard_reader::bytes_read() const noexcept {
+  return state_->bytes;
+}
+
+} // namespace catchup
