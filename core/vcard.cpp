@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/vcard.hpp"
 
+#include "core/utf8.hpp"
 #include <iconv.h>
 
 #include <algorithm>
@@ -15,7 +16,6 @@ namespace {
 /// Bytes read from the stream at a time: big enough for few reads, small
 /// enough that a UTF-16 chunk and its UTF-8 output stay cheap.
 constexpr std::size_t chunk_bytes = 64 * 1024;
-constexpr std::size_t excerpt_bytes_max = 60;
 const iconv_t no_iconv = reinterpret_cast<iconv_t>(-1);
 
 char ascii_upper(char c) noexcept {
@@ -38,91 +38,13 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-bool is_blank(char c) noexcept {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_blank(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back()))
-    s.remove_suffix(1);
-  return s;
-}
+using text::is_blank;
+using text::trim;
 
 /// "BEGIN:VCARD" and "END:VCARD" in any case and with stray blanks around,
 /// as some exporters write them.
 bool is_marker(std::string_view line, std::string_view marker) noexcept {
   return iequals(trim(line), marker);
-}
-
-/// The length of the well-formed UTF-8 sequence at `i`, or 0: overlong
-/// forms, surrogates and code points past U+10FFFF are not well formed.
-std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80)
-    return 1;
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0)
-      lo = 0xA0;
-    if (c == 0xED)
-      hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0)
-      lo = 0x90;
-    if (c == 0xF4)
-      hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size())
-    return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi)
-    return 0;
-  for (std::size_t k = 2; k < n; ++k)
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF)
-      return 0;
-  return n;
-}
-
-bool valid_utf8(std::string_view s) noexcept {
-  for (std::size_t i = 0; i < s.size();) {
-    const std::size_t n = utf8_length(s, i);
-    if (n == 0)
-      return false;
-    i += n;
-  }
-  return true;
-}
-
-/// At most 60 bytes, whole characters only; controls and invalid bytes
-/// become '?', so the excerpt is safe to print.
-std::string sanitise(std::string_view line) {
-  std::string out;
-  for (std::size_t i = 0; i < line.size();) {
-    std::size_t n = utf8_length(line, i);
-    const unsigned char c = static_cast<unsigned char>(line[i]);
-    const bool control = n == 1 && (c < 0x20 || c == 0x7F);
-    if (n == 0 || control) {
-      if (out.size() + 1 > excerpt_bytes_max)
-        break;
-      out += '?';
-      i += 1;
-      continue;
-    }
-    if (out.size() + n > excerpt_bytes_max)
-      break;
-    out.append(line.substr(i, n));
-    i += n;
-  }
-  return out;
 }
 
 /// One content line split into what the reader needs.
@@ -634,7 +556,7 @@ struct vcard_reader::state {
   }
 
   vcard_error error_at(const physical_line &l, std::string reason) const {
-    return vcard_error{l.number, std::move(reason), sanitise(l.text)};
+    return vcard_error{l.number, std::move(reason), printable_excerpt(l.text)};
   }
 
   /// Takes a line that belongs to the card, enforcing both limits.
@@ -667,12 +589,12 @@ struct vcard_reader::state {
       else if (known)
         return vcard_error{line_number,
                            p.name + " value is not valid " + charset,
-                           sanitise(logical)};
+                           printable_excerpt(logical)};
       // An unknown charset: the value is used if it is UTF-8 anyway.
     }
     if (!valid_utf8(value))
       return vcard_error{line_number, "invalid UTF-8 in " + p.name,
-                         sanitise(logical)};
+                         printable_excerpt(logical)};
     store(p.name, value, out);
     return std::nullopt;
   }
@@ -695,14 +617,14 @@ bool vcard_reader::state::next(vcard &out, std::optional<vcard_error> &error) {
       break;
     if (!seen_card && !trim(look.text).empty()) {
       finished = true;
-      error = vcard_error{1, "not a vCard file", sanitise(look.text)};
+      error = vcard_error{1, "not a vCard file", printable_excerpt(look.text)};
       return true;
     }
     take();
   }
   seen_card = true;
   std::size_t card_bytes = 0;
-  const std::string begin_excerpt = sanitise(look.text);
+  const std::string begin_excerpt = printable_excerpt(look.text);
   const std::size_t first_line = look.number;
   out.first_line = first_line;
 

@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/contacts_csv.hpp"
+#include "core/utf8.hpp"
+
+#include <algorithm>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace catchup {
+namespace {
+
+/// Bytes read from the stream at a time: few reads, bounded memory.
+constexpr std::size_t chunk_bytes = 64 * 1024;
+constexpr std::string_view not_contacts =
+    "not a contacts CSV file (no name or e-mail column)";
+/// Google's separator between several values in one cell.
+constexpr std::string_view list_separator = " ::: ";
+
+char ascii_lower(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char &c : out)
+    c = ascii_lower(c);
+  return out;
+}
+
+using text::is_blank;
+using text::trim;
+
+/// What a header column feeds in the `vcard`.
+enum class column {
+  ignored,
+  formatted_name,
+  given_name,
+  middle_name,
+  family_name,
+  note,
+  groups,
+  email,
+  phone,
+  locality,
+  organization,
+  url,
+};
+
+/// "e-mail 3 - value" for prefix "e-mail " and suffix " - value": Google
+/// numbers its repeated columns from 1 without a fixed upper bound.
+bool numbered(std::string_view name, std::string_view prefix,
+              std::string_view suffix) noexcept {
+  if (name.size() <= prefix.size() + suffix.size() ||
+      name.substr(0, prefix.size()) != prefix ||
+      name.substr(name.size() - suffix.size()) != suffix)
+    return false;
+  const std::string_view digits = name.substr(
+      prefix.size(), name.size() - prefix.size() - suffix.size());
+  return std::all_of(digits.begin(), digits.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// One header name, matched case-insensitively and trimmed. The Google,
+/// Outlook and Thunderbird names, plus a few common aliases (Company,
+/// Categories, Email Home/Work/Other, Mobile Phone, Business Phone,
+/// Thunderbird's Web Page 1/2) that Outlook-like exports use.
+column classify(std::string_view raw) {
+  const std::string name = lower(trim(raw));
+  struct entry {
+    std::string_view name;
+    column kind;
+  };
+  static constexpr entry fixed[] = {
+      {"name", column::formatted_name},
+      {"display name", column::formatted_name},
+      {"given name", column::given_name},
+      {"first name", column::given_name},
+      {"additional name", column::middle_name},
+      {"middle name", column::middle_name},
+      {"family name", column::family_name},
+      {"last name", column::family_name},
+      {"notes", column::note},
+      {"group membership", column::groups},
+      {"labels", column::groups},
+      {"categories", column::groups},
+      {"e-mail address", column::email},
+      {"e-mail 2 address", column::email},
+      {"e-mail 3 address", column::email},
+      {"primary email", column::email},
+      {"secondary email", column::email},
+      {"email home", column::email},
+      {"email work", column::email},
+      {"email other", column::email},
+      {"work phone", column::phone},
+      {"home phone", column::phone},
+      {"mobile number", column::phone},
+      {"mobile phone", column::phone},
+      {"business phone", column::phone},
+      {"home city", column::locality},
+      {"organization", column::organization},
+      {"organization name", column::organization},
+      {"company", column::organization},
+      {"web page 1", column::url},
+      {"web page 2", column::url},
+  };
+  for (const entry &e : fixed)
+    if (name == e.name)
+      return e.kind;
+  if (numbered(name, "e-mail ", " - value"))
+    return column::email;
+  if (numbered(name, "phone ", " - value"))
+    return column::phone;
+  if (numbered(name, "address ", " - city"))
+    return column::locality;
+  if (numbered(name, "organization ", " - name"))
+    return column::organization;
+  if (numbered(name, "website ", " - value"))
+    return column::url;
+  return column::ignored;
+}
+
+/// Calls `f` on each trimmed, non-empty item of a ` ::: ` list.
+template <typename F> void for_each_item(std::string_view value, F f) {
+  while (true) {
+    const std::size_t at = value.find(list_separator);
+    const std::string_view item = trim(value.substr(0, at));
+    if (!item.empty())
+      f(item);
+    if (at == std::string_view::npos)
+      return;
+    value.remove_prefix(at + list_separator.size());
+  }
+}
+
+/// Google's implicit group, in the legacy and the current spelling.
+bool is_my_contacts(std::string_view group) {
+  const std::string g = lower(group);
+  return g == "my contacts" || g == "mycontacts";
+}
+
+void set_first(std::string &target, std::string_view value) {
+  if (target.empty())
+    target = std::string(value);
+}
+
+std::string join_names(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view p : parts) {
+    if (p.empty())
+      continue;
+    if (!out.empty())
+      out += ' ';
+    out.append(p);
+  }
+  return out;
+}
+
+} // namespace
+
+struct contacts_csv_reader::state {
+  std::istream &in;
+  csv_limits limits;
+  std::string buffer;
+  std::size_t position = 0;
+  bool input_ended = false;
+  bool started = false;
+  /// Header seen (or rejected): no more header to read.
+  bool header_done = false;
+  /// Nothing more will be returned.
+  bool finished = false;
+  std::size_t line = 0;
+  bool at_line_start = true;
+  std::uint64_t bytes = 0;
+  std::vector<column> columns;
+
+  /// The record being read, and where each of its fields starts.
+  std::vector<std::string> fields;
+  std::vector<std::size_t> field_lines;
+  std::size_t record_line = 0;
+
+  state(std::istream &stream, csv_limits l) : in(stream), limits(l) {
+  }
+
+  bool fill() {
+    if (position < buffer.size())
+      return true;
+    if (input_ended)
+      return false;
+    buffer.resize(chunk_bytes);
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    buffer.resize(static_cast<std::size_t>(in.gcount()));
+    position = 0;
+    if (buffer.empty()) {
+      input_ended = true;
+      return false;
+    }
+    bytes += buffer.size();
+    return true;
+  }
+
+  /// The next byte, or -1 at end of input; counts physical lines.
+  int get() {
+    if (!fill())
+      return -1;
+    const char c = buffer[position++];
+    if (at_line_start) {
+      ++line;
+      at_line_start = false;
+    }
+    if (c == '\n')
+      at_line_start = true;
+    return static_cast<unsigned char>(c);
+  }
+
+  int peek() {
+    if (!fill())
+      return -1;
+    return static_cast<unsigned char>(buffer[position]);
+  }
+
+  void skip_bom() {
+    started = true;
+    if (!fill())
+      return;
+    // Reads of fewer than 3 bytes at once only happen at end of input.
+    if (buffer.compare(position, 3, "\xEF\xBB\xBF") == 0)
+      position += 3;
+  }
+
+  enum class outcome { record, oversized, too_many_fields, end };
+
+  /// Reads one RFC 4180 record into `fields`. Past a limit, the rest of the
+  /// record is skipped (see contacts_csv_reader::next for how).
+  outcome read_record() {
+    fields.clear();
+    field_lines.clear();
+    std::string field;
+    bool quoted = false;
+    bool any = false;
+    /// The field's opening quote may still come (only blanks so far).
+    bool at_field_start = true;
+    std::size_t record_bytes = 0;
+    outcome failure = outcome::record;
+    /// A quote still open long after the limit: skip to the next line.
+    bool runaway = false;
+    while (true) {
+      const int ci = get();
+      if (ci < 0) {
+        if (!any)
+          return outcome::end;
+        break;
+      }
+      const char c = static_cast<char>(ci);
+      if (!any) {
+        any = true;
+        record_line = line;
+        field_lines.push_back(line);
+      }
+      ++record_bytes;
+      if (failure == outcome::record && record_bytes > limits.record_bytes_max)
+        failure = outcome::oversized;
+      const bool storing = failure == outcome::record;
+      if (runaway) {
+        if (c == '\n')
+          break;
+        continue;
+      }
+      if (quoted) {
+        if (!storing && record_bytes > 2 * limits.record_bytes_max) {
+          runaway = true;
+          continue;
+        }
+        if (c == '"') {
+          if (peek() == '"') {
+            get();
+            ++record_bytes;
+            if (storing)
+              field += '"';
+          } else {
+            quoted = false;
+          }
+        } else if (c == '\r' && peek() == '\n') {
+          // CRLF inside a field becomes LF; the LF comes next.
+        } else if (storing) {
+          field += c;
+        }
+        continue;
+      }
+      if (c == ',') {
+        if (storing) {
+          if (fields.size() + 1 >= limits.fields_max) {
+            failure = outcome::too_many_fields;
+          } else {
+            fields.push_back(std::move(field));
+            field_lines.push_back(line);
+          }
+        }
+        field.clear();
+        at_field_start = true;
+        continue;
+      }
+      if (c == '\n')
+        break;
+      if (c == '\r')
+        continue;
+      if (c == '"' && at_field_start) {
+        quoted = true;
+        at_field_start = false;
+        field.clear();
+        continue;
+      }
+      if (!is_blank(c))
+        at_field_start = false;
+      // A stray quote inside an unquoted field is taken literally.
+      if (storing)
+        field += c;
+    }
+    if (failure != outcome::record)
+      return failure;
+    fields.push_back(std::move(field));
+    return outcome::record;
+  }
+
+  /// The first field that is not UTF-8, as an error naming its line.
+  std::optional<vcard_error> check_utf8() const {
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      const std::string_view f = fields[i];
+      const std::size_t at = invalid_utf8_at(f);
+      if (at == std::string_view::npos)
+        continue;
+      const std::string_view before = f.substr(0, at);
+      const std::size_t line_start = before.rfind('\n');
+      const std::size_t from =
+          line_start == std::string_view::npos ? 0 : line_start + 1;
+      const std::size_t breaks = static_cast<std::size_t>(
+          std::count(before.begin(), before.end(), '\n'));
+      const std::size_t end = f.find('\n', at);
+      return vcard_error{field_lines[i] + breaks, "invalid UTF-8",
+                         printable_excerpt(f.substr(from, end == std::string_view::npos
+                                                     ? std::string_view::npos
+                                                     : end - from))};
+    }
+    return std::nullopt;
+  }
+
+  /// Joined fields, for an excerpt of a record without its own line.
+  std::string joined_fields() const {
+    std::string out;
+    for (std::size_t i = 0; i < fields.size() && out.size() <= 64; ++i) {
+      if (i > 0)
+        out += ',';
+      out += fields[i];
+    }
+    return out;
+  }
+
+  /// Reads the header; false (with `error` set when there was input) when
+  /// the input is not a contacts CSV file.
+  bool read_header(std::optional<vcard_error> &error) {
+    header_done = true;
+    const outcome o = read_record();
+    if (o == outcome::end)
+      return false;
+    if (o != outcome::record) {
+      error = vcard_error{1, std::string(not_contacts), std::string{}};
+      return false;
+    }
+    if (auto bad = check_utf8()) {
+      error = vcard_error{1, std::string(not_contacts), bad->excerpt};
+      return false;
+    }
+    bool useful = false;
+    columns.clear();
+    for (const std::string &f : fields) {
+      const column c = classify(f);
+      columns.push_back(c);
+      useful = useful || c == column::formatted_name ||
+               c == column::given_name || c == column::family_name ||
+               c == column::email;
+    }
+    if (!useful) {
+      error = vcard_error{1, std::string(not_contacts),
+                          printable_excerpt(joined_fields())};
+      return false;
+    }
+    return true;
+  }
+
+  /// Fills `out` from the current record.
+  void convert(vcard &out) const {
+    out = vcard{};
+    out.first_line = record_line;
+    std::string middle;
+    std::string name;
+    const std::size_t n = std::min(fields.size(), columns.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string_view value = trim(fields[i]);
+      if (value.empty())
+        continue;
+      switch (columns[i]) {
+      case column::ignored:
+        break;
+      case column::formatted_name:
+        set_first(name, value);
+        break;
+      case column::given_name:
+        set_first(out.given_name, value);
+        break;
+      case column::middle_name:
+        set_first(middle, value);
+        break;
+      case column::family_name:
+        set_first(out.family_name, value);
+        break;
+      case column::note:
+        set_first(out.note, value);
+        break;
+      case column::organization:
+        set_first(out.organization, value);
+        break;
+      case column::locality:
+        set_first(out.locality, value);
+        break;
+      case column::groups:
+        for_each_item(value, [&](std::string_view g) {
+          if (g.substr(0, 2) == "* ")
+            g = trim(g.substr(2));
+          if (!g.empty() && !is_my_contacts(g))
+            out.categories.emplace_back(g);
+        });
+        break;
+      case column::email:
+        for_each_item(value,
+                      [&](std::string_view v) { out.emails.emplace_back(v); });
+        break;
+      case column::phone:
+        for_each_item(value,
+                      [&](std::string_view v) { out.phones.emplace_back(v); });
+        break;
+      case column::url:
+        for_each_item(value,
+                      [&](std::string_view v) { out.urls.emplace_back(v); });
+        break;
+      }
+    }
+    out.formatted_name =
+        name.empty() ? join_names({out.given_name, middle, out.family_name})
+                     : name;
+  }
+};
+
+contacts_csv_reader::contacts_csv_reader(std::istream &in, csv_limits limits)
+    : state_(std::make_unique<state>(in, limits)) {
+}
+
+contacts_csv_reader::~contacts_csv_reader() = default;
+
+bool contacts_csv_reader::next(vcard &out, std::optional<vcard_error> &error) {
+  state &s = *state_;
+  error.reset();
+  out = vcard{};
+  if (s.finished)
+    return false;
+  if (!s.started)
+    s.skip_bom();
+  if (!s.header_done && !s.read_header(error)) {
+    s.finished = true;
+    return error.has_value();
+  }
+  while (true) {
+    const state::outcome o = s.read_record();
+    switch (o) {
+    case state::outcome::end:
+      s.finished = true;
+      return false;
+    case state::outcome::oversized:
+      error = vcard_error{s.record_line,
+                          "record larger than " +
+                              std::to_string(s.limits.record_bytes_max) +
+                              " bytes",
+                          printable_excerpt(s.joined_fields())};
+      return true;
+    case state::outcome::too_many_fields:
+      error = vcard_error{s.record_line,
+                          "record with more than " +
+                              std::to_string(s.limits.fields_max) + " fields",
+                          printable_excerpt(s.joined_fields())};
+      return true;
+    case state::outcome::record:
+      break;
+    }
+    if (auto bad = s.check_utf8()) {
+      error = std::move(bad);
+      return true;
+    }
+    s.convert(out);
+    if (out.formatted_name.empty() && out.emails.empty()) {
+      out = vcard{};
+      continue;
+    }
+    return true;
+  }
+}
+
+std::size_t contacts_csv_reader::line() const noexcept {
+  return state_->line;
+}
+
+std::uint64_t contacts_csv_reader::bytes_read() const noexcept {
+  return state_->bytes;
+}
+
+} // namespace catchup
