@@ -3,7 +3,8 @@
 // small limits, so oversized lines and cards are reached quickly too. Not
 // part of the CMake build; build it by hand from the repository root with
 //   clang++ -std=c++17 -fsanitize=fuzzer,address,undefined -I.
-//           tests/fuzz/vcard_fuzz.cpp core/vcard.cpp -o /tmp/vcard_fuzz
+//           tests/fuzz/vcard_fuzz.cpp core/vcard.cpp core/utf8.cpp \
+//           -o /tmp/vcard_fuzz
 // and run it with real vCards (copied outside the repository) as seeds.
 
 #include <cstddef>
