@@ -13,61 +13,24 @@
 #include <vector>
 
 #include "core/contacts_csv.hpp"
+#include "tests/support/import_reading.hpp"
 
 using namespace catchup;
 
 namespace {
 
-/// What one whole read gave: the good contacts and the errors, in order.
-struct read_result {
-  std::vector<vcard> cards;
-  std::vector<vcard_error> errors;
-  std::size_t lines = 0;
-  std::uint64_t bytes = 0;
-};
-
-read_result read_all(std::istream &in, csv_limits limits = {}) {
-  read_result result;
-  contacts_csv_reader reader{in, limits};
-  vcard card;
-  std::optional<vcard_error> error;
-  while (reader.next(card, error)) {
-    if (error)
-      result.errors.push_back(*error);
-    else
-      result.cards.push_back(card);
-  }
-  result.lines = reader.line();
-  result.bytes = reader.bytes_read();
-  return result;
-}
+using test::read_result;
 
 read_result read_text(const std::string &text, csv_limits limits = {}) {
-  std::istringstream in{text};
-  return read_all(in, limits);
+  return test::read_text<contacts_csv_reader>(text, limits);
 }
 
-/// One contact read from `text` that must have no error.
 vcard read_one(const std::string &text) {
-  const read_result r = read_text(text);
-  BOOST_REQUIRE_EQUAL(r.errors.size(), 0u);
-  BOOST_REQUIRE_EQUAL(r.cards.size(), 1u);
-  return r.cards.front();
-}
-
-std::filesystem::path real_csv_dir() {
-  if (const char *dir = std::getenv("CUTEST_DATA_DIR"))
-    return std::filesystem::path{dir} / "real" / "csv";
-  // Run by hand: the project is three levels above this file.
-  const auto project =
-      std::filesystem::path{__FILE__}.parent_path().parent_path().parent_path();
-  return project / ".." / "shared" / "data" / "real" / "csv";
+  return test::read_one<contacts_csv_reader>(text, csv_limits{});
 }
 
 read_result read_real(const std::string &name) {
-  std::ifstream in{real_csv_dir() / name, std::ios::binary};
-  BOOST_REQUIRE_MESSAGE(in, "cannot open " << (real_csv_dir() / name));
-  return read_all(in);
+  return test::read_real<contacts_csv_reader>("csv", name, csv_limits{});
 }
 
 using strings = std::vector<std::string>;

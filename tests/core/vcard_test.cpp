@@ -15,42 +15,24 @@
 #include <vector>
 
 #include "core/vcard.hpp"
+#include "tests/support/import_reading.hpp"
 
 using namespace catchup;
 
 namespace {
 
-/// What one whole read gave: the good cards and the errors, in order.
-struct read_result {
-  std::vector<vcard> cards;
-  std::vector<vcard_error> errors;
-};
+using test::read_result;
 
 read_result read_all(std::istream &in, vcard_limits limits = {}) {
-  read_result result;
-  vcard_reader reader{in, limits};
-  vcard card;
-  std::optional<vcard_error> error;
-  while (reader.next(card, error)) {
-    if (error)
-      result.errors.push_back(*error);
-    else
-      result.cards.push_back(card);
-  }
-  return result;
+  return test::read_all<vcard_reader>(in, limits);
 }
 
 read_result read_text(const std::string &text, vcard_limits limits = {}) {
-  std::istringstream in{text};
-  return read_all(in, limits);
+  return test::read_text<vcard_reader>(text, limits);
 }
 
-/// One card read from `text` that must have no error.
 vcard read_one(const std::string &text) {
-  const read_result r = read_text(text);
-  BOOST_REQUIRE_EQUAL(r.errors.size(), 0u);
-  BOOST_REQUIRE_EQUAL(r.cards.size(), 1u);
-  return r.cards.front();
+  return test::read_one<vcard_reader>(text, vcard_limits{});
 }
 
 /// ASCII/Latin-1 text as UTF-16 code units (every char below U+0100).
@@ -69,18 +51,11 @@ std::string utf16(std::string_view latin1, bool little_endian) {
 }
 
 std::filesystem::path real_vcard_dir() {
-  if (const char *dir = std::getenv("CUTEST_DATA_DIR"))
-    return std::filesystem::path{dir} / "real" / "vcard";
-  // Run by hand: the project is three levels above this file.
-  const auto project =
-      std::filesystem::path{__FILE__}.parent_path().parent_path().parent_path();
-  return project / ".." / "shared" / "data" / "real" / "vcard";
+  return test::real_data_dir("vcard");
 }
 
 read_result read_real(const std::string &name) {
-  std::ifstream in{real_vcard_dir() / name, std::ios::binary};
-  BOOST_REQUIRE_MESSAGE(in, "cannot open " << (real_vcard_dir() / name));
-  return read_all(in);
+  return test::read_real<vcard_reader>("vcard", name, vcard_limits{});
 }
 
 bool contains(const std::vector<std::string> &list, const std::string &value) {
