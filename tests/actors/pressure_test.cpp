@@ -286,4 +286,66 @@ BOOST_AUTO_TEST_CASE(a_generation_past_its_timeout_is_stopped_and_reported) {
   self->send_exit(repo, caf::exit_reason::user_shutdown);
 }
 
+BOOST_AUTO_TEST_CASE(users_held_past_breaker_wait_max_fail_with_the_figures) {
+  std::vector<std::string> users{make_user(5), make_user(5)};
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  repository_config rc;
+  rc.url = db.url();
+  rc.connections_max = 1;
+  auto repo = spawn_repository(sys, rc);
+  probe->set(critical_bytes); // and it stays there
+  memory_supervisor_config mc;
+  mc.budget_bytes = budget;
+  mc.sample_interval = std::chrono::hours(1);
+  auto sup = spawn_memory_supervisor(sys, probe, nullptr, nullptr, mc);
+  generation_config gc;
+  gc.breaker_backoff_min = std::chrono::milliseconds(10);
+  gc.breaker_backoff_max = std::chrono::milliseconds(40);
+  gc.breaker_wait_max = std::chrono::milliseconds(200);
+  auto coordinator = spawn_coordinator(sys, repo, gc, sup);
+  caf::scoped_actor self{sys};
+  self->request(sup, std::chrono::seconds(10), atom::subscribe::value,
+                caf::actor_cast<caf::actor>(coordinator))
+    .receive([](std::uint64_t) {},
+             [&](caf::error& err) { BOOST_FAIL(sys.render(err)); });
+  std::vector<generation_result> results;
+  auto listener = sys.spawn(
+    [&](caf::event_based_actor* me, int) -> caf::behavior {
+      return {
+        [&](atom::progress, const generation_result& r, std::uint64_t,
+            std::uint64_t) { results.push_back(r); },
+        [me](atom::close) { me->quit(); },
+      };
+    },
+    0);
+  run_summary summary;
+  self
+    ->request(coordinator, std::chrono::seconds(30), atom::generate::value,
+              users, now, listener)
+    .receive([&](run_summary& s) { summary = s; },
+             [&](caf::error& err) { BOOST_FAIL(sys.render(err)); });
+  BOOST_TEST(summary.users == 2);
+  BOOST_TEST(summary.failed == 2);
+  BOOST_TEST(summary.breaker_holds == 1);
+  self->monitor(listener);
+  self->send(listener, atom::close::value);
+  self->receive([](const caf::down_msg&) {});
+  BOOST_REQUIRE_EQUAL(results.size(), 2u);
+  for (auto& r : results) {
+    BOOST_REQUIRE_EQUAL(r.warnings.size(), 1u);
+    BOOST_TEST(r.warnings[0].find("held by the circuit breaker")
+                 != std::string::npos,
+               r.warnings[0]);
+    BOOST_TEST(r.warnings[0].find("(85.0%)") != std::string::npos,
+               r.warnings[0]);
+  }
+  // Retries sampled again and again: the wait was not one long sleep.
+  BOOST_TEST(probe->samples() >= 3);
+  for (auto a : {caf::actor_cast<caf::actor>(coordinator),
+                 caf::actor_cast<caf::actor>(sup),
+                 caf::actor_cast<caf::actor>(repo)})
+    self->send_exit(a, caf::exit_reason::user_shutdown);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
