@@ -15,7 +15,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config git acl tzdata
   libcaf-dev libpqxx-dev libpq-dev libspdlog-dev libfmt-dev
   libboost-test-dev postgresql-15 libjemalloc-dev nlohmann-json3-dev
-  libcli11-dev libhowardhinnant-date-dev
+  libcli11-dev libhowardhinnant-date-dev libical-dev libcpp-httplib-dev
 )
 
 deps() {
