@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "actors/engine.hpp"
 
+#include <filesystem>
+#include <future>
+
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -10,6 +13,8 @@
 #include "actors/repository.hpp"
 #include "actors/system_config.hpp"
 #include "storage/database.hpp"
+#include "storage/error.hpp"
+#include "storage/import_store.hpp"
 #include "storage/session.hpp"
 
 namespace catchup {
@@ -124,6 +129,123 @@ storage::seed_report engine::seed(const storage::seed_options& options) {
   } catch (const memory_refused& e) {
     throw engine_error(ec::memory_critical, e.what());
   }
+}
+
+import_report engine::import_file(const import_request& request,
+                                  import_progress_fn progress) {
+  auto& d = *impl_;
+  if (auto now = d.gauge->load(); now.level == pressure_level::critical)
+    throw engine_error(ec::memory_critical,
+                       std::string{"import refused: "}
+                         + memory_refused(now).what());
+  file_limits limits;
+  limits.line_bytes_max = static_cast<std::size_t>(d.cfg.sync.line_bytes_max);
+  limits.item_bytes_max = static_cast<std::size_t>(d.cfg.sync.item_bytes_max);
+  storage::import_target target;
+  target.user_id = request.user_id;
+  import_options options;
+  options.strict = request.strict;
+  options.now_unix_s = request.now_unix_s;
+  std::unique_ptr<page_source> source;
+  try {
+    target.resource = std::filesystem::absolute(request.path).lexically_normal();
+  } catch (const std::exception& e) {
+    throw engine_error(ec::invalid_input,
+                       "cannot resolve " + request.path + ": " + e.what());
+  }
+  try {
+    if (request.what == import_request::kind::contacts) {
+      auto format = request.format ? request.format
+                                   : contact_format_of(request.path);
+      if (!format)
+        throw engine_error(ec::invalid_input,
+                           request.path + ": unknown contacts format (use a "
+                           ".vcf or .csv file, or name the format)");
+      target.source = *format == contact_format::vcard ? "vcard" : "csv";
+      target.state_source = target.source;
+      options.page_items_max
+        = static_cast<std::size_t>(d.cfg.sync.contacts_page_items);
+      source = open_contact_file(request.path, *format, limits);
+    } else {
+      target.source = "ical";
+      target.state_source = "ical";
+      target.calendar_id
+        = request.calendar_id.empty()
+            ? std::filesystem::path(request.path).filename().string()
+            : request.calendar_id;
+      options.page_items_max
+        = static_cast<std::size_t>(d.cfg.sync.events_page_items);
+      constexpr std::int64_t day_s = 86400;
+      source = open_calendar_file(
+        request.path, request.now_unix_s - d.cfg.sync.calendar_past_days * day_s,
+        request.now_unix_s + d.cfg.sync.calendar_future_days * day_s, limits);
+    }
+  } catch (const engine_error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw engine_error(ec::invalid_input, e.what());
+  }
+  std::promise<import_report> finished;
+  auto result = finished.get_future();
+  spawn_import(*d.sys, d.db->url(), std::move(target), std::move(source),
+               options, d.cache, d.supervisor, std::move(progress),
+               [&finished](import_report report) {
+                 finished.set_value(std::move(report));
+               });
+  return result.get();
+}
+
+import_report engine::sync_google(const google_sync_request& request,
+                                  import_progress_fn progress) {
+  auto& d = *impl_;
+  if (auto now = d.gauge->load(); now.level == pressure_level::critical)
+    throw engine_error(ec::memory_critical,
+                       std::string{"sync refused: "}
+                         + memory_refused(now).what());
+  const bool contacts = request.what == google_sync_request::kind::contacts;
+  storage::import_target target;
+  target.user_id = request.user_id;
+  target.source = "google";
+  target.state_source = contacts ? "google_contacts" : "google_calendar";
+  if (!contacts) {
+    target.resource = request.calendar_id;
+    target.calendar_id = request.calendar_id;
+  }
+  import_options options;
+  options.strict = request.strict;
+  options.now_unix_s = request.now_unix_s;
+  options.page_items_max = static_cast<std::size_t>(
+    contacts ? d.cfg.sync.contacts_page_items : d.cfg.sync.events_page_items);
+  std::string sync_token;
+  try {
+    storage::import_store store{d.db->url()};
+    store.check_user(request.user_id);
+    sync_token = store.read_progress(target).sync_token;
+  } catch (const storage::storage_error& e) {
+    throw engine_error(e.code(), e.what());
+  }
+  google_client_options client_options;
+  client_options.endpoints.people_base_url = d.cfg.sync.google_people_url;
+  client_options.endpoints.calendar_base_url = d.cfg.sync.google_calendar_url;
+  client_options.endpoints.token_url = d.cfg.sync.google_token_url;
+  auto client = std::make_shared<google_client>(request.credentials,
+                                                client_options);
+  constexpr std::int64_t day_s = 86400;
+  auto source
+    = contacts
+        ? open_google_contacts(client, sync_token)
+        : open_google_calendar(
+          client, request.calendar_id, sync_token,
+          request.now_unix_s - d.cfg.sync.calendar_past_days * day_s,
+          request.now_unix_s + d.cfg.sync.calendar_future_days * day_s);
+  std::promise<import_report> finished;
+  auto result = finished.get_future();
+  spawn_import(*d.sys, d.db->url(), std::move(target), std::move(source),
+               options, d.cache, d.supervisor, std::move(progress),
+               [&finished](import_report report) {
+                 finished.set_value(std::move(report));
+               });
+  return result.get();
 }
 
 void engine::invalidate(const std::string& user_id) {

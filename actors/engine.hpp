@@ -4,10 +4,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "actors/google_client.hpp"
+#include "actors/importer.hpp"
 #include "config/settings.hpp"
 #include "core/memory.hpp"
 #include "core/metrics.hpp"
@@ -33,6 +36,40 @@ public:
 
 private:
   ec code_;
+};
+
+/// One file import: contacts (vCard or CSV) or a calendar (iCalendar).
+struct import_request {
+  enum class kind { contacts, calendar };
+  std::string user_id;
+  kind what = kind::contacts;
+  std::string path;
+  /// Contacts: the format; empty means by the file's extension.
+  std::optional<contact_format> format;
+  /// See import_options::strict.
+  bool strict = false;
+  /// Calendars: the calendar the events are filed under; empty means the
+  /// file's name without directory.
+  std::string calendar_id;
+  /// "Now": the calendar window is around it, and events ended by it move
+  /// last contact dates.
+  std::int64_t now_unix_s = 0;
+};
+
+/// One sync with a Google account: its contacts (People API) or one of its
+/// calendars (Calendar API). The first sync is full; later ones fetch the
+/// changes since the stored sync token.
+struct google_sync_request {
+  enum class kind { contacts, calendar };
+  std::string user_id;
+  kind what = kind::contacts;
+  /// Calendars: the Google calendar id.
+  std::string calendar_id = "primary";
+  google_credentials credentials;
+  bool strict = false;
+  /// "Now": the calendar window is around it, and events ended by it move
+  /// last contact dates.
+  std::int64_t now_unix_s = 0;
 };
 
 /// What a host may plug into an engine besides its settings.
@@ -114,6 +151,22 @@ public:
   /// @throws engine_error(not_found) if the user has no such contact.
   contact_record contact(const std::string& user_id,
                          const std::string& contact_id);
+
+  /// Imports one file page by page in a sync actor (see spawn_import):
+  /// resumable after a kill, bad items reported with file:line and
+  /// skipped (or, with `strict`, stopping the run). Blocks until the run
+  /// ends; `progress` is called after every committed page.
+  /// @returns the report; its `error` says why a run stopped early.
+  /// @throws engine_error(invalid_input) for a file whose format is
+  /// unknown, memory_critical while the circuit breaker is open.
+  import_report import_file(const import_request& request,
+                            import_progress_fn progress = {});
+
+  /// Syncs a user's Google contacts or calendar like `import_file` (one
+  /// page per transaction, resumable); rows a full sync no longer sees
+  /// are removed at its end, and the new sync token is stored.
+  import_report sync_google(const google_sync_request& request,
+                            import_progress_fn progress = {});
 
   /// Drops everything cached about `user_id` ("" = about every user). The
   /// engine's own writes do this themselves; a host that writes to the

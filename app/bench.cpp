@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "app/bench.hpp"
+#include "app/import_bench.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -333,6 +334,7 @@ std::vector<std::string> bench_scenario_names() {
   std::vector<std::string> out;
   for (auto& sc : all_scenarios)
     out.emplace_back(sc.name);
+  out.emplace_back("import");
   return out;
 }
 
@@ -431,14 +433,26 @@ int run_bench(const config::settings& settings, const bench_options& options) {
     last_results[i] = std::move(last.kept);
     process_memory_probe{}.release_free_memory();
   }
+  // Imports after generations: their files would otherwise raise the
+  // generation scenarios' memory figures.
+  std::vector<import_figures> imports;
+  bool run_imports = options.scenarios.empty()
+                     || std::find(options.scenarios.begin(),
+                                  options.scenarios.end(), "import")
+                          != options.scenarios.end();
+  if (run_imports)
+    imports = run_import_bench(e, say);
   // The cache bench reads the suggestions of the users run above.
   std::vector<std::string> cache_users;
   for (auto& ids : users)
     for (auto& id : ids)
       if (cache_users.size() < 20)
         cache_users.push_back(id);
-  say("bench: cache");
-  auto cache_bench = run_cache_bench(e, cache_users);
+  cache_figures_bench cache_bench;
+  if (!cache_users.empty()) {
+    say("bench: cache");
+    cache_bench = run_cache_bench(e, cache_users);
+  }
   bool all_exact = true;
   for (std::size_t i = 0; i < all.size() && options.check_exactness; ++i) {
     auto& f = all[i];
@@ -491,11 +505,16 @@ int run_bench(const config::settings& settings, const bench_options& options) {
                             {"suggestion_read_hit_rate",
                              cache_bench.read_hit_rate},
                             {"reads", cache_bench.reads}}},
+                          {"imports", import_json(imports)},
                           {"metrics", metrics_json(e.metrics())}};
     std::cout << doc.dump(2) << '\n';
   } else {
-    print_table(all, idle_bytes, idle_allocated_bytes, e.metrics());
-    std::printf("\ncache: %.0f get/put per second directly (LRU, 1,000 keys "
+    if (!all.empty())
+      print_table(all, idle_bytes, idle_allocated_bytes, e.metrics());
+    if (!imports.empty())
+      print_import_table(imports);
+    if (!cache_users.empty())
+      std::printf("\ncache: %.0f get/put per second directly (LRU, 1,000 keys "
                 "over 500 entries, 3 gets per put); %.0f suggestion reads "
                 "per second through the engine and the cache actor, hit rate "
                 "%.1f%% over %lld reads (%zu users read 50 times each)\n",

@@ -22,6 +22,7 @@
 #include "actors/node.hpp"
 #include "actors/system_config.hpp"
 #include "app/bench.hpp"
+#include "app/import_command.hpp"
 #include "app/memory_report.hpp"
 #include "app/signals.hpp"
 #include "app/time_text.hpp"
@@ -594,13 +595,86 @@ int main(int argc, char** argv) {
     };
   });
 
+  app::import_command_options import_opts;
+  auto* import_cmd = cli.add_subcommand(
+    "import", "import contacts (vCard, CSV) or calendars (iCalendar) from "
+              "files, page by page; an interrupted import resumes");
+  import_cmd->require_subcommand(1);
+  for (auto kind : {"contacts", "calendar"}) {
+    auto* sub = import_cmd->add_subcommand(
+      kind, std::string{kind} == "contacts"
+              ? "import contacts from .vcf or .csv files"
+              : "import calendar events from .ics files");
+    sub->add_option("--user", import_opts.user_id, "user id")->required();
+    sub->add_option("files", import_opts.files, "files to import")
+      ->required()
+      ->type_name("FILE...");
+    if (std::string{kind} == "contacts")
+      sub->add_option("--format", import_opts.format,
+                      "vcard or csv (default: by extension)")
+        ->check(CLI::IsMember({"vcard", "csv"}));
+    else
+      sub->add_option("--calendar-id", import_opts.calendar_id,
+                      "calendar the events are filed under (default: the "
+                      "file's name)");
+    sub->add_flag("--strict", import_opts.strict,
+                  "stop at the first bad item instead of skipping it");
+    sub->add_flag("--json", import_opts.as_json, "print the reports as JSON");
+    sub->add_flag("--progress", import_opts.progress_lines,
+                  "print a progress line per committed page, also when "
+                  "stderr is not a terminal");
+    sub->add_option("--now", now_text,
+                    "the instant the calendar window is around (default: "
+                    "the clock)");
+    sub->callback([&, kind] {
+      import_opts.kind = kind;
+      import_opts.now_unix_s = parse_now();
+      run = [&](const config::configuration& c) {
+        return app::run_import(c.values, import_opts);
+      };
+    });
+  }
+
+  app::google_sync_command_options google_opts;
+  auto* sync_cmd = cli.add_subcommand("sync", "sync with an online account");
+  sync_cmd->require_subcommand(1);
+  auto* google = sync_cmd->add_subcommand(
+    "google", "sync contacts (People API) and a calendar (Calendar API) of "
+              "a Google account: full the first time, then incremental");
+  google->add_option("--user", google_opts.user_id, "user id")->required();
+  google->add_flag("--contacts", google_opts.contacts, "sync contacts");
+  google->add_flag("--calendar", google_opts.calendar, "sync the calendar");
+  google->add_option("--calendar-id", google_opts.calendar_id,
+                     "Google calendar id (default: primary)");
+  google->add_option("--credentials", google_opts.credentials_file,
+                     "JSON file with client_id, client_secret, "
+                     "refresh_token (and access_token); default: the "
+                     "CATCHUP_GOOGLE_* environment variables")
+    ->type_name("FILE");
+  google->add_flag("--strict", google_opts.strict,
+                   "stop at the first bad item instead of skipping it");
+  google->add_flag("--json", google_opts.as_json, "print the reports as JSON");
+  google->add_flag("--progress", google_opts.progress_lines,
+                   "print a progress line per committed page");
+  google->add_option("--now", now_text,
+                     "the instant the calendar window is around (default: "
+                     "the clock)");
+  google->callback([&] {
+    google_opts.now_unix_s = parse_now();
+    run = [&](const config::configuration& c) {
+      return app::run_google_sync(c.values, google_opts);
+    };
+  });
+
   app::bench_options bench_opts;
   auto* bench = cli.add_subcommand(
     "bench", "time generations on seeded data sets S1-S6 and check them "
              "against a brute-force ranking (figures, not a test)");
   bench->add_option("--scenarios", bench_opts.scenarios,
-                    "scenarios to run (default S1-S5; S6 is 1,000 users x "
-                    "10,000 contacts and only runs when named)")
+                    "scenarios to run (default S1-S5 and import; S6 is 1,000 "
+                    "users x 10,000 contacts and only runs when named; "
+                    "import times 1,000 and 100,000-item vCard and "
+                    "iCalendar imports)")
     ->delimiter(',')
     ->check(CLI::IsMember(app::bench_scenario_names()));
   bench->add_option("--iterations", bench_opts.iterations,

@@ -81,6 +81,26 @@ struct caches_settings {
   std::int64_t budget_percent = 25;
 };
 
+/// Contact and calendar imports and syncs.
+struct sync_settings {
+  /// Contacts per page (one transaction) at normal pressure; pages shrink
+  /// with the pressure level like generation batches.
+  std::int64_t contacts_page_items = 500;
+  /// Calendar events per page at normal pressure.
+  std::int64_t events_page_items = 100;
+  /// The calendar window: recurrences are expanded, and events kept, in
+  /// [now - past days, now + future days).
+  std::int64_t calendar_past_days = 365;
+  std::int64_t calendar_future_days = 365;
+  /// Longest physical line and largest card or event of an import file.
+  std::int64_t line_bytes_max = 64 * 1024;
+  std::int64_t item_bytes_max = 1 << 20;
+  /// Google API endpoints (tests point them at a local server).
+  std::string google_people_url = "https://people.googleapis.com";
+  std::string google_calendar_url = "https://www.googleapis.com";
+  std::string google_token_url = "https://oauth2.googleapis.com/token";
+};
+
 /// The effective, validated configuration.
 struct settings {
   database_settings database;
@@ -88,6 +108,7 @@ struct settings {
   memory_settings memory;
   generation_settings generation;
   caches_settings cache;
+  sync_settings sync;
 };
 
 } // namespace catchup::config

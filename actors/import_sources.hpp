@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The page-by-page producers behind a sync actor: files (vCard, CSV,
+// iCalendar) and the Google APIs. Each one reads only as far as the page it
+// is asked for, so a sync holds one page at a time whatever its input's
+// size, and each one can say where it is (a JSON cursor) and resume there.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/calendar_event.hpp"
+#include "core/contact_import.hpp"
+
+namespace catchup {
+
+/// One item an import skipped (or, with --strict, stopped at).
+struct import_problem {
+  /// "file:line" or "page N item K".
+  std::string where;
+  std::string reason;
+  /// A short, printable piece of the item.
+  std::string excerpt;
+  /// "where: reason: «excerpt»".
+  std::string text() const;
+};
+
+/// One page read from a source: contacts or events, keys the source
+/// removed, and the items that could not be read.
+struct source_page {
+  std::vector<imported_contact> contacts;
+  std::vector<std::string> deleted_keys;
+  std::vector<calendar_event_item> events;
+  std::vector<import_problem> problems;
+  /// Items taken from the source, bad ones included.
+  std::uint64_t items = 0;
+  void clear();
+};
+
+/// A source of pages. Not thread-safe; owned by one sync actor.
+class page_source {
+public:
+  virtual ~page_source();
+
+  /// Reads the next page of at most `items_max` items into `page` (cleared
+  /// first). @returns false at the end of the source (page empty).
+  /// @throws std::runtime_error when the source as a whole fails (a file
+  /// that cannot be read, an API that refuses), with what and why.
+  virtual bool next_page(std::size_t items_max, source_page& page) = 0;
+
+  /// Where a rerun resumes after every page returned so far (JSON).
+  virtual std::string cursor() const = 0;
+
+  /// Moves to `cursor` from an earlier, interrupted run of the same source.
+  /// @returns false when it no longer applies (the file changed): the run
+  /// then starts from the beginning.
+  virtual bool resume(const std::string& cursor) = 0;
+
+  /// Items taken so far in this run, resumed ones included.
+  virtual std::uint64_t items_done() const = 0;
+
+  /// Input bytes read so far and in total (0 when unknown).
+  virtual std::uint64_t bytes_done() const = 0;
+  virtual std::uint64_t bytes_total() const = 0;
+
+  /// The sync token to store when the run completes (Google), if any.
+  virtual std::optional<std::string> sync_token() const;
+
+  /// True when this run reads the whole source (not only changes since a
+  /// sync token): rows it did not see are then removed at the end.
+  virtual bool full_sync() const;
+};
+
+/// Contact file formats.
+enum class contact_format { vcard, csv };
+
+/// "vcard" for .vcf/.vcard, "csv" for .csv (case-insensitive).
+std::optional<contact_format> contact_format_of(const std::string& path);
+
+/// Bounds of file readers (see vcard_limits, csv_limits).
+struct file_limits {
+  std::size_t line_bytes_max = 64 * 1024;
+  std::size_t item_bytes_max = 1 << 20;
+};
+
+/// Opens a contacts file. @throws std::runtime_error naming the file and
+/// the reason when it cannot be opened.
+std::unique_ptr<page_source>
+open_contact_file(const std::string& path, contact_format format,
+                  file_limits limits = {});
+
+/// Opens an iCalendar file; events are kept (and recurrences expanded)
+/// inside [window_from, window_to).
+std::unique_ptr<page_source>
+open_calendar_file(const std::string& path, std::int64_t window_from_unix_s,
+                   std::int64_t window_to_unix_s, file_limits limits = {});
+
+} // namespace catchup
+
+namespace catchup {
+
+class google_client;
+
+/// Google People connections, page by page: a full sync, or, with a
+/// stored `sync_token`, the changes since (deleted people become deleted
+/// keys). An expired sync token (HTTP 400 EXPIRED_SYNC_TOKEN) restarts as a
+/// full sync. The API wants the same page size on every page of a listing,
+/// so the size of the first page (clamped to 1..1000) holds for the run.
+std::unique_ptr<page_source>
+open_google_contacts(std::shared_ptr<google_client> client,
+                     std::string sync_token);
+
+/// Google Calendar events of `calendar_id`, page by page (singleEvents, so
+/// recurring events arrive as instances): a full sync of [window_from,
+/// window_to), or the changes since `sync_token` (cancelled events become
+/// removals). An expired token (HTTP 410) restarts as a full sync.
+std::unique_ptr<page_source>
+open_google_calendar(std::shared_ptr<google_client> client,
+                     std::string calendar_id, std::string sync_token,
+                     std::int64_t window_from_unix_s,
+                     std::int64_t window_to_unix_s);
+
+} // namespace catchup

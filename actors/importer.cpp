@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "actors/importer.hpp"
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/pressure.hpp"
+#include "messages/atoms.hpp"
+#include "storage/error.hpp"
+
+namespace catchup {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct import_state {
+  std::string url;
+  storage::import_target target;
+  std::unique_ptr<page_source> source;
+  import_options options;
+  cache_actor cache;
+  memory_supervisor_actor supervisor;
+  import_progress_fn progress;
+  std::function<void(import_report)> done;
+
+  std::unique_ptr<storage::import_store> store;
+  import_report report;
+  source_page page;
+  pressure_level level = pressure_level::normal;
+  bool paused = false;
+  clock_type::time_point paused_at;
+  clock_type::time_point started = clock_type::now();
+  /// The database time this run (or the run it resumes) began, for the
+  /// sweep of a full sync; kept in the stored cursor.
+  std::int64_t started_unix_us = 0;
+  bool calendar = false;
+  bool ended = false;
+
+  /// The stored cursor: the source's own and the run's start mark.
+  storage::page_cursor cursor() const {
+    return {nlohmann::json{{"source", nlohmann::json::parse(source->cursor())},
+                           {"started_us", started_unix_us}}
+              .dump(),
+            static_cast<std::int64_t>(source->items_done())};
+  }
+
+  std::size_t page_items() const {
+    // The generation batch policy's share of its normal size: 100%, 50%,
+    // 25% - the same steps for every worker.
+    auto normal = policy_for(pressure_level::normal, 100, 50).batch_rows_max;
+    auto now = policy_for(level, 100, 50).batch_rows_max;
+    auto n = options.page_items_max * now / normal;
+    return n < 1 ? 1 : n;
+  }
+};
+
+void finish(caf::event_based_actor* self, import_state& st,
+            const std::string& error) {
+  if (st.ended)
+    return;
+  st.ended = true;
+  st.report.error = error;
+  if (st.store) {
+    try {
+      if (error.empty()) {
+        auto full = st.source->full_sync();
+        if (full && st.target.source == "google")
+          st.report.swept = st.store->sweep_unseen(st.target,
+                                                   st.started_unix_us);
+        st.store->finish(st.target, true, st.source->sync_token(), {}, full);
+      } else {
+        st.store->finish(st.target, false, std::nullopt, error, false);
+      }
+    } catch (const std::exception& e) {
+      if (st.report.error.empty())
+        st.report.error = e.what();
+    }
+  }
+  if (st.report.swept > 0)
+    caf::anon_send(st.cache, atom::invalidate::value,
+                   static_cast<std::uint8_t>(cache_contacts | cache_calendar),
+                   st.target.user_id);
+  st.report.wall_ms = std::chrono::duration<double, std::milli>(
+                        clock_type::now() - st.started)
+                        .count();
+  if (st.source) {
+    st.report.bytes = st.source->bytes_done();
+    st.report.bytes_total = st.source->bytes_total();
+  }
+  if (st.done)
+    st.done(st.report);
+  self->quit();
+}
+
+void keep_problems(import_state& st) {
+  st.report.skipped += st.page.problems.size();
+  for (auto& p : st.page.problems) {
+    if (st.report.problems.size() >= st.options.problems_kept_max)
+      break;
+    st.report.problems.push_back(p);
+  }
+}
+
+void step(caf::event_based_actor* self, import_state& st) {
+  if (st.ended || st.paused)
+    return;
+  if (st.level == pressure_level::critical) {
+    // Like the generation circuit breaker: no new page until pressure
+    // falls, and give up (resumably) after breaker_wait_max.
+    st.paused = true;
+    st.paused_at = clock_type::now();
+    spdlog::warn("import of {} for user {} paused: memory pressure critical",
+                 st.target.resource, st.target.user_id);
+    self->delayed_send(self, st.options.breaker_wait_max,
+                       atom::retry::value);
+    return;
+  }
+  auto items = st.page_items();
+  if (st.report.page_items_min == 0 || items < st.report.page_items_min)
+    st.report.page_items_min = items;
+  bool more = false;
+  try {
+    more = st.source->next_page(items, st.page);
+  } catch (const std::exception& e) {
+    finish(self, st, e.what());
+    return;
+  }
+  if (!more) {
+    finish(self, st, {});
+    return;
+  }
+  st.report.items += st.page.items;
+  keep_problems(st);
+  if (st.options.strict && !st.page.problems.empty()) {
+    // The page is not merged: the cursor stays before it, so a rerun
+    // after fixing the input starts at this page.
+    finish(self, st,
+           "stopped at a bad item (--strict): "
+             + st.page.problems.front().text());
+    return;
+  }
+  try {
+    auto cursor = st.cursor();
+    auto outcome
+      = st.calendar
+          ? st.store->merge_events(st.target, st.page.events, cursor,
+                                   st.options.now_unix_s)
+          : st.store->merge_contacts(st.target, st.page.contacts,
+                                     st.page.deleted_keys, cursor);
+    st.report.inserted += outcome.inserted;
+    st.report.updated += outcome.updated;
+    st.report.deleted += outcome.deleted;
+    st.report.last_contact_moved += outcome.last_contact_moved;
+  } catch (const std::exception& e) {
+    finish(self, st, e.what());
+    return;
+  }
+  // Written and committed: reads after this page see it. A calendar page
+  // may also have moved contacts' last contact dates.
+  caf::anon_send(st.cache, atom::invalidate::value,
+                 static_cast<std::uint8_t>(
+                   st.calendar ? cache_calendar | cache_contacts
+                               : cache_contacts),
+                 st.target.user_id);
+  st.report.pages += 1;
+  st.report.bytes = st.source->bytes_done();
+  st.report.bytes_total = st.source->bytes_total();
+  st.report.wall_ms = std::chrono::duration<double, std::milli>(
+                        clock_type::now() - st.started)
+                        .count();
+  if (st.progress)
+    st.progress(st.report, st.page.problems);
+  self->send(self, atom::next::value);
+}
+
+void start(import_state& st) {
+  st.store = std::make_unique<storage::import_store>(
+    st.url, st.options.statement_timeout_ms);
+  st.store->check_user(st.target.user_id);
+  auto progress = st.store->read_progress(st.target);
+  bool resumed = false;
+  if (progress.exists && progress.status != "succeeded"
+      && !progress.resume_cursor.empty()) {
+    try {
+      auto stored = nlohmann::json::parse(progress.resume_cursor);
+      auto mark = stored.at("started_us").get<std::int64_t>();
+      if (st.source->resume(stored.at("source").dump())) {
+        st.started_unix_us = mark;
+        st.report.resumed_items = st.source->items_done();
+        resumed = true;
+      } else if (st.source->items_done() > 0) {
+        throw std::runtime_error("the source no longer matches the "
+                                 "interrupted run's cursor");
+      }
+    } catch (const nlohmann::json::exception&) {
+      // A cursor this version cannot read: start over (merging is
+      // idempotent, so that only costs time).
+    }
+  }
+  if (!resumed) {
+    st.started_unix_us = st.store->now_unix_us();
+    st.store->begin(st.target, st.cursor());
+  } else {
+    spdlog::info("resuming the import of {} for user {} after {} items",
+                 st.target.resource, st.target.user_id,
+                 st.report.resumed_items);
+  }
+}
+
+caf::behavior import_actor(caf::event_based_actor* self,
+                           std::shared_ptr<import_state> st) {
+  try {
+    start(*st);
+  } catch (const std::exception& e) {
+    finish(self, *st, e.what());
+    return {};
+  }
+  if (st->supervisor) {
+    // The supervisor sends its current level before it replies, so the
+    // first page is already sized by it.
+    self
+      ->request(st->supervisor, caf::infinite, atom::subscribe::value,
+                caf::actor_cast<caf::actor>(self))
+      .then([=](std::uint64_t) { self->send(self, atom::next::value); },
+            [=](const caf::error&) {
+              // Unmonitored then, like the engine's other workers.
+              self->send(self, atom::next::value);
+            });
+  } else {
+    self->send(self, atom::next::value);
+  }
+  return {
+    [=](atom::next) { step(self, *st); },
+    [=](atom::pressure, const memory_status& status) {
+      st->level = status.level;
+      if (st->paused && status.level != pressure_level::critical) {
+        st->paused = false;
+        spdlog::info("import of {} for user {} resumed: memory pressure {}",
+                     st->target.resource, st->target.user_id,
+                     to_string(status.level));
+        self->send(self, atom::next::value);
+      }
+    },
+    [=](atom::retry) {
+      if (st->paused
+          && clock_type::now() - st->paused_at >= st->options.breaker_wait_max)
+        finish(self, *st,
+               "memory pressure stayed critical for "
+                 + std::to_string(st->options.breaker_wait_max.count())
+                 + " ms; stopped after item "
+                 + std::to_string(st->source->items_done())
+                 + " (a rerun resumes there)");
+    },
+  };
+}
+
+} // namespace
+
+void spawn_import(caf::actor_system& sys, std::string database_url,
+                  storage::import_target target,
+                  std::unique_ptr<page_source> source, import_options options,
+                  cache_actor cache, memory_supervisor_actor supervisor,
+                  import_progress_fn progress,
+                  std::function<void(import_report)> done) {
+  auto st = std::make_shared<import_state>();
+  st->url = std::move(database_url);
+  st->target = std::move(target);
+  st->calendar = !st->target.calendar_id.empty();
+  st->source = std::move(source);
+  st->options = options;
+  st->cache = std::move(cache);
+  st->supervisor = std::move(supervisor);
+  st->progress = std::move(progress);
+  st->done = std::move(done);
+  sys.spawn<caf::detached>(import_actor, st);
+}
+
+} // namespace catchup

@@ -1,0 +1,1714 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/icalendar.hpp"
+
+#include "core/utf8.hpp"
+
+#include <libical/ical.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <iterator>
+#include <map>
+#include <mutex>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace catchup {
+namespace {
+
+/// Bytes read from the stream at a time: big enough for few reads, small
+/// enough to stay cheap next to the limits.
+constexpr std::size_t chunk_bytes = 64 * 1024;
+
+/// Offset changes one VTIMEZONE may define up to the last year libical
+/// expands it to. Real zones have two a year (about 2,000 from Outlook's
+/// 1601 up to 2582); libical expands every change into memory, so a rule
+/// that changes daily since 1601 would cost minutes and megabytes.
+constexpr std::size_t timezone_changes_max = 5000;
+
+/// The last local year converted through a zone, whatever the window: past
+/// ICALTIMEZONE_MAX_YEAR - ICALTIMEZONE_EXTRA_COVERAGE (2582 - 5), libical
+/// 3.0 re-expands the whole zone on every conversion.
+constexpr int zone_conversion_year_cap = 2500;
+
+/// The years libical adds past the last year converted when it expands a
+/// zone (ICALTIMEZONE_EXTRA_COVERAGE), and its minimum expansion (the
+/// current year, plus the same).
+constexpr int libical_zone_extra_years = 5;
+
+/// Raw bytes of a line kept to build its excerpt if it turns out bad.
+constexpr std::size_t excerpt_source_bytes = 128;
+
+/// Longest TZID handed to libical's builtin zone look-up; the longest zone
+/// name ("America/Argentina/ComodRivadavia") has 32 bytes.
+constexpr std::size_t builtin_zone_name_bytes_max = 64;
+
+/// RRULEs per VEVENT (RFC 5545 wants one) and per VTIMEZONE (Thunderbird
+/// writes a zone's whole history: 28 for Europe/London). Each costs libical
+/// up to some 25 ms to find its first instance in a 400-year cycle.
+constexpr std::size_t rules_per_event_max = 16;
+constexpr std::size_t rules_per_timezone_max = 100;
+
+constexpr std::int64_t seconds_per_day = 86400;
+
+char ascii_upper(char c) noexcept {
+  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+}
+
+char ascii_lower(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size())
+    return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_upper(a[i]) != ascii_upper(b[i]))
+      return false;
+  return true;
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+/// What libical's make_segment() trims from a property name.
+bool is_c_space(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
+         c == '\f';
+}
+
+using text::trim;
+
+/// The first `c` outside double quotes, as libical's parser_get_next_char()
+/// finds it: a quote toggles quoting unless after a backslash, and the
+/// first character is never taken.
+std::size_t find_unquoted(std::string_view line, char c) noexcept {
+  // Most lines have neither quotes nor backslashes before the character.
+  const std::size_t plain = line.size() > 1 ? line.find(c, 1) : line.npos;
+  if (plain != line.npos &&
+      std::memchr(line.data(), '"', plain) == nullptr &&
+      std::memchr(line.data(), '\\', plain) == nullptr)
+    return plain;
+  bool quoted = false;
+  for (std::size_t i = 1; i < line.size(); ++i) {
+    if (line[i - 1] == '\\')
+      continue;
+    if (line[i] == '"')
+      quoted = !quoted;
+    else if (!quoted && line[i] == c)
+      return i;
+  }
+  return std::string_view::npos;
+}
+
+/// One content line as this reader sorts it.
+struct content_line {
+  enum class kind { other, begin, end };
+  kind type = kind::other;
+  /// As written: a view into the line, empty for a line libical finds no
+  /// name in.
+  std::string_view name;
+  /// For BEGIN and END: the component name, upper case, trimmed.
+  std::string component;
+};
+
+/// Splits a line the way libical does: the name ends at the first ';' or
+/// ':' outside quotes (only the name is scanned, as every line goes
+/// through here), and a line named BEGIN or END opens or closes the
+/// component named after the colon.
+content_line classify(std::string_view line) {
+  content_line out;
+  bool quoted = false;
+  std::size_t name_end = std::string_view::npos;
+  for (std::size_t i = 1; i < line.size(); ++i) {
+    const char c = line[i];
+    if (line[i - 1] == '\\')
+      continue;
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (!quoted && (c == ';' || c == ':')) {
+      name_end = i;
+      break;
+    }
+  }
+  if (name_end == std::string_view::npos)
+    return out;
+  std::string_view name = line.substr(0, name_end);
+  while (!name.empty() && is_c_space(name.back()))
+    name.remove_suffix(1);
+  out.name = name;
+  const bool begin = iequals(name, "BEGIN");
+  if (begin || iequals(name, "END")) {
+    out.type = begin ? content_line::kind::begin : content_line::kind::end;
+    const std::size_t colon = find_unquoted(line, ':');
+    if (colon != std::string_view::npos)
+      for (char c : trim(line.substr(colon + 1)))
+        out.component += ascii_upper(c);
+  }
+  return out;
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char &c : out)
+    c = ascii_upper(c);
+  return out;
+}
+
+/// Whether `s` is valid UTF-8 without NUL bytes (libical reads C strings);
+/// ASCII, by far the most common, is checked first and fast.
+bool is_clean_text(std::string_view s) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  constexpr std::uint64_t highs = 0x8080808080808080u;
+  bool ascii = true;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t v;
+    std::memcpy(&v, s.data() + i, 8);
+    if (((v - ones) & ~v & highs) != 0)
+      return false; // a zero byte
+    ascii &= (v & highs) == 0;
+  }
+  for (; i < s.size(); ++i) {
+    if (s[i] == '\0')
+      return false;
+    ascii &= static_cast<unsigned char>(s[i]) < 0x80;
+  }
+  return ascii || valid_utf8(s);
+}
+
+/// The VEVENT properties handed to libical; the rest is never parsed.
+enum class event_property {
+  uid,
+  dtstart,
+  dtend,
+  duration,
+  rrule,
+  rdate,
+  exdate,
+  recurrence_id,
+  status,
+  transp,
+  summary,
+  location,
+  attendee,
+  organizer,
+  none
+};
+constexpr std::size_t event_property_count =
+    static_cast<std::size_t>(event_property::none);
+
+/// The names of the event properties, in the order of `event_property`.
+constexpr std::string_view event_property_names[] = {
+    "UID",    "DTSTART", "DTEND",   "DURATION", "RRULE",
+    "RDATE",  "EXDATE",  "RECURRENCE-ID", "STATUS",  "TRANSP",
+    "SUMMARY", "LOCATION", "ATTENDEE", "ORGANIZER"};
+
+event_property event_property_of(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < event_property_count; ++i)
+    if (iequals(event_property_names[i], name))
+      return static_cast<event_property>(i);
+  return event_property::none;
+}
+
+/// Properties whose loss changes when or whether the event happens: a
+/// value libical cannot parse there skips the event. Elsewhere (an empty
+/// SUMMARY, an unknown STATUS) libical drops the property and the event
+/// goes on without it.
+bool loss_is_fatal(event_property p) noexcept {
+  return p <= event_property::recurrence_id;
+}
+
+/// The VTIMEZONE properties handed to libical, by nesting depth.
+bool is_timezone_property(std::string_view name, int depth) noexcept {
+  if (depth == 1)
+    return iequals(name, "TZID") || iequals(name, "X-LIC-LOCATION");
+  return iequals(name, "DTSTART") || iequals(name, "TZOFFSETFROM") ||
+         iequals(name, "TZOFFSETTO") || iequals(name, "RRULE") ||
+         iequals(name, "RDATE") || iequals(name, "TZNAME");
+}
+
+bool timezone_loss_is_fatal(std::string_view name) noexcept {
+  return !iequals(name, "TZNAME") && !iequals(name, "X-LIC-LOCATION");
+}
+
+// -- calendar arithmetic (proleptic Gregorian, any year) ---------------------
+
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+struct civil {
+  std::int64_t year;
+  unsigned month, day;
+};
+
+civil civil_from_days(std::int64_t z) noexcept {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return civil{static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2), m, d};
+}
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
+  return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/// The first and last instants this reader converts: years 1 to 9999, the
+/// range of iCalendar's DATE-TIME.
+constexpr std::int64_t unix_min = -62135596800;  // 0001-01-01T00:00:00Z
+constexpr std::int64_t unix_max = 253402300799;  // 9999-12-31T23:59:59Z
+
+std::int64_t clamp_unix(std::int64_t s) noexcept {
+  return std::clamp(s, unix_min, unix_max);
+}
+
+/// Whether the fields name a real date and time; libical's parser only
+/// checks the digits, so it accepts 20240230 and 20241301T256000.
+bool is_valid_time(const icaltimetype &t) noexcept {
+  if (t.year < 1 || t.year > 9999 || t.month < 1 || t.month > 12 ||
+      t.day < 1 || t.day > icaltime_days_in_month(t.month, t.year))
+    return false;
+  return t.is_date || (t.hour >= 0 && t.hour <= 23 && t.minute >= 0 &&
+                       t.minute <= 59 && t.second >= 0 && t.second <= 60);
+}
+
+std::int64_t wall_seconds(const icaltimetype &t) noexcept {
+  std::int64_t s =
+      days_from_civil(t.year, static_cast<unsigned>(t.month),
+                      static_cast<unsigned>(t.day)) *
+      seconds_per_day;
+  if (!t.is_date)
+    s += t.hour * 3600 + t.minute * 60 + t.second;
+  return s;
+}
+
+icaltimetype wall_time(std::int64_t s, bool is_date) noexcept {
+  icaltimetype t = icaltime_null_time();
+  const std::int64_t days = floor_div(s, seconds_per_day);
+  const std::int64_t in_day = s - days * seconds_per_day;
+  const civil c = civil_from_days(days);
+  t.year = static_cast<int>(c.year);
+  t.month = static_cast<int>(c.month);
+  t.day = static_cast<int>(c.day);
+  t.is_date = is_date ? 1 : 0;
+  if (!is_date) {
+    t.hour = static_cast<int>(in_day / 3600);
+    t.minute = static_cast<int>(in_day / 60 % 60);
+    t.second = static_cast<int>(in_day % 60);
+  }
+  return t;
+}
+
+/// "YYYYMMDD" of a local date.
+std::string date_key(const icaltimetype &t) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%04d%02d%02d", t.year, t.month, t.day);
+  return buffer;
+}
+
+/// "YYYYMMDDTHHMMSSZ" of an instant.
+std::string utc_key(std::int64_t s) {
+  const icaltimetype t = wall_time(s, false);
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%04d%02d%02dT%02d%02d%02dZ", t.year,
+                t.month, t.day, t.hour, t.minute, t.second);
+  return buffer;
+}
+
+// -- recurrence rules ---------------------------------------------------------
+
+bool has(const short *by) noexcept {
+  return by[0] != ICAL_RECURRENCE_ARRAY_MAX;
+}
+
+/// The days (bit d for day d) a month of `length` days starting on weekday
+/// `first` (0 = Sunday) gives for the rule's BYMONTHDAY and BYDAY, ordinals
+/// counted within the month; `default_day` (DTSTART's) when it has neither.
+std::uint32_t month_days(const icalrecurrencetype &r, int length, int first,
+                         int default_day) noexcept {
+  std::uint32_t days = 0;
+  auto add = [&](int d) {
+    if (d >= 1 && d <= length)
+      days |= std::uint32_t{1} << d;
+  };
+  if (has(r.by_month_day)) {
+    for (int i = 0; i < ICAL_BY_MONTHDAY_SIZE && r.by_month_day[i] !=
+                                                     ICAL_RECURRENCE_ARRAY_MAX;
+         ++i) {
+      const int v = r.by_month_day[i];
+      add(v < 0 ? length + v + 1 : v);
+    }
+  } else if (!has(r.by_day)) {
+    add(default_day);
+  }
+  if (!has(r.by_day))
+    return days;
+  std::uint32_t weekdays = 0;
+  for (int i = 0;
+       i < ICAL_BY_DAY_SIZE && r.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; ++i) {
+    const int weekday =
+        static_cast<int>(icalrecurrencetype_day_day_of_week(r.by_day[i])) - 1;
+    const int position = icalrecurrencetype_day_position(r.by_day[i]);
+    if (weekday < 0 || weekday > 6)
+      continue;
+    const int first_match = 1 + (weekday - first + 7) % 7;
+    const int last_match = first_match + 7 * ((length - first_match) / 7);
+    for (int d = first_match; d <= length; d += 7) {
+      const bool wanted = position == 0 ||
+                          (position > 0 && d == first_match + 7 * (position - 1)) ||
+                          (position < 0 && d == last_match + 7 * (position + 1));
+      if (wanted)
+        weekdays |= std::uint32_t{1} << d;
+    }
+  }
+  return has(r.by_month_day) ? days & weekdays : weekdays;
+}
+
+int bit_count(std::uint32_t v) noexcept {
+  int n = 0;
+  for (; v != 0; v &= v - 1)
+    ++n;
+  return n;
+}
+
+/// Whether some BYSETPOS selects from a set of `size` instances.
+bool set_position_fits(const icalrecurrencetype &r, int size) noexcept {
+  if (!has(r.by_set_pos))
+    return size > 0;
+  for (int i = 0; i < ICAL_BY_SETPOS_SIZE &&
+                  r.by_set_pos[i] != ICAL_RECURRENCE_ARRAY_MAX;
+       ++i) {
+    const int p = r.by_set_pos[i];
+    if (p != 0 && (p < 0 ? -p : p) <= size)
+      return true;
+  }
+  return false;
+}
+
+/// False for a MONTHLY or YEARLY rule that can never match, like
+/// BYMONTH=2;BYMONTHDAY=30 or BYDAY=6MO: libical 3.0 searches such a rule
+/// up to the year 20000 (about a second) before giving up. Every month
+/// length and starting weekday occurs in the Gregorian 400-year cycle, so
+/// trying them all is exact for BYMONTH, BYMONTHDAY, BYDAY and a monthly
+/// BYSETPOS; rules with BYWEEKNO or BYYEARDAY, and yearly ordinals, are
+/// only checked for values in range. DAILY and WEEKLY rules need no check:
+/// libical scans them only up to the window's end, which is counted.
+bool may_match(const icalrecurrencetype &r, int default_day) noexcept {
+  if (r.freq != ICAL_MONTHLY_RECURRENCE && r.freq != ICAL_YEARLY_RECURRENCE)
+    return true;
+  const bool yearly = r.freq == ICAL_YEARLY_RECURRENCE;
+  if (yearly && (has(r.by_week_no) || has(r.by_year_day) || !has(r.by_month))) {
+    if (has(r.by_set_pos) && !set_position_fits(r, 366))
+      return false;
+    if (has(r.by_week_no) || has(r.by_year_day) || !has(r.by_day))
+      return true;
+    // BYDAY ordinals count within the year: up to the 53rd.
+    for (int i = 0;
+         i < ICAL_BY_DAY_SIZE && r.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; ++i) {
+      const int position = icalrecurrencetype_day_position(r.by_day[i]);
+      if (position >= -53 && position <= 53)
+        return true;
+    }
+    return false;
+  }
+  static constexpr int lengths[] = {31, 28, 31, 30, 31, 30,
+                                    31, 31, 30, 31, 30, 31};
+  bool months[13] = {};
+  if (has(r.by_month)) {
+    for (int i = 0; i < ICAL_BY_MONTH_SIZE &&
+                    r.by_month[i] != ICAL_RECURRENCE_ARRAY_MAX;
+         ++i)
+      if (r.by_month[i] >= 1 && r.by_month[i] <= 12)
+        months[r.by_month[i]] = true;
+  } else {
+    std::fill(std::begin(months), std::end(months), true);
+  }
+  int year_size_max = 0;
+  bool any = false;
+  for (int m = 1; m <= 12; ++m) {
+    if (!months[m])
+      continue;
+    int month_size_max = 0;
+    for (int length = lengths[m - 1]; length <= (m == 2 ? 29 : lengths[m - 1]);
+         ++length)
+      for (int first = 0; first < 7; ++first) {
+        const int size = bit_count(month_days(r, length, first, default_day));
+        month_size_max = std::max(month_size_max, size);
+        if (yearly ? size > 0 : set_position_fits(r, size))
+          any = true;
+      }
+    year_size_max += month_size_max;
+  }
+  // A yearly BYSETPOS picks from the whole year's set: bounded by the sum.
+  return any && (!yearly || set_position_fits(r, year_size_max));
+}
+
+/// The periods libical steps through for a rule: days for DAILY and
+/// WEEKLY (it tests every day against BYDAY), months, years.
+std::int64_t period_seconds(icalrecurrencetype_frequency f) noexcept {
+  switch (f) {
+  case ICAL_MONTHLY_RECURRENCE:
+    return 2629746; // a mean Gregorian month
+  case ICAL_YEARLY_RECURRENCE:
+    return 31556952;
+  default:
+    return seconds_per_day;
+  }
+}
+
+bool is_gregorian(const icalrecurrencetype &r) noexcept {
+  return r.rscale == nullptr || *r.rscale == '\0' ||
+         iequals(r.rscale, "GREGORIAN");
+}
+
+// -- libical ----------------------------------------------------------------
+
+void init_libical() {
+  static std::once_flag once;
+  std::call_once(once, [] { icalerror_set_errors_are_fatal(0); });
+}
+
+/// libical 3.0's icaltimezone_get_builtin_timezone() appends zones it
+/// loads to a global array without a lock.
+std::mutex &builtin_zone_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+struct parser_deleter {
+  void operator()(icalparser *p) const noexcept {
+    icalparser_free(p);
+  }
+};
+using parser_ptr = std::unique_ptr<icalparser, parser_deleter>;
+
+struct component_deleter {
+  void operator()(icalcomponent *c) const noexcept {
+    icalcomponent_free(c);
+  }
+};
+using component_ptr = std::unique_ptr<icalcomponent, component_deleter>;
+
+struct iterator_deleter {
+  void operator()(icalrecur_iterator *i) const noexcept {
+    icalrecur_iterator_free(i);
+  }
+};
+using iterator_ptr = std::unique_ptr<icalrecur_iterator, iterator_deleter>;
+
+/// The zone name libical's builtin look-up may see, or empty: known TZID
+/// prefixes are removed, and only plain zone names pass, since libical
+/// opens the name as a file under its zoneinfo directory.
+std::string_view builtin_location(std::string_view tzid) noexcept {
+  static constexpr std::string_view prefixes[] = {
+      "/freeassociation.sourceforge.net/Tzfile/",
+      "/freeassociation.sourceforge.net/", "/softwarestudio.org/Tzfile/",
+      "/mozilla.org/20050126_1/", "/mozilla.org/20070129_1/"};
+  bool stripped = false;
+  for (std::string_view prefix : prefixes)
+    if (tzid.substr(0, prefix.size()) == prefix) {
+      tzid.remove_prefix(prefix.size());
+      stripped = true;
+      break;
+    }
+  // Google once wrote "/America/New_York".
+  if (!stripped && !tzid.empty() && tzid.front() == '/')
+    tzid.remove_prefix(1);
+  if (tzid.empty() || tzid.size() > builtin_zone_name_bytes_max)
+    return {};
+  char previous = '/';
+  for (char c : tzid) {
+    const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                       (c >= '0' && c <= '9') || c == '_' || c == '+' ||
+                       c == '-';
+    if (c == '/' ? previous == '/' : !plain)
+      return {};
+    previous = c;
+  }
+  return previous == '/' ? std::string_view{} : tzid;
+}
+
+/// A time's zone as resolved by this reader: null for floating times and
+/// dates (taken as UTC); `name` is the TZID, empty for UTC.
+struct frame {
+  icaltimezone *zone = nullptr;
+  std::string name;
+};
+
+/// libical's message for the property `name`, without "Removing entire
+/// property" and the offending text, which the excerpt shows. libical puts
+/// X-LIC-ERROR in the component the line was in (a VTIMEZONE's STANDARD).
+std::string libical_message(icalcomponent *top, const std::string &name) {
+  std::string fallback;
+  const std::string needle = " " + name + " property";
+  std::vector<icalcomponent *> components{top};
+  for (icalcomponent *sub =
+           icalcomponent_get_first_component(top, ICAL_ANY_COMPONENT);
+       sub != nullptr;
+       sub = icalcomponent_get_next_component(top, ICAL_ANY_COMPONENT))
+    components.push_back(sub);
+  for (icalcomponent *c : components)
+    for (icalproperty *p =
+             icalcomponent_get_first_property(c, ICAL_XLICERROR_PROPERTY);
+         p != nullptr;
+         p = icalcomponent_get_next_property(c, ICAL_XLICERROR_PROPERTY)) {
+      const char *text = icalproperty_get_xlicerror(p);
+      std::string_view message = text != nullptr ? text : "";
+      const std::size_t removing = message.find(". Removing entire property");
+      if (removing != std::string_view::npos)
+        message = message.substr(0, removing);
+      else
+        message = message.substr(0, message.find(": "));
+      std::string clean = printable_excerpt(message, 200);
+      if (message.find(needle) != std::string_view::npos)
+        return clean;
+      if (fallback.empty())
+        fallback = std::move(clean);
+    }
+  return fallback.empty() ? "the value cannot be parsed" : fallback;
+}
+
+/// Attendee and organiser addresses: "mailto:" removed, lower case; other
+/// URIs (urn:uuid:…) and values without '@' are left out.
+std::string email_of(std::string_view v) {
+  v = trim(v);
+  if (istarts_with(v, "mailto:"))
+    v = trim(v.substr(7));
+  const std::size_t at = v.find('@');
+  if (at == std::string_view::npos || v.substr(0, at).find(':') !=
+                                          std::string_view::npos)
+    return {};
+  std::string out(v);
+  for (char &c : out)
+    c = ascii_lower(c);
+  return out;
+}
+
+std::uint64_t override_key(std::string_view uid, std::string_view instance) {
+  // The pair, not the strings: 8 bytes per remembered override whatever
+  // the UID's length; a 64-bit collision among 10,000 is negligible.
+  std::string joined;
+  joined.reserve(uid.size() + 1 + instance.size());
+  joined.append(uid).append(1, '\n').append(instance);
+  return std::hash<std::string>{}(joined);
+}
+
+} // namespace
+
+struct icalendar_reader::state {
+  struct physical_line {
+    std::string text;
+    std::size_t number = 0;
+    /// Raw bytes taken, line ending included.
+    std::size_t bytes = 0;
+    /// Longer than line_bytes_max; `text` holds its start only.
+    bool overflow = false;
+  };
+
+  /// A physical line with its folded continuations.
+  struct logical_line {
+    std::string text;
+    std::size_t number = 0;
+    std::size_t bytes = 0;
+    /// The first physical line over line_bytes_max, or 0.
+    std::size_t overflow_line = 0;
+  };
+
+  /// Where a property handed to libical came from, for error messages.
+  struct source_line {
+    std::size_t number = 0;
+    std::string head;
+    /// Upper case.
+    std::string name;
+  };
+
+  /// One instance chosen for output.
+  struct instance {
+    std::int64_t end_unix_s = 0;
+    std::string key;
+  };
+
+  std::istream &in;
+  std::int64_t window_from;
+  std::int64_t window_to;
+  icalendar_limits limits;
+  /// See zone_conversion_year_cap.
+  int conversion_year_max = 0;
+
+  std::uint64_t bytes = 0;
+  std::size_t line = 0;
+  std::string buffer;
+  std::size_t position = 0;
+  bool started = false;
+  bool end_of_stream = false;
+  physical_line look;
+  bool has_look = false;
+  physical_line current;
+  logical_line next_line;
+  bool has_next = false;
+  logical_line taken;
+
+  bool finished = false;
+  bool seen_calendar = false;
+  std::uint64_t outside = 0;
+
+  parser_ptr parser;
+  /// The file's VTIMEZONEs, owned, with a hash of their text so that the
+  /// same zone repeated (some exporters write one per event) costs nothing.
+  struct file_zone {
+    icaltimezone *zone = nullptr;
+    std::size_t text_hash = 0;
+  };
+  std::map<std::string, file_zone, std::less<>> file_zones;
+  /// VTIMEZONEs kept, replaced or rejected so far (an identical repeat is
+  /// free): bounded by timezones_max, as each may cost libical time.
+  std::size_t timezones_examined = 0;
+  /// Builtin zones by TZID, not owned (libical keeps them for the
+  /// process); null for names that are not builtin zones.
+  std::unordered_map<std::string, icaltimezone *> builtin_zones;
+  std::unordered_set<std::uint64_t> overrides;
+  /// The addresses of the VEVENT being read (see read_component).
+  std::vector<std::string> attendees;
+  /// The first line of each property of the VEVENT being read, for error
+  /// messages; kept between events so its strings keep their capacity.
+  std::vector<source_line> sources =
+      std::vector<source_line>(event_property_count);
+
+  // What the last VEVENT produced and next() has not returned yet.
+  calendar_event_item base;
+  bool base_pending = false;
+  std::vector<std::pair<std::int64_t, instance>> instances;
+  std::size_t next_instance = 0;
+  std::optional<icalendar_error> error_after;
+
+  state(std::istream &stream, std::int64_t from, std::int64_t to,
+        icalendar_limits l)
+      : in(stream), window_from(clamp_unix(from)), window_to(clamp_unix(to)),
+        limits(l),
+        parser(icalparser_new()) {
+    init_libical();
+    window_to = std::max(window_to, window_from);
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    const int this_year = utc.tm_year + 1900;
+    const auto window_end_year =
+        static_cast<int>(civil_from_days(floor_div(window_to, seconds_per_day))
+                             .year);
+    conversion_year_max = std::min(
+        zone_conversion_year_cap,
+        std::max(this_year + libical_zone_extra_years, window_end_year + 1));
+  }
+
+  ~state() {
+    for (auto &[name, z] : file_zones)
+      icaltimezone_free(z.zone, 1);
+  }
+  state(const state &) = delete;
+  state &operator=(const state &) = delete;
+
+  // -- input ----------------------------------------------------------------
+
+  /// Appends the next chunk to `buffer`, without a leading UTF-8 byte order
+  /// mark; false at end of input.
+  bool fill() {
+    while (!end_of_stream) {
+      const std::size_t old = buffer.size();
+      buffer.resize(old + chunk_bytes);
+      in.read(buffer.data() + old, static_cast<std::streamsize>(chunk_bytes));
+      const auto got =
+          static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0));
+      bytes += got;
+      buffer.resize(old + got);
+      if (got == 0) {
+        end_of_stream = true;
+        return false;
+      }
+      if (!started) {
+        started = true;
+        if (buffer.compare(position, 3, "\xEF\xBB\xBF") == 0)
+          position += 3;
+      }
+      if (position < buffer.size())
+        return true;
+    }
+    return false;
+  }
+
+  /// Reads one physical line without its CR/LF ending; keeps at most
+  /// line_bytes_max (+2 for CR CR) of it and flags the rest as overflow.
+  bool read_line(physical_line &l) {
+    l.text.clear();
+    l.overflow = false;
+    l.bytes = 0;
+    const std::size_t cap = limits.line_bytes_max + 2;
+    bool any = false;
+    for (;;) {
+      if (position >= buffer.size()) {
+        buffer.clear();
+        position = 0;
+        if (!fill())
+          break;
+      }
+      const char *start = buffer.data() + position;
+      const std::size_t available = buffer.size() - position;
+      const void *newline = std::memchr(start, '\n', available);
+      const std::size_t segment =
+          newline != nullptr ? static_cast<std::size_t>(
+                                   static_cast<const char *>(newline) - start)
+                             : available;
+      any = true;
+      const std::size_t room = cap - std::min(cap, l.text.size());
+      if (segment > room) {
+        l.text.append(start, room);
+        l.overflow = true;
+      } else {
+        l.text.append(start, segment);
+      }
+      l.bytes += segment;
+      if (newline != nullptr) {
+        position += segment + 1;
+        l.bytes += 1;
+        break;
+      }
+      position += segment;
+    }
+    if (!any)
+      return false;
+    while (!l.text.empty() && l.text.back() == '\r')
+      l.text.pop_back();
+    if (l.text.size() > limits.line_bytes_max) {
+      l.overflow = true;
+      l.text.resize(limits.line_bytes_max);
+    }
+    l.number = ++line;
+    return true;
+  }
+
+  bool peek_physical() {
+    if (!has_look)
+      has_look = read_line(look);
+    return has_look;
+  }
+
+  /// Reads one logical line: a physical line and the following ones that
+  /// start with a space or tab, that character removed (RFC 5545 3.1). At
+  /// most component_bytes_max of its text is kept; a longer line is
+  /// reported through its byte count.
+  bool read_logical(logical_line &l) {
+    if (!peek_physical())
+      return false;
+    std::swap(current, look);
+    has_look = false;
+    const std::size_t keep = limits.component_bytes_max;
+    l.number = current.number;
+    l.bytes = current.bytes;
+    l.overflow_line = current.overflow ? current.number : 0;
+    std::swap(l.text, current.text); // no copy: `current` is refilled anyway
+    if (l.text.size() > keep)
+      l.text.resize(keep);
+    while (peek_physical() && !look.text.empty() &&
+           (look.text.front() == ' ' || look.text.front() == '\t')) {
+      std::swap(current, look);
+      has_look = false;
+      l.bytes += current.bytes;
+      if (current.overflow && l.overflow_line == 0)
+        l.overflow_line = current.number;
+      const std::size_t room = keep - std::min(keep, l.text.size());
+      l.text.append(current.text, 1, room);
+    }
+    return true;
+  }
+
+  bool peek() {
+    if (!has_next)
+      has_next = read_logical(next_line);
+    return has_next;
+  }
+
+  logical_line &take() {
+    std::swap(taken, next_line);
+    has_next = false;
+    return taken;
+  }
+
+  /// Lines that cannot be inside a VEVENT or VTIMEZONE: seen there, they
+  /// mean its END is missing, and they start the next round.
+  static bool is_boundary(const content_line &c) noexcept {
+    if (c.type == content_line::kind::begin)
+      return c.component == "VEVENT" || c.component == "VTIMEZONE" ||
+             c.component == "VCALENDAR";
+    return c.type == content_line::kind::end && c.component == "VCALENDAR";
+  }
+
+  icalendar_error error_at(std::size_t number, std::string reason,
+                           std::string_view text) const {
+    return icalendar_error{number, std::move(reason),
+                           printable_excerpt(text)};
+  }
+
+  void reset_parser() {
+    parser.reset(icalparser_new());
+  }
+
+  icalcomponent *feed(std::string &text) {
+    return icalparser_add_line(parser.get(), text.data());
+  }
+
+  icalcomponent *feed_marker(const char *marker) {
+    std::string text = marker;
+    return feed(text);
+  }
+
+  /// Skips what is left of a component after an error, up to its END or
+  /// to a line that starts the next round.
+  void skip_rest(int depth, const std::string &kind) {
+    while (depth > 0 && peek()) {
+      const content_line c = classify(next_line.text);
+      if (is_boundary(c))
+        return;
+      take();
+      if (c.type == content_line::kind::begin)
+        ++depth;
+      else if (c.type == content_line::kind::end)
+        depth = c.component == kind ? 0 : depth - 1;
+    }
+  }
+
+  /// What reading one component gave.
+  struct component_read {
+    component_ptr component;
+    std::optional<icalendar_error> error;
+    /// The first property libical could not parse and had to drop.
+    std::optional<source_line> dropped;
+    std::size_t text_hash = 0;
+  };
+
+  /// Reads the VEVENT or VTIMEZONE that `begin` opened, handing the lines
+  /// that matter to libical as they come, so the component's text is never
+  /// held whole.
+  component_read read_component(const logical_line &begin, bool event) {
+    component_read r;
+    const std::string kind = event ? "VEVENT" : "VTIMEZONE";
+    const std::size_t begin_number = begin.number;
+    const std::string begin_excerpt = printable_excerpt(begin.text);
+    std::size_t size = begin.bytes;
+    int depth = 1;
+    auto fail = [&](icalendar_error e) {
+      r.error = std::move(e);
+      r.component.reset();
+      reset_parser();
+      skip_rest(depth, kind);
+      return std::move(r);
+    };
+    if (begin.overflow_line != 0)
+      return fail(error_at(begin.overflow_line,
+                           "line longer than " +
+                               std::to_string(limits.line_bytes_max) +
+                               " bytes",
+                           begin.text));
+    if (event) {
+      for (source_line &s : sources)
+        s.number = 0;
+      attendees.clear();
+    }
+    feed_marker(event ? "BEGIN:VEVENT" : "BEGIN:VTIMEZONE");
+    std::string observance; // the STANDARD or DAYLIGHT open in a VTIMEZONE
+    std::hash<std::string_view> hash;
+    for (;;) {
+      if (!peek()) {
+        r.error = icalendar_error{begin_number,
+                                  kind + " has no END:" + kind, begin_excerpt};
+        reset_parser();
+        return r;
+      }
+      content_line c = classify(next_line.text);
+      if (is_boundary(c)) {
+        r.error = icalendar_error{
+            begin_number,
+            kind + " has no END:" + kind + " (next " +
+                (c.type == content_line::kind::begin ? "BEGIN:" : "END:") +
+                c.component + " at line " + std::to_string(next_line.number) +
+                ")",
+            begin_excerpt};
+        reset_parser();
+        return r;
+      }
+      logical_line &l = take();
+      c.name = std::string_view(l.text).substr(0, c.name.size()); // moved
+      size += l.bytes;
+      if (l.overflow_line != 0)
+        return fail(error_at(l.overflow_line,
+                             "line longer than " +
+                                 std::to_string(limits.line_bytes_max) +
+                                 " bytes",
+                             l.text));
+      if (size > limits.component_bytes_max)
+        return fail(error_at(l.number,
+                             kind + " longer than " +
+                                 std::to_string(limits.component_bytes_max) +
+                                 " bytes",
+                             l.text));
+      if (c.type == content_line::kind::begin) {
+        ++depth;
+        if (!event && depth == 2 &&
+            (c.component == "STANDARD" || c.component == "DAYLIGHT")) {
+          observance = c.component;
+          feed_marker(observance == "STANDARD" ? "BEGIN:STANDARD"
+                                               : "BEGIN:DAYLIGHT");
+          r.text_hash ^= hash(observance) + 0x9e3779b9 + (r.text_hash << 6);
+        }
+        continue;
+      }
+      if (c.type == content_line::kind::end) {
+        const bool closes = depth == 1 || c.component == kind;
+        if (!observance.empty() && (closes || depth == 2)) {
+          feed_marker(observance == "STANDARD" ? "END:STANDARD"
+                                               : "END:DAYLIGHT");
+          observance.clear();
+        }
+        if (!closes) {
+          --depth;
+          continue;
+        }
+        r.component.reset(feed_marker(event ? "END:VEVENT" : "END:VTIMEZONE"));
+        if (!r.component) {
+          r.error = icalendar_error{begin_number,
+                                    "libical could not read the " + kind,
+                                    begin_excerpt};
+          reset_parser();
+        }
+        return r;
+      }
+      // A property: handed to libical only if the record needs it.
+      event_property p = event_property::none;
+      if (event) {
+        if (depth != 1)
+          continue;
+        p = event_property_of(c.name);
+        if (p == event_property::none)
+          continue;
+      } else if ((depth != 1 && observance.empty()) || depth > 2 ||
+                 !is_timezone_property(c.name, depth)) {
+        continue;
+      }
+      if (!is_clean_text(l.text))
+        return fail(error_at(l.number,
+                             (l.text.find('\0') != std::string::npos
+                                  ? "NUL byte in "
+                                  : "invalid UTF-8 in ") +
+                                 upper(c.name),
+                             l.text));
+      if (!event)
+        r.text_hash ^= hash(l.text) + 0x9e3779b9 + (r.text_hash << 6);
+      const bool fatal =
+          event ? loss_is_fatal(p) : timezone_loss_is_fatal(c.name);
+      if (event && fatal) {
+        source_line &s = sources[static_cast<std::size_t>(p)];
+        if (s.number == 0) {
+          s.number = l.number;
+          s.head.assign(l.text, 0, excerpt_source_bytes);
+          s.name = event_property_names[static_cast<std::size_t>(p)];
+        }
+      }
+      if (p == event_property::attendee || p == event_property::organizer) {
+        // A CAL-ADDRESS is a URI libical would only copy, and parsing the
+        // parameters (CN, ROLE, PARTSTAT, RSVP, X-NUM-GUESTS…) was most of
+        // its work on a meeting: ten Google attendees cost 5 µs an event.
+        // So the address is taken here, after the first unquoted colon.
+        const std::size_t colon = find_unquoted(l.text, ':');
+        if (colon != std::string::npos && attendees.size() < attendees_max) {
+          std::string email =
+              email_of(std::string_view(l.text).substr(colon + 1));
+          if (!email.empty() &&
+              std::find(attendees.begin(), attendees.end(), email) ==
+                  attendees.end())
+            attendees.push_back(std::move(email));
+        }
+        continue;
+      }
+      feed(l.text);
+      if (fatal && !r.dropped &&
+          icalparser_get_state(parser.get()) == ICALPARSER_ERROR)
+        r.dropped = source_line{
+            l.number, l.text.substr(0, excerpt_source_bytes), upper(c.name)};
+    }
+  }
+
+  // -- time zones -----------------------------------------------------------
+
+  /// A zone by TZID: the file's, else libical's builtin, else null.
+  icaltimezone *find_zone(const char *tzid) {
+    if (tzid == nullptr || *tzid == '\0')
+      return nullptr;
+    const std::string_view name = tzid;
+    if (auto it = file_zones.find(name); it != file_zones.end())
+      return it->second.zone;
+    if (auto it = builtin_zones.find(std::string(name));
+        it != builtin_zones.end())
+      return it->second;
+    icaltimezone *zone = nullptr;
+    const std::string_view location = builtin_location(name);
+    if (!location.empty()) {
+      const std::string location_text(location);
+      std::lock_guard<std::mutex> lock(builtin_zone_mutex());
+      zone = icaltimezone_get_builtin_timezone(location_text.c_str());
+    }
+    // The cache is bounded like the file's zones; past it, look-ups repeat.
+    if (builtin_zones.size() < limits.timezones_max)
+      builtin_zones.emplace(std::string(name), zone);
+    return zone;
+  }
+
+  /// The zone a DATE or DATE-TIME property's value is in.
+  frame frame_of(icalproperty *p, const icaltimetype &t) {
+    frame f;
+    if (t.is_date)
+      return f;
+    if (icaltime_is_utc(t)) {
+      f.zone = icaltimezone_get_utc_timezone();
+      return f;
+    }
+    icalparameter *param =
+        icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+    if (param == nullptr)
+      return f;
+    const char *tzid = icalparameter_get_tzid(param);
+    f.zone = find_zone(tzid);
+    if (f.zone != nullptr && f.zone != icaltimezone_get_utc_timezone())
+      f.name = tzid;
+    return f;
+  }
+
+  /// Unix seconds of a local time in `zone` (null: UTC).
+  std::int64_t to_unix(icaltimetype t, icaltimezone *zone) const {
+    if (t.is_date)
+      return wall_seconds(t);
+    icaltimezone *utc = icaltimezone_get_utc_timezone();
+    if (zone != nullptr && zone != utc && t.year <= conversion_year_max) {
+      t.zone = nullptr;
+      icaltimezone_convert_time(&t, zone, utc);
+    }
+    return wall_seconds(t);
+  }
+
+  /// The local time in `f` of an instant, as libical's iterator needs it.
+  icaltimetype from_unix(std::int64_t s, const frame &f, bool is_date) const {
+    icaltimetype t = wall_time(clamp_unix(s), is_date);
+    if (is_date)
+      return t;
+    icaltimezone *utc = icaltimezone_get_utc_timezone();
+    if (f.zone != nullptr && f.zone != utc && t.year <= conversion_year_max)
+      icaltimezone_convert_time(&t, utc, f.zone);
+    t.zone = f.zone;
+    return t;
+  }
+
+  /// Whether libical's expansion of the VTIMEZONE stays small: yearly
+  /// rules, at most timezone_changes_max changes up to the last year it
+  /// will be expanded to.
+  std::optional<std::string> timezone_cost_problem(icalcomponent *vtimezone) {
+    const int last_year = conversion_year_max + libical_zone_extra_years;
+    std::size_t changes = 0;
+    std::size_t rules = 0;
+    for (icalcomponent *o =
+             icalcomponent_get_first_component(vtimezone, ICAL_ANY_COMPONENT);
+         o != nullptr;
+         o = icalcomponent_get_next_component(vtimezone, ICAL_ANY_COMPONENT)) {
+      icalproperty *dtstart =
+          icalcomponent_get_first_property(o, ICAL_DTSTART_PROPERTY);
+      for (icalproperty *p =
+               icalcomponent_get_first_property(o, ICAL_ANY_PROPERTY);
+           p != nullptr;
+           p = icalcomponent_get_next_property(o, ICAL_ANY_PROPERTY)) {
+        const icalproperty_kind k = icalproperty_isa(p);
+        if (k == ICAL_RDATE_PROPERTY) {
+          ++changes;
+        } else if (k == ICAL_RRULE_PROPERTY && dtstart != nullptr) {
+          const icalrecurrencetype rule = icalproperty_get_rrule(p);
+          const icaltimetype first = icalproperty_get_dtstart(dtstart);
+          if (rule.freq != ICAL_YEARLY_RECURRENCE || !is_gregorian(rule))
+            return std::string("VTIMEZONE rule is not yearly");
+          if (++rules > rules_per_timezone_max)
+            return "VTIMEZONE has more than " +
+                   std::to_string(rules_per_timezone_max) + " RRULEs";
+          if (!may_match(rule, first.day))
+            return std::string("VTIMEZONE rule never matches");
+          iterator_ptr it(icalrecur_iterator_new(rule, first));
+          while (it) {
+            const icaltimetype t = icalrecur_iterator_next(it.get());
+            if (icaltime_is_null_time(t) || t.year > last_year)
+              break;
+            if (++changes > timezone_changes_max)
+              break;
+          }
+        }
+        if (changes > timezone_changes_max)
+          return "VTIMEZONE changes offset more than " +
+                 std::to_string(timezone_changes_max) + " times";
+      }
+    }
+    return std::nullopt;
+  }
+
+  std::optional<icalendar_error> add_timezone(const logical_line &begin) {
+    const std::size_t begin_number = begin.number;
+    const std::string begin_text = begin.text;
+    component_read r = read_component(begin, false);
+    if (r.error)
+      return r.error;
+    if (r.dropped)
+      return error_at(r.dropped->number,
+                      "bad " + r.dropped->name + " (libical: " +
+                          libical_message(r.component.get(),
+                                          r.dropped->name) +
+                          ")",
+                      r.dropped->head);
+    icalproperty *tzid_property =
+        icalcomponent_get_first_property(r.component.get(), ICAL_TZID_PROPERTY);
+    const char *tzid = tzid_property != nullptr
+                           ? icalproperty_get_tzid(tzid_property)
+                           : nullptr;
+    if (tzid == nullptr || *tzid == '\0')
+      return error_at(begin_number, "VTIMEZONE without TZID", begin_text);
+    const std::string name = tzid;
+    const auto existing = file_zones.find(name);
+    if (existing != file_zones.end() &&
+        existing->second.text_hash == r.text_hash)
+      return std::nullopt; // the same zone again
+    if (++timezones_examined > limits.timezones_max)
+      return error_at(begin_number,
+                      "more than " + std::to_string(limits.timezones_max) +
+                          " VTIMEZONEs (timezones_max)",
+                      begin_text);
+    if (auto problem = timezone_cost_problem(r.component.get()))
+      return error_at(begin_number, *problem, begin_text);
+    icaltimezone *zone = icaltimezone_new();
+    if (zone == nullptr)
+      return error_at(begin_number, "libical could not make the VTIMEZONE",
+                      begin_text);
+    if (icaltimezone_set_component(zone, r.component.get()) == 0) {
+      icaltimezone_free(zone, 1);
+      return error_at(begin_number, "VTIMEZONE without TZID", begin_text);
+    }
+    r.component.release(); // the zone owns it now
+    if (existing != file_zones.end()) {
+      icaltimezone_free(existing->second.zone, 1);
+      existing->second = file_zone{zone, r.text_hash};
+    } else {
+      file_zones.emplace(name, file_zone{zone, r.text_hash});
+    }
+    return std::nullopt;
+  }
+
+  // -- events ---------------------------------------------------------------
+
+  bool overlaps(std::int64_t start, std::int64_t end) const noexcept {
+    return start < window_to &&
+           (end > window_from || (end == start && start >= window_from));
+  }
+
+  /// The end of an event without DTEND: days and weeks are added to the
+  /// local date, the rest as elapsed seconds.
+  std::int64_t end_from_duration(icaltimetype start, const frame &f,
+                                 std::int64_t start_unix,
+                                 const icaldurationtype &d) const {
+    if (d.is_neg)
+      return start_unix;
+    const std::int64_t days =
+        static_cast<std::int64_t>(d.days) + 7 * static_cast<std::int64_t>(d.weeks);
+    const std::int64_t rest = static_cast<std::int64_t>(d.hours) * 3600 +
+                              static_cast<std::int64_t>(d.minutes) * 60 +
+                              static_cast<std::int64_t>(d.seconds);
+    if (start.is_date || days == 0)
+      return start_unix + days * seconds_per_day + rest;
+    // Shift the wall date, then convert: P1D keeps the wall clock time.
+    const std::int64_t wall =
+        clamp_unix(wall_seconds(start) + days * seconds_per_day);
+    icaltimetype shifted = wall_time(wall, false);
+    return to_unix(shifted, f.zone) + rest;
+  }
+
+  /// Reports an event error and drops what the event had set up.
+  std::optional<icalendar_error> event_error(std::size_t number,
+                                             std::string reason,
+                                             std::string_view text) {
+    base = calendar_event_item{};
+    base_pending = false;
+    instances.clear();
+    next_instance = 0;
+    return error_at(number, std::move(reason), text);
+  }
+
+  std::optional<icalendar_error> add_event(const logical_line &begin) {
+    const std::size_t begin_number = begin.number;
+    const std::string begin_text = begin.text;
+    component_read r = read_component(begin, true);
+    if (r.error)
+      return r.error;
+    icalcomponent *c = r.component.get();
+    if (r.dropped)
+      return error_at(r.dropped->number,
+                      "bad " + r.dropped->name + " (libical: " +
+                          libical_message(c, r.dropped->name) + ")",
+                      r.dropped->head);
+    auto source = [&](event_property p) -> const source_line & {
+      return sources[static_cast<std::size_t>(p)];
+    };
+    auto bad_value = [&](event_property p) {
+      const source_line &s = source(p);
+      return event_error(s.number != 0 ? s.number : begin_number,
+                         "bad " + s.name + " (no such date or time)",
+                         s.number != 0 ? std::string_view(s.head)
+                                       : std::string_view(begin_text));
+    };
+
+    calendar_event_item item;
+    item.position = begin_number;
+    const char *uid = nullptr;
+    icalproperty *dtstart = nullptr;
+    icalproperty *dtend = nullptr;
+    icalproperty *duration = nullptr;
+    icalproperty *recurrence_id = nullptr;
+    std::vector<icalproperty *> rrules, rdates, exdates;
+    for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY);
+         p != nullptr; p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
+      switch (icalproperty_isa(p)) {
+      case ICAL_UID_PROPERTY:
+        if (uid == nullptr)
+          uid = icalproperty_get_uid(p);
+        break;
+      case ICAL_DTSTART_PROPERTY:
+        if (dtstart == nullptr)
+          dtstart = p;
+        break;
+      case ICAL_DTEND_PROPERTY:
+        if (dtend == nullptr)
+          dtend = p;
+        break;
+      case ICAL_DURATION_PROPERTY:
+        if (duration == nullptr)
+          duration = p;
+        break;
+      case ICAL_RECURRENCEID_PROPERTY:
+        if (recurrence_id == nullptr)
+          recurrence_id = p;
+        break;
+      case ICAL_RRULE_PROPERTY:
+        rrules.push_back(p);
+        break;
+      case ICAL_RDATE_PROPERTY:
+        rdates.push_back(p);
+        break;
+      case ICAL_EXDATE_PROPERTY:
+        exdates.push_back(p);
+        break;
+      case ICAL_STATUS_PROPERTY:
+        item.cancelled = icalproperty_get_status(p) == ICAL_STATUS_CANCELLED;
+        break;
+      case ICAL_TRANSP_PROPERTY: {
+        const icalproperty_transp t = icalproperty_get_transp(p);
+        item.busy = t != ICAL_TRANSP_TRANSPARENT &&
+                    t != ICAL_TRANSP_TRANSPARENTNOCONFLICT;
+        break;
+      }
+      case ICAL_SUMMARY_PROPERTY:
+        if (const char *s = icalproperty_get_summary(p);
+            s != nullptr && item.summary.empty())
+          item.summary = s;
+        break;
+      case ICAL_LOCATION_PROPERTY:
+        if (const char *s = icalproperty_get_location(p);
+            s != nullptr && item.location.empty())
+          item.location = s;
+        break;
+      default:
+        break;
+      }
+    }
+    if (uid == nullptr || *uid == '\0')
+      return event_error(begin_number, "VEVENT without UID", begin_text);
+    item.attendee_emails = std::move(attendees);
+    attendees.clear();
+    if (dtstart == nullptr)
+      return event_error(begin_number, "VEVENT without DTSTART", begin_text);
+
+    const icaltimetype start = icalproperty_get_dtstart(dtstart);
+    if (!is_valid_time(start))
+      return bad_value(event_property::dtstart);
+    const frame start_frame = frame_of(dtstart, start);
+    const std::int64_t start_unix = to_unix(start, start_frame.zone);
+    std::int64_t end_unix = start_unix;
+    if (dtend != nullptr) {
+      const icaltimetype end = icalproperty_get_dtend(dtend);
+      if (!is_valid_time(end))
+        return bad_value(event_property::dtend);
+      end_unix = to_unix(end, frame_of(dtend, end).zone);
+    } else if (duration != nullptr) {
+      end_unix = end_from_duration(start, start_frame, start_unix,
+                                   icalproperty_get_duration(duration));
+    } else if (start.is_date) {
+      end_unix = start_unix + seconds_per_day;
+    }
+    end_unix = std::max(end_unix, start_unix);
+
+    item.series_id = uid;
+    item.timezone = start_frame.name;
+    item.start_unix_s = start_unix;
+    item.end_unix_s = end_unix;
+    item.all_day = start.is_date != 0;
+
+    if (recurrence_id != nullptr) {
+      const icaltimetype original = icalproperty_get_recurrenceid(recurrence_id);
+      if (!is_valid_time(original))
+        return bad_value(event_property::recurrence_id);
+      const std::int64_t original_unix =
+          to_unix(original, frame_of(recurrence_id, original).zone);
+      const std::string key =
+          original.is_date ? date_key(original) : utc_key(original_unix);
+      if (overrides.size() < limits.overrides_max)
+        overrides.insert(override_key(item.series_id, key));
+      if (!overlaps(start_unix, end_unix) &&
+          !overlaps(original_unix, original_unix + (end_unix - start_unix))) {
+        ++outside;
+        return std::nullopt;
+      }
+      item.external_id = item.series_id + "/" + key;
+      base = std::move(item);
+      base_pending = true;
+      return std::nullopt;
+    }
+
+    if (rrules.empty() && rdates.empty()) {
+      if (!overlaps(start_unix, end_unix)) {
+        ++outside;
+        return std::nullopt;
+      }
+      item.external_id = item.series_id;
+      base = std::move(item);
+      base_pending = true;
+      return std::nullopt;
+    }
+
+    if (item.cancelled) {
+      // The whole series goes, whatever the window.
+      item.external_id = item.series_id;
+      base = std::move(item);
+      base_pending = true;
+      return std::nullopt;
+    }
+    return expand(std::move(item), start, start_frame, begin_number,
+                  begin_text, rrules, rdates, exdates);
+  }
+
+  /// Chooses the instances of a recurring event that overlap the window,
+  /// at most instances_per_event_max of them, earliest first.
+  std::optional<icalendar_error>
+  expand(calendar_event_item item, const icaltimetype &start,
+         const frame &start_frame, std::size_t begin_number, const std::string &begin_text,
+         const std::vector<icalproperty *> &rrules,
+         const std::vector<icalproperty *> &rdates,
+         const std::vector<icalproperty *> &exdates) {
+    const bool all_day = item.all_day;
+    const std::int64_t length = item.end_unix_s - item.start_unix_s;
+    const std::size_t wanted = limits.instances_per_event_max;
+    const source_line &rrule_source =
+        sources[static_cast<std::size_t>(event_property::rrule)];
+
+    // EXDATE: instance keys, plus local dates for DATE values on a series
+    // with times.
+    std::unordered_set<std::string> excluded;
+    std::unordered_set<std::string> excluded_dates;
+    for (icalproperty *p : exdates) {
+      const icaltimetype t = icalproperty_get_exdate(p);
+      if (!is_valid_time(t)) {
+        const source_line &s =
+            sources[static_cast<std::size_t>(event_property::exdate)];
+        return event_error(s.number, "bad EXDATE (no such date or time)",
+                           s.head);
+      }
+      if (all_day)
+        excluded.insert(date_key(t));
+      else if (t.is_date)
+        excluded_dates.insert(date_key(t));
+      else
+        excluded.insert(utc_key(to_unix(t, frame_of(p, t).zone)));
+    }
+
+    std::map<std::int64_t, instance> chosen;
+    bool too_many = false;
+    /// Considers one instance; false once nothing later can be chosen.
+    auto consider = [&](const icaltimetype &local, std::int64_t s,
+                        std::int64_t e) {
+      if (s >= window_to)
+        return false;
+      if (too_many && !chosen.empty() && s > chosen.rbegin()->first)
+        return false;
+      if (!overlaps(s, std::max(s, e)) || chosen.count(s) != 0)
+        return true;
+      std::string key = all_day ? date_key(local) : utc_key(s);
+      if (excluded.count(key) != 0 ||
+          (!all_day && !excluded_dates.empty() &&
+           excluded_dates.count(date_key(local)) != 0) ||
+          overrides.count(override_key(item.series_id, key)) != 0)
+        return true;
+      chosen.emplace(s, instance{std::max(s, e), std::move(key)});
+      if (chosen.size() > wanted) {
+        too_many = true;
+        chosen.erase(std::prev(chosen.end()));
+      }
+      return true;
+    };
+
+    consider(start, item.start_unix_s, item.end_unix_s);
+
+    for (icalproperty *p : rdates) {
+      const icaldatetimeperiodtype v = icalproperty_get_rdate(p);
+      const source_line &s =
+          sources[static_cast<std::size_t>(event_property::rdate)];
+      if (!icaltime_is_null_time(v.time)) {
+        if (!is_valid_time(v.time))
+          return event_error(s.number, "bad RDATE (no such date or time)",
+                             s.head);
+        const std::int64_t at = to_unix(v.time, frame_of(p, v.time).zone);
+        consider(v.time, at, at + length);
+        continue;
+      }
+      const icalperiodtype period = v.period;
+      if (!is_valid_time(period.start) ||
+          (!icaltime_is_null_time(period.end) && !is_valid_time(period.end)))
+        return event_error(s.number, "bad RDATE (no such date or time)",
+                           s.head);
+      const frame f = frame_of(p, period.start);
+      const std::int64_t at = to_unix(period.start, f.zone);
+      const std::int64_t until =
+          !icaltime_is_null_time(period.end)
+              ? to_unix(period.end, f.zone)
+              : at + (period.duration.is_neg
+                          ? 0
+                          : icaldurationtype_as_int(period.duration));
+      consider(period.start, at, until);
+    }
+
+    if (rrules.size() > rules_per_event_max)
+      return event_error(rrule_source.number,
+                         "VEVENT has more than " +
+                             std::to_string(rules_per_event_max) + " RRULEs",
+                         rrule_source.head);
+    std::size_t steps = 0;
+    for (icalproperty *p : rrules) {
+      icalrecurrencetype rule = icalproperty_get_rrule(p);
+      if (rule.freq < ICAL_DAILY_RECURRENCE)
+        return event_error(rrule_source.number,
+                           std::string("RRULE FREQ=") +
+                               icalrecur_freq_to_string(rule.freq) +
+                               " is not expanded (sub-daily recurrence)",
+                           rrule_source.head);
+      if (!is_gregorian(rule))
+        return event_error(rrule_source.number,
+                           "RRULE with RSCALE is not expanded",
+                           rrule_source.head);
+      if (!may_match(rule, start.day))
+        return event_error(rrule_source.number, "RRULE never matches",
+                           rrule_source.head);
+      // Stop libical at the window's end: with a rule that rarely matches,
+      // one call of the iterator would otherwise scan up to 2582.
+      const std::int64_t stop = window_to + seconds_per_day;
+      std::int64_t scan_to = stop;
+      if (!icaltime_is_null_time(rule.until) && !is_valid_time(rule.until))
+        return event_error(rrule_source.number,
+                           "bad RRULE (UNTIL: no such date or time)",
+                           rrule_source.head);
+      if (!icaltime_is_null_time(rule.until)) {
+        icaltimezone *until_zone = icaltime_is_utc(rule.until)
+                                       ? icaltimezone_get_utc_timezone()
+                                       : start_frame.zone;
+        scan_to = std::min(scan_to, to_unix(rule.until, until_zone));
+      }
+      if (scan_to == stop && stop < unix_max)
+        rule.until = from_unix(stop, start_frame, all_day);
+      // Rules without COUNT start at the window (libical 3.0 is exact for
+      // DAILY and coarser); with COUNT, instances must be counted from
+      // DTSTART.
+      const std::int64_t from = window_from - length - seconds_per_day;
+      const bool skip_ahead = rule.count == 0 && from > item.start_unix_s;
+      const std::int64_t scan_from = skip_ahead ? from : item.start_unix_s;
+      if (scan_to > scan_from)
+        steps += static_cast<std::size_t>((scan_to - scan_from) /
+                                          period_seconds(rule.freq)) +
+                 1;
+      if (steps > limits.recurrence_steps_max)
+        return event_error(
+            rrule_source.number,
+            "recurrence takes more than " +
+                std::to_string(limits.recurrence_steps_max) +
+                " steps (recurrence_steps_max)",
+            rrule_source.head);
+      icaltimetype first = start;
+      first.zone = start_frame.zone;
+      iterator_ptr it(icalrecur_iterator_new(rule, first));
+      if (!it)
+        return event_error(rrule_source.number,
+                           "RRULE cannot be expanded by libical",
+                           rrule_source.head);
+      if (skip_ahead &&
+          icalrecur_iterator_set_start(it.get(),
+                                       from_unix(from, start_frame, all_day)) ==
+              0)
+        continue;
+      for (;;) {
+        const icaltimetype t = icalrecur_iterator_next(it.get());
+        if (icaltime_is_null_time(t) || !is_valid_time(t))
+          break;
+        if (++steps > limits.recurrence_steps_max)
+          return event_error(
+              rrule_source.number,
+              "recurrence takes more than " +
+                  std::to_string(limits.recurrence_steps_max) +
+                  " steps (recurrence_steps_max)",
+              rrule_source.head);
+        const std::int64_t at = to_unix(t, start_frame.zone);
+        if (!consider(t, at, at + length))
+          break;
+      }
+    }
+
+    if (chosen.empty()) {
+      ++outside;
+      return std::nullopt;
+    }
+    base = std::move(item);
+    instances.assign(std::make_move_iterator(chosen.begin()),
+                     std::make_move_iterator(chosen.end()));
+    next_instance = 0;
+    if (too_many)
+      error_after = error_at(
+          rrule_source.number != 0 ? rrule_source.number : begin_number,
+          "more than " + std::to_string(wanted) +
+              " instances in the window (instances_per_event_max); later "
+              "ones skipped",
+          rrule_source.number != 0 ? std::string_view(rrule_source.head)
+                                   : std::string_view(begin_text));
+    return std::nullopt;
+  }
+
+  /// Returns what the last VEVENT left to produce, if anything.
+  bool emit(calendar_event_item &out, std::optional<icalendar_error> &error) {
+    if (base_pending) {
+      out = std::move(base);
+      base = calendar_event_item{};
+      base_pending = false;
+      return true;
+    }
+    if (next_instance < instances.size()) {
+      const auto &[start, i] = instances[next_instance];
+      out = base;
+      out.external_id = base.series_id + "/" + i.key;
+      out.start_unix_s = start;
+      out.end_unix_s = i.end_unix_s;
+      if (++next_instance == instances.size()) {
+        instances.clear();
+        next_instance = 0;
+        base = calendar_event_item{};
+      }
+      return true;
+    }
+    if (error_after) {
+      error = std::move(error_after);
+      error_after.reset();
+      return true;
+    }
+    return false;
+  }
+
+  bool next(calendar_event_item &out, std::optional<icalendar_error> &error) {
+    out = calendar_event_item{};
+    error.reset();
+    for (;;) {
+      if (emit(out, error))
+        return true;
+      if (finished || !peek()) {
+        finished = true;
+        return false;
+      }
+      if (!seen_calendar) {
+        if (next_line.overflow_line == 0 && trim(next_line.text).empty()) {
+          take();
+          continue;
+        }
+        const content_line c = classify(next_line.text);
+        if (next_line.overflow_line != 0 ||
+            c.type != content_line::kind::begin || c.component != "VCALENDAR") {
+          finished = true;
+          error = error_at(1, "not an iCalendar file", next_line.text);
+          return true;
+        }
+        seen_calendar = true;
+        take();
+        continue;
+      }
+      const logical_line &l = take();
+      const content_line c = classify(l.text);
+      if (c.type != content_line::kind::begin)
+        continue; // calendar properties, END:VCALENDAR, stray lines
+      std::optional<icalendar_error> e;
+      if (c.component == "VEVENT")
+        e = add_event(l);
+      else if (c.component == "VTIMEZONE")
+        e = add_timezone(l);
+      else if (c.component != "VCALENDAR")
+        skip_rest(1, c.component); // VTODO, VJOURNAL, VFREEBUSY, X-…
+      if (e) {
+        error = std::move(e);
+        return true;
+      }
+    }
+  }
+};
+
+icalendar_reader::icalendar_reader(std::istream &in,
+                                   std::int64_t window_from_unix_s,
+                                   std::int64_t window_to_unix_s,
+                                   icalendar_limits limits)
+    : state_(std::make_unique<state>(in, window_from_unix_s, window_to_unix_s,
+                                     limits)) {
+}
+
+icalendar_reader::~icalendar_reader() = default;
+
+bool icalendar_reader::next(calendar_event_item &out,
+                            std::optional<icalendar_error> &error) {
+  return state_->next(out, error);
+}
+
+std::size_t icalendar_reader::line() const noexcept {
+  return state_->line;
+}
+
+std::uint64_t icalendar_reader::bytes_read() const noexcept {
+  return state_->bytes;
+}
+
+std::uint64_t icalendar_reader::events_outside_window() const noexcept {
+  return state_->outside;
+}
+
+} // namespace catchup

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: Apache-2.0
+// Contact and calendar imports through the engine on a real database: the
+// fields a user sees, re-imports that update in place, bad items reported
+// with file:line and skipped, --strict stopping with earlier pages kept and
+// a rerun resuming after them, pages sized by memory pressure, the
+// calendar moving last contact dates forward, and the caches dropping what
+// an import changed.
+
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "actors/engine.hpp"
+#include "storage/migrations.hpp"
+#include "tests/support/fake_memory_probe.hpp"
+#include "tests/support/import_reading.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_database.hpp"
+
+using namespace catchup;
+
+namespace {
+
+// 2026-03-02T12:00:00Z.
+constexpr std::int64_t now = 1772452800;
+constexpr std::int64_t budget = 1'000'000;
+constexpr std::int64_t high_bytes = 750'000; // 75%
+
+struct fixture {
+  test::test_database db;
+  test::temp_dir dir;
+  std::shared_ptr<test::fake_memory_probe> probe
+    = std::make_shared<test::fake_memory_probe>();
+
+  fixture() {
+    storage::migrate(db.url());
+  }
+
+  std::string make_user(const std::string& email = "me@example.org") {
+    return db.query("INSERT INTO users (email, timezone) VALUES ('" + email
+                    + "', 'Europe/Berlin') RETURNING id")[0];
+  }
+
+  std::unique_ptr<engine> start(std::int64_t contacts_page_items = 500,
+                                std::int64_t events_page_items = 100) {
+    config::settings s;
+    s.database.url = db.url();
+    s.database.connections_max = 2;
+    s.memory.budget_bytes = budget;
+    s.memory.sample_interval_ms = 600000;
+    s.sync.contacts_page_items = contacts_page_items;
+    s.sync.events_page_items = events_page_items;
+    engine_options o;
+    o.probe = probe;
+    return std::make_unique<engine>(s, o);
+  }
+
+  std::string write(const std::string& name, const std::string& text) {
+    auto path = dir / name;
+    std::ofstream out{path, std::ios::binary};
+    out << text;
+    return path;
+  }
+
+  std::string one(const std::string& sql) {
+    auto rows = db.query(sql);
+    BOOST_REQUIRE_EQUAL(rows.size(), 1u);
+    return rows[0];
+  }
+
+  std::int64_t count(const std::string& sql) {
+    return std::stoll(one(sql));
+  }
+};
+
+import_report import_contacts(engine& e, const std::string& user,
+                              const std::string& path, bool strict = false) {
+  import_request r;
+  r.user_id = user;
+  r.path = path;
+  r.strict = strict;
+  r.now_unix_s = now;
+  return e.import_file(r);
+}
+
+import_report import_calendar(engine& e, const std::string& user,
+                              const std::string& path) {
+  import_request r;
+  r.user_id = user;
+  r.what = import_request::kind::calendar;
+  r.path = path;
+  r.now_unix_s = now;
+  return e.import_file(r);
+}
+
+std::string card(const std::string& uid, const std::string& name,
+                 const std::string& email,
+                 const std::string& extra = {}) {
+  return "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:" + uid + "\r\nFN:" + name
+         + "\r\nEMAIL:" + email + "\r\n" + extra + "END:VCARD\r\n";
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(actors_import, fixture)
+
+BOOST_AUTO_TEST_CASE(a_real_gmail_card_imports_with_its_fields) {
+  auto e = start();
+  auto user = make_user();
+  auto path = test::real_data_dir("vcard") / "ezvcard_John_Doe_GMAIL.vcf";
+  auto r = import_contacts(*e, user, path);
+  BOOST_REQUIRE_MESSAGE(r.ok(), r.error);
+  BOOST_TEST(r.items == 1u);
+  BOOST_TEST(r.inserted == 1);
+  auto where = " FROM contacts WHERE user_id = '" + user + "'";
+  BOOST_TEST(one("SELECT name" + where) == "Mr. John Richter, James Doe Sr.");
+  BOOST_TEST(one("SELECT email" + where) == "john.doe@ibm.com");
+  BOOST_TEST(one("SELECT phone" + where) == "905-555-1234");
+  BOOST_TEST(one("SELECT organization" + where) == "IBM");
+  BOOST_TEST(one("SELECT other_social_media->>'ibm.com'" + where)
+             == "http://www.ibm.com");
+  BOOST_TEST(one("SELECT left(custom_notes, 31)" + where)
+             == "THIS SOFTWARE IS PROVIDED BY TH");
+  BOOST_TEST(one("SELECT source || ' ' || sources::text" + where)
+             == "vcard {vcard}");
+  // No UID in the file: a derived key, so a re-import finds it again.
+  BOOST_TEST(one("SELECT left(external_uid, 8)" + where) == "derived:");
+  auto again = import_contacts(*e, user, path);
+  BOOST_TEST(again.inserted == 0);
+  BOOST_TEST(again.updated == 1);
+  BOOST_TEST(count("SELECT count(*)" + where) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(every_real_vcard_and_csv_export_imports) {
+  auto e = start();
+  auto user = make_user();
+  std::int64_t inserted = 0;
+  std::uint64_t skipped = 0;
+  for (auto kind : {"vcard", "csv"}) {
+    for (auto& entry :
+         std::filesystem::directory_iterator(test::real_data_dir(kind))) {
+      if (!contact_format_of(entry.path()))
+        continue;
+      auto r = import_contacts(*e, user, entry.path());
+      BOOST_TEST(r.ok(), entry.path() << ": " << r.error);
+      inserted += r.inserted;
+      skipped += r.skipped;
+      for (auto& p : r.problems)
+        BOOST_TEST(p.where.rfind(entry.path().string() + ":", 0) == 0u,
+                   p.where);
+    }
+  }
+  BOOST_TEST_MESSAGE("real exports: " << inserted << " contacts, " << skipped
+                                      << " items skipped");
+  BOOST_TEST(inserted >= 50);
+  BOOST_TEST(count("SELECT count(*) FROM contacts WHERE user_id = '" + user
+                   + "' AND (name = '' OR name IS NULL)")
+             == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_reimport_updates_in_place_and_keeps_the_users_fields) {
+  auto e = start();
+  auto user = make_user();
+  auto path = write("a.vcf", card("u1", "Ada", "ada@example.org")
+                               + card("u2", "Bob", "bob@example.org")
+                               + card("u3", "Cy", "cy@example.org"));
+  BOOST_REQUIRE(import_contacts(*e, user, path).ok());
+  auto ids = db.query("SELECT id FROM contacts WHERE user_id = '" + user
+                      + "' ORDER BY external_uid");
+  db.query("UPDATE contacts SET last_contact_date = '2025-01-01', "
+           "frequency_preference = 'weekly' WHERE external_uid = 'u2' "
+           "RETURNING 1");
+  path = write("a.vcf", card("u1", "Ada", "ada@example.org")
+                          + card("u2", "Bob B.", "bob@new.example.org")
+                          + card("u3", "Cy", "cy@example.org"));
+  auto r = import_contacts(*e, user, path);
+  BOOST_TEST(r.inserted == 0);
+  BOOST_TEST(r.updated == 3);
+  BOOST_TEST(db.query("SELECT id FROM contacts WHERE user_id = '" + user
+                      + "' ORDER BY external_uid")
+             == ids);
+  std::string where = " FROM contacts WHERE external_uid = 'u2'";
+  BOOST_TEST(one("SELECT name || ' ' || email" + where)
+             == "Bob B. bob@new.example.org");
+  BOOST_TEST(one("SELECT frequency_preference::text || ' ' || "
+                 "last_contact_date::date::text" + where)
+             == "weekly 2025-01-01");
+}
+
+BOOST_AUTO_TEST_CASE(categories_become_groups_with_memberships) {
+  auto e = start();
+  auto user = make_user();
+  auto path = write("g.vcf",
+                    card("u1", "Ada", "ada@example.org",
+                         "CATEGORIES:Friends,Climbing\r\n")
+                      + card("u2", "Bob", "bob@example.org",
+                             "CATEGORIES:Friends\r\n"));
+  BOOST_REQUIRE(import_contacts(*e, user, path).ok());
+  BOOST_TEST(one("SELECT string_agg(name, ',' ORDER BY name) FROM groups "
+                 "WHERE user_id = '" + user + "'")
+             == "Climbing,Friends");
+  BOOST_TEST(count("SELECT count(*) FROM contact_groups WHERE user_id = '"
+                   + user + "'")
+             == 3);
+  BOOST_REQUIRE(import_contacts(*e, user, path).ok());
+  BOOST_TEST(count("SELECT count(*) FROM contact_groups WHERE user_id = '"
+                   + user + "'")
+             == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_card_is_reported_with_its_line_and_skipped) {
+  auto e = start();
+  auto user = make_user();
+  // The second card is not UTF-8 (a Latin-1 byte without CHARSET).
+  auto path = write("bad.vcf", card("u1", "Ada", "ada@example.org")
+                                 + card("u2", "Andr\xe9", "andre@example.org")
+                                 + card("u3", "Cy", "cy@example.org"));
+  auto r = import_contacts(*e, user, path);
+  BOOST_REQUIRE_MESSAGE(r.ok(), r.error);
+  BOOST_TEST(r.items == 3u);
+  BOOST_TEST(r.inserted == 2);
+  BOOST_TEST(r.skipped == 1u);
+  BOOST_REQUIRE_EQUAL(r.problems.size(), 1u);
+  BOOST_TEST(r.problems[0].where == path + ":10");
+  BOOST_TEST(!r.problems[0].reason.empty());
+  BOOST_TEST(one("SELECT string_agg(external_uid, ',' ORDER BY external_uid) FROM "
+                 "contacts WHERE user_id = '" + user + "'")
+             == "u1,u3");
+}
+
+BOOST_AUTO_TEST_CASE(strict_stops_at_the_bad_page_and_a_rerun_resumes_after_the_pages_kept) {
+  auto e = start(2);
+  auto user = make_user();
+  std::string text;
+  for (int i = 1; i <= 4; ++i)
+    text += card("u" + std::to_string(i), "N" + std::to_string(i),
+                 "n" + std::to_string(i) + "@example.org");
+  text += card("u5", "Andr\xe9", "andre@example.org");
+  for (int i = 6; i <= 7; ++i)
+    text += card("u" + std::to_string(i), "N" + std::to_string(i),
+                 "n" + std::to_string(i) + "@example.org");
+  auto path = write("strict.vcf", text);
+  auto r = import_contacts(*e, user, path, true);
+  BOOST_TEST(!r.ok());
+  BOOST_TEST(r.error.find("--strict") != std::string::npos, r.error);
+  BOOST_TEST(r.error.find(path + ":") != std::string::npos, r.error);
+  // Pages 1 and 2 (u1-u4) are committed; page 3 (u5, u6) was rolled back.
+  BOOST_TEST(count("SELECT count(*) FROM contacts WHERE user_id = '" + user
+                   + "'")
+             == 4);
+  BOOST_TEST(one("SELECT status || ' ' || items_synced FROM sync_state "
+                 "WHERE user_id = '" + user + "'")
+             == "failed 4");
+  auto rerun = import_contacts(*e, user, path);
+  BOOST_REQUIRE_MESSAGE(rerun.ok(), rerun.error);
+  BOOST_TEST(rerun.resumed_items == 4u);
+  BOOST_TEST(rerun.items == 3u);
+  BOOST_TEST(rerun.skipped == 1u);
+  BOOST_TEST(count("SELECT count(*) FROM contacts WHERE user_id = '" + user
+                   + "'")
+             == 6);
+  BOOST_TEST(one("SELECT status || ' ' || coalesce(resume_cursor::text, "
+                 "'none') FROM sync_state WHERE user_id = '" + user + "'")
+             == "succeeded none");
+}
+
+BOOST_AUTO_TEST_CASE(pages_shrink_with_memory_pressure) {
+  auto e = start(8);
+  auto user = make_user();
+  std::string text;
+  for (int i = 1; i <= 10; ++i)
+    text += card("u" + std::to_string(i), "N" + std::to_string(i),
+                 "n" + std::to_string(i) + "@example.org");
+  auto path = write("p.vcf", text);
+  auto normal = import_contacts(*e, user, path);
+  BOOST_TEST(normal.pages == 2u);
+  BOOST_TEST(normal.page_items_min == 8u);
+  probe->set(high_bytes);
+  BOOST_REQUIRE(e->sample_memory().level == pressure_level::high);
+  auto high = import_contacts(*e, user, path);
+  BOOST_TEST(high.page_items_min == 2u); // a quarter of 8
+  BOOST_TEST(high.pages == 5u);
+  BOOST_TEST(high.updated == 10);
+}
+
+BOOST_AUTO_TEST_CASE(files_that_cannot_be_imported_give_clear_errors) {
+  auto e = start();
+  auto user = make_user();
+  auto good = write("ok.vcf", card("u1", "Ada", "ada@example.org"));
+  try {
+    import_contacts(*e, user, dir / "missing.vcf");
+    BOOST_FAIL("a missing file was imported");
+  } catch (const engine_error& err) {
+    BOOST_TEST((err.code() == ec::invalid_input));
+    BOOST_TEST(std::string{err.what()}.find("missing.vcf") != std::string::npos,
+               err.what());
+  }
+  try {
+    import_contacts(*e, user, write("notes.txt", "hello"));
+    BOOST_FAIL("a .txt file was imported");
+  } catch (const engine_error& err) {
+    BOOST_TEST((err.code() == ec::invalid_input));
+    BOOST_TEST(std::string{err.what()}.find("unknown contacts format")
+                 != std::string::npos,
+               err.what());
+  }
+  auto r = import_contacts(*e, "00000000-0000-0000-0000-000000000001", good);
+  BOOST_TEST(r.error.find("no user") != std::string::npos, r.error);
+  auto not_vcard = import_contacts(*e, user, write("x.vcf", "hello\n"));
+  BOOST_TEST(not_vcard.ok());
+  BOOST_TEST(not_vcard.skipped == 1u);
+  BOOST_REQUIRE_EQUAL(not_vcard.problems.size(), 1u);
+  BOOST_TEST(not_vcard.problems[0].reason.find("not a vCard")
+               != std::string::npos,
+             not_vcard.problems[0].reason);
+}
+
+BOOST_AUTO_TEST_CASE(past_meetings_move_last_contact_dates_forward_only) {
+  auto e = start();
+  auto user = make_user("me@example.org");
+  BOOST_REQUIRE(import_contacts(*e, user,
+                                write("c.vcf",
+                                      card("u1", "Ada", "Ada@Example.org")
+                                        + card("u2", "Bob", "bob@example.org")))
+                  .ok());
+  // Bob was met after the calendar's meeting: his date must stay.
+  db.query("UPDATE contacts SET last_contact_date = '2026-02-20T10:00:00Z' "
+           "WHERE external_uid = 'u2' RETURNING 1");
+  auto ada = one("SELECT id FROM contacts WHERE external_uid = 'u1'");
+  BOOST_TEST(!e->contact(user, ada).has_last_contact); // now cached
+  auto ics = write(
+    "work.ics",
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\n"
+    "BEGIN:VEVENT\r\nUID:e1\r\nDTSTART:20260210T100000Z\r\n"
+    "DTEND:20260210T110000Z\r\nSUMMARY:Coffee\r\n"
+    "ORGANIZER:mailto:me@example.org\r\n"
+    "ATTENDEE:mailto:ada@example.org\r\nATTENDEE:MAILTO:BOB@example.org\r\n"
+    "END:VEVENT\r\n"
+    "BEGIN:VEVENT\r\nUID:e2\r\nDTSTART:20260310T100000Z\r\n"
+    "DTEND:20260310T110000Z\r\nSUMMARY:Future lunch\r\nTRANSP:TRANSPARENT\r\n"
+    "ATTENDEE:mailto:ada@example.org\r\nEND:VEVENT\r\n"
+    "END:VCALENDAR\r\n");
+  auto r = import_calendar(*e, user, ics);
+  BOOST_REQUIRE_MESSAGE(r.ok(), r.error);
+  BOOST_TEST(r.inserted == 2);
+  BOOST_TEST(r.last_contact_moved == 1);
+  // 2026-02-10T10:00Z, through the contact cache: the import dropped it.
+  auto seen = e->contact(user, ada);
+  BOOST_TEST(seen.has_last_contact);
+  BOOST_TEST(seen.last_contact_unix_s == 1770717600);
+  BOOST_TEST(one("SELECT last_contact_date::text FROM contacts WHERE "
+                 "external_uid = 'u2'")
+             == "2026-02-20 10:00:00+00");
+  BOOST_TEST(one("SELECT string_agg(external_id || ':' || is_busy::text || ':' "
+                 "|| calendar_id, ',' ORDER BY external_id) FROM "
+                 "calendar_events WHERE user_id = '" + user + "'")
+             == "e1:true:work.ics,e2:false:work.ics");
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_event_is_removed_on_the_next_import) {
+  auto e = start();
+  auto user = make_user();
+  auto event = [](const std::string& status) {
+    return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\n"
+           "BEGIN:VEVENT\r\nUID:weekly\r\nDTSTART:20260302T170000Z\r\n"
+           "DURATION:PT1H\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n" + status
+           + "END:VEVENT\r\n"
+             "BEGIN:VEVENT\r\nUID:one\r\nDTSTART:20260305T170000Z\r\n"
+             "DTEND:20260305T180000Z\r\n" + status
+           + "END:VEVENT\r\nEND:VCALENDAR\r\n";
+  };
+  auto path = write("cal.ics", event(""));
+  auto first = import_calendar(*e, user, path);
+  BOOST_REQUIRE_MESSAGE(first.ok(), first.error);
+  BOOST_TEST(first.inserted == 4);
+  BOOST_TEST(one("SELECT string_agg(external_id, ',' ORDER BY external_id) "
+                 "FROM calendar_events WHERE user_id = '" + user + "'")
+             == "one,weekly/20260302T170000Z,weekly/20260309T170000Z,"
+                "weekly/20260316T170000Z");
+  path = write("cal.ics", event("STATUS:CANCELLED\r\n"));
+  auto second = import_calendar(*e, user, path);
+  BOOST_REQUIRE_MESSAGE(second.ok(), second.error);
+  BOOST_TEST(second.deleted == 4);
+  BOOST_TEST(count("SELECT count(*) FROM calendar_events WHERE user_id = '"
+                   + user + "'")
+             == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
