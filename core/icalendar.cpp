@@ -75,7 +75,8 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+  return s.size() >= prefix.size() &&
+         iequals(s.substr(0, prefix.size()), prefix);
 }
 
 /// What libical's make_segment() trims from a property name.
@@ -92,8 +93,7 @@ using text::trim;
 std::size_t find_unquoted(std::string_view line, char c) noexcept {
   // Most lines have neither quotes nor backslashes before the character.
   const std::size_t plain = line.size() > 1 ? line.find(c, 1) : line.npos;
-  if (plain != line.npos &&
-      std::memchr(line.data(), '"', plain) == nullptr &&
+  if (plain != line.npos && std::memchr(line.data(), '"', plain) == nullptr &&
       std::memchr(line.data(), '\\', plain) == nullptr)
     return plain;
   bool quoted = false;
@@ -207,9 +207,9 @@ constexpr std::size_t event_property_count =
 
 /// The names of the event properties, in the order of `event_property`.
 constexpr std::string_view event_property_names[] = {
-    "UID",    "DTSTART", "DTEND",   "DURATION", "RRULE",
-    "RDATE",  "EXDATE",  "RECURRENCE-ID", "STATUS",  "TRANSP",
-    "SUMMARY", "LOCATION", "ATTENDEE", "ORGANIZER"};
+    "UID",     "DTSTART",  "DTEND",         "DURATION", "RRULE",
+    "RDATE",   "EXDATE",   "RECURRENCE-ID", "STATUS",   "TRANSP",
+    "SUMMARY", "LOCATION", "ATTENDEE",      "ORGANIZER"};
 
 event_property event_property_of(std::string_view name) noexcept {
   for (std::size_t i = 0; i < event_property_count; ++i)
@@ -273,8 +273,8 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
 
 /// The first and last instants this reader converts: years 1 to 9999, the
 /// range of iCalendar's DATE-TIME.
-constexpr std::int64_t unix_min = -62135596800;  // 0001-01-01T00:00:00Z
-constexpr std::int64_t unix_max = 253402300799;  // 9999-12-31T23:59:59Z
+constexpr std::int64_t unix_min = -62135596800; // 0001-01-01T00:00:00Z
+constexpr std::int64_t unix_max = 253402300799; // 9999-12-31T23:59:59Z
 
 std::int64_t clamp_unix(std::int64_t s) noexcept {
   return std::clamp(s, unix_min, unix_max);
@@ -283,18 +283,17 @@ std::int64_t clamp_unix(std::int64_t s) noexcept {
 /// Whether the fields name a real date and time; libical's parser only
 /// checks the digits, so it accepts 20240230 and 20241301T256000.
 bool is_valid_time(const icaltimetype &t) noexcept {
-  if (t.year < 1 || t.year > 9999 || t.month < 1 || t.month > 12 ||
-      t.day < 1 || t.day > icaltime_days_in_month(t.month, t.year))
+  if (t.year < 1 || t.year > 9999 || t.month < 1 || t.month > 12 || t.day < 1 ||
+      t.day > icaltime_days_in_month(t.month, t.year))
     return false;
   return t.is_date || (t.hour >= 0 && t.hour <= 23 && t.minute >= 0 &&
                        t.minute <= 59 && t.second >= 0 && t.second <= 60);
 }
 
 std::int64_t wall_seconds(const icaltimetype &t) noexcept {
-  std::int64_t s =
-      days_from_civil(t.year, static_cast<unsigned>(t.month),
-                      static_cast<unsigned>(t.day)) *
-      seconds_per_day;
+  std::int64_t s = days_from_civil(t.year, static_cast<unsigned>(t.month),
+                                   static_cast<unsigned>(t.day)) *
+                   seconds_per_day;
   if (!t.is_date)
     s += t.hour * 3600 + t.minute * 60 + t.second;
   return s;
@@ -350,8 +349,8 @@ std::uint32_t month_days(const icalrecurrencetype &r, int length, int first,
       days |= std::uint32_t{1} << d;
   };
   if (has(r.by_month_day)) {
-    for (int i = 0; i < ICAL_BY_MONTHDAY_SIZE && r.by_month_day[i] !=
-                                                     ICAL_RECURRENCE_ARRAY_MAX;
+    for (int i = 0; i < ICAL_BY_MONTHDAY_SIZE &&
+                    r.by_month_day[i] != ICAL_RECURRENCE_ARRAY_MAX;
          ++i) {
       const int v = r.by_month_day[i];
       add(v < 0 ? length + v + 1 : v);
@@ -372,9 +371,10 @@ std::uint32_t month_days(const icalrecurrencetype &r, int length, int first,
     const int first_match = 1 + (weekday - first + 7) % 7;
     const int last_match = first_match + 7 * ((length - first_match) / 7);
     for (int d = first_match; d <= length; d += 7) {
-      const bool wanted = position == 0 ||
-                          (position > 0 && d == first_match + 7 * (position - 1)) ||
-                          (position < 0 && d == last_match + 7 * (position + 1));
+      const bool wanted =
+          position == 0 ||
+          (position > 0 && d == first_match + 7 * (position - 1)) ||
+          (position < 0 && d == last_match + 7 * (position + 1));
       if (wanted)
         weekdays |= std::uint32_t{1} << d;
     }
@@ -393,8 +393,8 @@ int bit_count(std::uint32_t v) noexcept {
 bool set_position_fits(const icalrecurrencetype &r, int size) noexcept {
   if (!has(r.by_set_pos))
     return size > 0;
-  for (int i = 0; i < ICAL_BY_SETPOS_SIZE &&
-                  r.by_set_pos[i] != ICAL_RECURRENCE_ARRAY_MAX;
+  for (int i = 0;
+       i < ICAL_BY_SETPOS_SIZE && r.by_set_pos[i] != ICAL_RECURRENCE_ARRAY_MAX;
        ++i) {
     const int p = r.by_set_pos[i];
     if (p != 0 && (p < 0 ? -p : p) <= size)
@@ -422,7 +422,8 @@ bool may_match(const icalrecurrencetype &r, int default_day) noexcept {
       return true;
     // BYDAY ordinals count within the year: up to the 53rd.
     for (int i = 0;
-         i < ICAL_BY_DAY_SIZE && r.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; ++i) {
+         i < ICAL_BY_DAY_SIZE && r.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX;
+         ++i) {
       const int position = icalrecurrencetype_day_position(r.by_day[i]);
       if (position >= -53 && position <= 53)
         return true;
@@ -433,8 +434,8 @@ bool may_match(const icalrecurrencetype &r, int default_day) noexcept {
                                     31, 31, 30, 31, 30, 31};
   bool months[13] = {};
   if (has(r.by_month)) {
-    for (int i = 0; i < ICAL_BY_MONTH_SIZE &&
-                    r.by_month[i] != ICAL_RECURRENCE_ARRAY_MAX;
+    for (int i = 0;
+         i < ICAL_BY_MONTH_SIZE && r.by_month[i] != ICAL_RECURRENCE_ARRAY_MAX;
          ++i)
       if (r.by_month[i] >= 1 && r.by_month[i] <= 12)
         months[r.by_month[i]] = true;
@@ -593,8 +594,8 @@ std::string email_of(std::string_view v) {
   if (istarts_with(v, "mailto:"))
     v = trim(v.substr(7));
   const std::size_t at = v.find('@');
-  if (at == std::string_view::npos || v.substr(0, at).find(':') !=
-                                          std::string_view::npos)
+  if (at == std::string_view::npos ||
+      v.substr(0, at).find(':') != std::string_view::npos)
     return {};
   std::string out(v);
   for (char &c : out)
@@ -702,17 +703,15 @@ struct icalendar_reader::state {
   state(std::istream &stream, std::int64_t from, std::int64_t to,
         icalendar_limits l)
       : in(stream), window_from(clamp_unix(from)), window_to(clamp_unix(to)),
-        limits(l),
-        parser(icalparser_new()) {
+        limits(l), parser(icalparser_new()) {
     init_libical();
     window_to = std::max(window_to, window_from);
     const std::time_t now = std::time(nullptr);
     std::tm utc{};
     gmtime_r(&now, &utc);
     const int this_year = utc.tm_year + 1900;
-    const auto window_end_year =
-        static_cast<int>(civil_from_days(floor_div(window_to, seconds_per_day))
-                             .year);
+    const auto window_end_year = static_cast<int>(
+        civil_from_days(floor_div(window_to, seconds_per_day)).year);
     conversion_year_max = std::min(
         zone_conversion_year_cap,
         std::max(this_year + libical_zone_extra_years, window_end_year + 1));
@@ -861,8 +860,7 @@ struct icalendar_reader::state {
 
   icalendar_error error_at(std::size_t number, std::string reason,
                            std::string_view text) const {
-    return icalendar_error{number, std::move(reason),
-                           printable_excerpt(text)};
+    return icalendar_error{number, std::move(reason), printable_excerpt(text)};
   }
 
   void reset_parser() {
@@ -922,8 +920,7 @@ struct icalendar_reader::state {
     if (begin.overflow_line != 0)
       return fail(error_at(begin.overflow_line,
                            "line longer than " +
-                               std::to_string(limits.line_bytes_max) +
-                               " bytes",
+                               std::to_string(limits.line_bytes_max) + " bytes",
                            begin.text));
     if (event) {
       for (source_line &s : sources)
@@ -935,8 +932,8 @@ struct icalendar_reader::state {
     std::hash<std::string_view> hash;
     for (;;) {
       if (!peek()) {
-        r.error = icalendar_error{begin_number,
-                                  kind + " has no END:" + kind, begin_excerpt};
+        r.error = icalendar_error{begin_number, kind + " has no END:" + kind,
+                                  begin_excerpt};
         reset_parser();
         return r;
       }
@@ -1038,9 +1035,8 @@ struct icalendar_reader::state {
         if (colon != std::string::npos && attendees.size() < attendees_max) {
           std::string email =
               email_of(std::string_view(l.text).substr(colon + 1));
-          if (!email.empty() &&
-              std::find(attendees.begin(), attendees.end(), email) ==
-                  attendees.end())
+          if (!email.empty() && std::find(attendees.begin(), attendees.end(),
+                                          email) == attendees.end())
             attendees.push_back(std::move(email));
         }
         continue;
@@ -1178,8 +1174,7 @@ struct icalendar_reader::state {
     if (r.dropped)
       return error_at(r.dropped->number,
                       "bad " + r.dropped->name + " (libical: " +
-                          libical_message(r.component.get(),
-                                          r.dropped->name) +
+                          libical_message(r.component.get(), r.dropped->name) +
                           ")",
                       r.dropped->head);
     icalproperty *tzid_property =
@@ -1233,8 +1228,8 @@ struct icalendar_reader::state {
                                  const icaldurationtype &d) const {
     if (d.is_neg)
       return start_unix;
-    const std::int64_t days =
-        static_cast<std::int64_t>(d.days) + 7 * static_cast<std::int64_t>(d.weeks);
+    const std::int64_t days = static_cast<std::int64_t>(d.days) +
+                              7 * static_cast<std::int64_t>(d.weeks);
     const std::int64_t rest = static_cast<std::int64_t>(d.hours) * 3600 +
                               static_cast<std::int64_t>(d.minutes) * 60 +
                               static_cast<std::int64_t>(d.seconds);
@@ -1248,9 +1243,8 @@ struct icalendar_reader::state {
   }
 
   /// Reports an event error and drops what the event had set up.
-  std::optional<icalendar_error> event_error(std::size_t number,
-                                             std::string reason,
-                                             std::string_view text) {
+  std::optional<icalendar_error>
+  event_error(std::size_t number, std::string reason, std::string_view text) {
     base = calendar_event_item{};
     base_pending = false;
     instances.clear();
@@ -1289,8 +1283,10 @@ struct icalendar_reader::state {
     icalproperty *duration = nullptr;
     icalproperty *recurrence_id = nullptr;
     std::vector<icalproperty *> rrules, rdates, exdates;
-    for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY);
-         p != nullptr; p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
+    for (icalproperty *p =
+             icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY);
+         p != nullptr;
+         p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
       switch (icalproperty_isa(p)) {
       case ICAL_UID_PROPERTY:
         if (uid == nullptr)
@@ -1377,7 +1373,8 @@ struct icalendar_reader::state {
     item.all_day = start.is_date != 0;
 
     if (recurrence_id != nullptr) {
-      const icaltimetype original = icalproperty_get_recurrenceid(recurrence_id);
+      const icaltimetype original =
+          icalproperty_get_recurrenceid(recurrence_id);
       if (!is_valid_time(original))
         return bad_value(event_property::recurrence_id);
       const std::int64_t original_unix =
@@ -1415,15 +1412,16 @@ struct icalendar_reader::state {
       base_pending = true;
       return std::nullopt;
     }
-    return expand(std::move(item), start, start_frame, begin_number,
-                  begin_text, rrules, rdates, exdates);
+    return expand(std::move(item), start, start_frame, begin_number, begin_text,
+                  rrules, rdates, exdates);
   }
 
   /// Chooses the instances of a recurring event that overlap the window,
   /// at most instances_per_event_max of them, earliest first.
   std::optional<icalendar_error>
   expand(calendar_event_item item, const icaltimetype &start,
-         const frame &start_frame, std::size_t begin_number, const std::string &begin_text,
+         const frame &start_frame, std::size_t begin_number,
+         const std::string &begin_text,
          const std::vector<icalproperty *> &rrules,
          const std::vector<icalproperty *> &rdates,
          const std::vector<icalproperty *> &exdates) {
@@ -1556,12 +1554,11 @@ struct icalendar_reader::state {
                                           period_seconds(rule.freq)) +
                  1;
       if (steps > limits.recurrence_steps_max)
-        return event_error(
-            rrule_source.number,
-            "recurrence takes more than " +
-                std::to_string(limits.recurrence_steps_max) +
-                " steps (recurrence_steps_max)",
-            rrule_source.head);
+        return event_error(rrule_source.number,
+                           "recurrence takes more than " +
+                               std::to_string(limits.recurrence_steps_max) +
+                               " steps (recurrence_steps_max)",
+                           rrule_source.head);
       icaltimetype first = start;
       first.zone = start_frame.zone;
       iterator_ptr it(icalrecur_iterator_new(rule, first));
@@ -1570,21 +1567,19 @@ struct icalendar_reader::state {
                            "RRULE cannot be expanded by libical",
                            rrule_source.head);
       if (skip_ahead &&
-          icalrecur_iterator_set_start(it.get(),
-                                       from_unix(from, start_frame, all_day)) ==
-              0)
+          icalrecur_iterator_set_start(
+              it.get(), from_unix(from, start_frame, all_day)) == 0)
         continue;
       for (;;) {
         const icaltimetype t = icalrecur_iterator_next(it.get());
         if (icaltime_is_null_time(t) || !is_valid_time(t))
           break;
         if (++steps > limits.recurrence_steps_max)
-          return event_error(
-              rrule_source.number,
-              "recurrence takes more than " +
-                  std::to_string(limits.recurrence_steps_max) +
-                  " steps (recurrence_steps_max)",
-              rrule_source.head);
+          return event_error(rrule_source.number,
+                             "recurrence takes more than " +
+                                 std::to_string(limits.recurrence_steps_max) +
+                                 " steps (recurrence_steps_max)",
+                             rrule_source.head);
         const std::int64_t at = to_unix(t, start_frame.zone);
         if (!consider(t, at, at + length))
           break;

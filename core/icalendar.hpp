@@ -176,8 +176,7 @@ struct icalendar_error {
 class icalendar_reader {
 public:
   icalendar_reader(std::istream &in, std::int64_t window_from_unix_s,
-                   std::int64_t window_to_unix_s,
-                   icalendar_limits limits = {});
+                   std::int64_t window_to_unix_s, icalendar_limits limits = {});
   ~icalendar_reader();
   icalendar_reader(const icalendar_reader &) = delete;
   icalendar_reader &operator=(const icalendar_reader &) = delete;

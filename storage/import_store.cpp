@@ -90,6 +90,10 @@ struct import_store::impl {
     // imports those pages again: waiting for each page's WAL flush buys
     // nothing here, and costs most of an import's time.
     tx.exec0("SET synchronous_commit = off");
+    // Page statements are small; JIT compiling one costs far more (100+ ms)
+    // than running it, and the planner settings of the attendee update
+    // below push its cost estimate over the JIT threshold.
+    tx.exec0("SET jit = off");
     tx.exec0(create_staging_sql);
   }
   pqxx::connection conn;
@@ -194,20 +198,13 @@ import_store::merge_contacts(const import_target& target,
                                  nullptr, nullptr, nullptr, nullptr);
       stage.complete();
     }
-    // Without statistics the planner takes a temporary table for large and
-    // joins it to contacts with a full scan, which grows with the user's
-    // contacts; a few hundred staged rows analyse in well under a
-    // millisecond.
-    tx.exec0("ANALYZE import_contacts");
     // The last occurrence of a key in the page wins, as if the items had
     // been merged one by one.
     auto last_sql = std::string{
       "WITH last AS (SELECT DISTINCT ON (key) * FROM import_contacts "
       "ORDER BY key, ord DESC) "};
     // "key IS NOT NULL" lets the planner use the partial unique index on
-    // the key (it does not infer it from the join); without it each page
-    // scans all the user's contacts. Statements with nothing to do are
-    // skipped.
+    // the key (it does not infer it from the join condition).
     if (!deleted_keys.empty()) {
       auto deleted = tx.exec_params(
         last_sql + "DELETE FROM contacts c USING last WHERE last.deleted AND "
@@ -216,11 +213,29 @@ import_store::merge_contacts(const import_target& target,
         target.user_id);
       out.deleted = static_cast<std::int64_t>(deleted.affected_rows());
     }
+    // Groups by name, with ids derived like the contacts'; a group the
+    // user already has (by name) is kept with its id.
+    bool any_groups = false;
+    for (auto& c : contacts)
+      any_groups = any_groups || !c.groups.empty();
+    if (any_groups)
+      tx.exec_params(
+        "INSERT INTO groups (id, user_id, name) "
+        "SELECT DISTINCT md5($1 || '/group/' || g)::uuid, $1::uuid, g "
+        "FROM import_contacts, unnest(groups) g WHERE NOT deleted "
+        "AND g <> '' ON CONFLICT (user_id, name) DO NOTHING",
+        target.user_id);
+    // One statement upserts the contacts and adds their memberships from
+    // the ids the upsert returns, so no statement looks contacts up by key
+    // (a join the planner, with a bulk import's stale statistics, would run
+    // as a scan of all the user's contacts). Memberships are only added,
+    // so groups the user arranged by hand stay.
     auto merged = tx.exec_params(
       last_sql
-        + "INSERT INTO contacts AS c (id, user_id, name, email, phone, "
-          "linked_in, instagram, x_handle, other_social_media, location, "
-          "organization, custom_notes, source, sources, " + key_column
+        + ", merged AS (INSERT INTO contacts AS c (id, user_id, name, email, "
+          "phone, linked_in, instagram, x_handle, other_social_media, "
+          "location, organization, custom_notes, source, sources, "
+        + key_column
         + ", external_revision, last_synced_at) "
           "SELECT md5($1 || '/' || $2 || '/' || key)::uuid, $1::uuid, name, "
           "email, phone, linked_in, instagram, x_handle, other_social, "
@@ -239,32 +254,16 @@ import_store::merge_contacts(const import_target& target,
           "sources = CASE WHEN $2 = ANY (c.sources) THEN c.sources "
           "ELSE c.sources || $2 END, "
           "last_synced_at = EXCLUDED.last_synced_at "
-          "RETURNING (xmax = 0)",
+          "RETURNING c.id, c." + key_column + " AS key, (xmax = 0) AS fresh), "
+          "joined AS (INSERT INTO contact_groups (user_id, contact_id, "
+          "group_id) SELECT DISTINCT $1::uuid, m.id, g.id FROM merged m "
+          "JOIN last s ON s.key = m.key CROSS JOIN unnest(s.groups) gn "
+          "JOIN groups g ON g.user_id = $1::uuid AND g.name = gn "
+          "ON CONFLICT DO NOTHING) "
+          "SELECT fresh FROM merged",
       target.user_id, target.source);
     for (auto row : merged)
       (row[0].as<bool>() ? out.inserted : out.updated) += 1;
-    // Groups by name, with ids derived like the contacts'; memberships are
-    // only added, so groups the user arranged by hand stay.
-    bool any_groups = false;
-    for (auto& c : contacts)
-      any_groups = any_groups || !c.groups.empty();
-    if (any_groups) {
-    tx.exec_params(
-      "INSERT INTO groups (id, user_id, name) "
-      "SELECT DISTINCT md5($1 || '/group/' || g)::uuid, $1::uuid, g "
-      "FROM import_contacts, unnest(groups) g WHERE NOT deleted AND g <> '' "
-      "ON CONFLICT (user_id, name) DO NOTHING",
-      target.user_id);
-    tx.exec_params(
-      "INSERT INTO contact_groups (user_id, contact_id, group_id) "
-      "SELECT DISTINCT $1::uuid, c.id, g.id FROM import_contacts s "
-      "CROSS JOIN unnest(s.groups) gn "
-      "JOIN contacts c ON c.user_id = $1::uuid AND c." + key_column
-        + " IS NOT NULL AND c." + key_column + " = s.key "
-          "JOIN groups g ON g.user_id = $1::uuid AND g.name = gn "
-          "WHERE NOT s.deleted ON CONFLICT DO NOTHING",
-      target.user_id);
-    }
     save_cursor(tx, target, cursor);
     tx.commit();
   } catch (...) {
@@ -299,7 +298,6 @@ import_store::merge_events(const import_target& target,
           e.cancelled, detail::array_literal(e.attendee_emails));
       stage.complete();
     }
-    tx.exec0("ANALYZE import_events"); // see merge_contacts
     auto last_sql = std::string{
       "WITH last AS (SELECT DISTINCT ON (external_id) * FROM import_events "
       "ORDER BY external_id, ord DESC) "};
@@ -358,19 +356,29 @@ import_store::merge_events(const import_target& target,
     // each attendee moves that contact's clock forward, never back. The
     // user's own address is not a contact to catch up with.
     if (any_past_attendees) {
-    auto moved = tx.exec_params(
-      "UPDATE contacts c SET last_contact_date = to_timestamp(m.start_s) "
-      "FROM (SELECT lower(a) AS email, max(s.start_s) AS start_s "
-      "      FROM import_events s CROSS JOIN unnest(s.attendees) a "
-      "      WHERE NOT s.cancelled AND s.end_s <= $2 AND s.start_s >= 0 "
-      "      GROUP BY 1) m "
-      "WHERE c.user_id = $1::uuid AND lower(c.email) = m.email "
-      "AND (c.last_contact_date IS NULL "
-      "     OR c.last_contact_date < to_timestamp(m.start_s)) "
-      "AND m.email <> (SELECT lower(u.email) FROM users u "
-      "                WHERE u.id = $1::uuid)",
-      target.user_id, now_unix_s);
-    out.last_contact_moved = static_cast<std::int64_t>(moved.affected_rows());
+      // One index probe per attendee (the LATERAL subquery, kept apart by
+      // OFFSET 0), whatever the statistics say: right after a bulk import
+      // they describe a far smaller contacts table, and the plain join was
+      // planned as a scan of all the user's contacts for every page.
+      auto moved = tx.exec_params(
+        "UPDATE contacts c SET last_contact_date = to_timestamp(h.start_s) "
+        "FROM (SELECT t.id, m.start_s "
+        "      FROM (SELECT lower(a) AS email, max(s.start_s) AS start_s "
+        "            FROM import_events s CROSS JOIN unnest(s.attendees) a "
+        "            WHERE NOT s.cancelled AND s.end_s <= $2 "
+        "            AND s.start_s >= 0 GROUP BY 1) m "
+        "      CROSS JOIN LATERAL ("
+        "        SELECT k.id FROM contacts k WHERE k.user_id = $1::uuid "
+        "        AND lower(k.email) = m.email "
+        "        AND (k.last_contact_date IS NULL "
+        "             OR k.last_contact_date < to_timestamp(m.start_s)) "
+        "        OFFSET 0) t "
+        "      WHERE m.email <> (SELECT lower(u.email) FROM users u "
+        "                        WHERE u.id = $1::uuid)) h "
+        "WHERE c.id = h.id",
+        target.user_id, now_unix_s);
+      out.last_contact_moved
+        = static_cast<std::int64_t>(moved.affected_rows());
     }
     save_cursor(tx, target, cursor);
     tx.commit();
@@ -438,6 +446,18 @@ void import_store::finish(const import_target& target, bool succeeded,
   } catch (...) {
     detail::rethrow_as_storage_error("cannot record the end of the import of "
                                      + target.resource);
+  }
+}
+
+void import_store::refresh_statistics(const import_target& target) {
+  try {
+    pqxx::nontransaction tx{impl_->conn};
+    tx.exec0(target.calendar_id.empty()
+               ? "ANALYZE contacts, groups, contact_groups"
+               : "ANALYZE calendar_events");
+  } catch (...) {
+    detail::rethrow_as_storage_error("cannot refresh statistics after an "
+                                     "import");
   }
 }
 

@@ -117,6 +117,12 @@ public:
               const std::optional<std::string>& sync_token,
               const std::string& error, bool full_sync);
 
+  /// Refreshes the planner's statistics of the tables an import of
+  /// `target` inserts into. After a bulk import they describe a far smaller
+  /// table (autovacuum catches up only later), and a lookup by e-mail or
+  /// key would then be planned as a scan of all the user's rows.
+  void refresh_statistics(const import_target& target);
+
   /// The database's clock in Unix microseconds, for `sweep_unseen`.
   std::int64_t now_unix_us();
 

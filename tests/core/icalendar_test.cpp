@@ -32,7 +32,8 @@ constexpr std::int64_t utc(std::int64_t y, unsigned m, unsigned d,
   const auto yoe = static_cast<unsigned>(y - era * 400);
   const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const std::int64_t days = era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+  const std::int64_t days =
+      era * 146097 + static_cast<std::int64_t>(doe) - 719468;
   return days * 86400 + hh * 3600 + mm * 60 + ss;
 }
 
@@ -120,24 +121,23 @@ bool contains(const std::string &text, const std::string &part) {
 }
 
 /// Europe/Berlin since 1996, as Outlook and Google write it.
-const std::string berlin_vtimezone =
-    "BEGIN:VTIMEZONE\n"
-    "TZID:Europe/Berlin\n"
-    "BEGIN:DAYLIGHT\n"
-    "TZOFFSETFROM:+0100\n"
-    "TZOFFSETTO:+0200\n"
-    "TZNAME:CEST\n"
-    "DTSTART:19700329T020000\n"
-    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\n"
-    "END:DAYLIGHT\n"
-    "BEGIN:STANDARD\n"
-    "TZOFFSETFROM:+0200\n"
-    "TZOFFSETTO:+0100\n"
-    "TZNAME:CET\n"
-    "DTSTART:19701025T030000\n"
-    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\n"
-    "END:STANDARD\n"
-    "END:VTIMEZONE\n";
+const std::string berlin_vtimezone = "BEGIN:VTIMEZONE\n"
+                                     "TZID:Europe/Berlin\n"
+                                     "BEGIN:DAYLIGHT\n"
+                                     "TZOFFSETFROM:+0100\n"
+                                     "TZOFFSETTO:+0200\n"
+                                     "TZNAME:CEST\n"
+                                     "DTSTART:19700329T020000\n"
+                                     "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\n"
+                                     "END:DAYLIGHT\n"
+                                     "BEGIN:STANDARD\n"
+                                     "TZOFFSETFROM:+0200\n"
+                                     "TZOFFSETTO:+0100\n"
+                                     "TZNAME:CET\n"
+                                     "DTSTART:19701025T030000\n"
+                                     "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\n"
+                                     "END:STANDARD\n"
+                                     "END:VTIMEZONE\n";
 
 std::filesystem::path real_ical_dir() {
   return test::real_data_dir("ical");
@@ -172,7 +172,8 @@ protected:
       const std::size_t n = made_ - 1;
       const std::string id = std::to_string(n);
       // One event an hour from 2024-01-01T00:00Z.
-      const std::int64_t start = utc(2024, 1, 1) + static_cast<std::int64_t>(n) * 3600;
+      const std::int64_t start =
+          utc(2024, 1, 1) + static_cast<std::int64_t>(n) * 3600;
       const std::int64_t days = start / 86400;
       const std::int64_t hour = start % 86400 / 3600;
       // days since 2024-01-01 to a date, good for 100,000 hours (11 years).
@@ -198,14 +199,14 @@ protected:
                     static_cast<long long>(y), m + 1,
                     static_cast<long long>(d + 1),
                     static_cast<long long>(hour));
-      chunk_ = "BEGIN:VEVENT\r\nUID:event-" + id +
-               "@example.com\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:" + date +
-               "0000Z\r\nDTEND:" + date +
-               "3000Z\r\nSUMMARY:Meeting number " + id +
-               "\r\nLOCATION:Room " + std::to_string(n % 50) +
-               "\r\nATTENDEE;CN=Person:mailto:person" + std::to_string(n % 1000) +
-               "@example.com\r\nDESCRIPTION:a description that is folded\r\n over "
-               "two lines\r\nEND:VEVENT\r\n";
+      chunk_ =
+          "BEGIN:VEVENT\r\nUID:event-" + id +
+          "@example.com\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:" + date +
+          "0000Z\r\nDTEND:" + date + "3000Z\r\nSUMMARY:Meeting number " + id +
+          "\r\nLOCATION:Room " + std::to_string(n % 50) +
+          "\r\nATTENDEE;CN=Person:mailto:person" + std::to_string(n % 1000) +
+          "@example.com\r\nDESCRIPTION:a description that is folded\r\n over "
+          "two lines\r\nEND:VEVENT\r\n";
       if (made_ == count_)
         chunk_ += "END:VCALENDAR\r\n";
     }
@@ -229,16 +230,16 @@ BOOST_AUTO_TEST_SUITE(core_icalendar)
 // -- single events ------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(reads_the_fields_of_a_single_event) {
-  const calendar_event_item e = read_one(calendar(
-      "BEGIN:VEVENT\n"
-      "UID:abc-1@example.com\n"
-      "DTSTAMP:20240101T000000Z\n"
-      "DTSTART:20240502T143000Z\n"
-      "DTEND:20240502T153000Z\n"
-      "SUMMARY:Plan\\, review\\; and \\\"ship\\\"\\nnext line\n"
-      "LOCATION:M\xC3\xBCnchen\\, Raum 3\n"
-      "DESCRIPTION:not read\n"
-      "END:VEVENT\n"));
+  const calendar_event_item e = read_one(
+      calendar("BEGIN:VEVENT\n"
+               "UID:abc-1@example.com\n"
+               "DTSTAMP:20240101T000000Z\n"
+               "DTSTART:20240502T143000Z\n"
+               "DTEND:20240502T153000Z\n"
+               "SUMMARY:Plan\\, review\\; and \\\"ship\\\"\\nnext line\n"
+               "LOCATION:M\xC3\xBCnchen\\, Raum 3\n"
+               "DESCRIPTION:not read\n"
+               "END:VEVENT\n"));
   BOOST_TEST(e.external_id == "abc-1@example.com");
   BOOST_TEST(e.series_id == "abc-1@example.com");
   BOOST_TEST(e.summary == "Plan, review; and \"ship\"\nnext line");
@@ -254,24 +255,25 @@ BOOST_AUTO_TEST_CASE(reads_the_fields_of_a_single_event) {
 }
 
 BOOST_AUTO_TEST_CASE(unfolds_lines_folded_with_space_or_tab) {
-  const calendar_event_item e = read_one(calendar(
-      "BEGIN:VEVENT\n"
-      "UID:fol\n ded\n"
-      "DTSTART:20240502T14\n\t3000Z\n"
-      "SUMMARY:one\n  two\n\tthree\n"
-      "ATTENDEE;CN=\"Doe\n , Jane\":mailto:jane@exa\n\tmple.com\n"
-      "END:VEVENT\n"));
+  const calendar_event_item e = read_one(
+      calendar("BEGIN:VEVENT\n"
+               "UID:fol\n ded\n"
+               "DTSTART:20240502T14\n\t3000Z\n"
+               "SUMMARY:one\n  two\n\tthree\n"
+               "ATTENDEE;CN=\"Doe\n , Jane\":mailto:jane@exa\n\tmple.com\n"
+               "END:VEVENT\n"));
   BOOST_TEST(e.external_id == "folded");
   BOOST_TEST(e.start_unix_s == utc(2024, 5, 2, 14, 30));
   BOOST_TEST(e.summary == "one twothree");
-  BOOST_TEST(e.attendee_emails == (std::vector<std::string>{"jane@example.com"}));
+  BOOST_TEST(e.attendee_emails ==
+             (std::vector<std::string>{"jane@example.com"}));
 }
 
 BOOST_AUTO_TEST_CASE(crlf_and_lf_line_ends_read_alike) {
-  const std::string lf = calendar(
-      "BEGIN:VEVENT\nUID:a\nDTSTART:20240502T143000Z\nDURATION:PT45M\n"
-      "SUMMARY:fol\n ded\nEND:VEVENT\n"
-      "BEGIN:VEVENT\nUID:b\nDTSTART:20240503T090000Z\nEND:VEVENT\n");
+  const std::string lf =
+      calendar("BEGIN:VEVENT\nUID:a\nDTSTART:20240502T143000Z\nDURATION:PT45M\n"
+               "SUMMARY:fol\n ded\nEND:VEVENT\n"
+               "BEGIN:VEVENT\nUID:b\nDTSTART:20240503T090000Z\nEND:VEVENT\n");
   std::string crlf;
   for (char c : lf)
     crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
@@ -295,8 +297,10 @@ BOOST_AUTO_TEST_CASE(crlf_and_lf_line_ends_read_alike) {
 }
 
 BOOST_AUTO_TEST_CASE(a_utf8_byte_order_mark_is_skipped) {
-  const ical_result r = read_text("\xEF\xBB\xBF" + calendar(
-      "BEGIN:VEVENT\nUID:bom\nDTSTART:20240502T143000Z\nEND:VEVENT\n"));
+  const ical_result r = read_text(
+      "\xEF\xBB\xBF" +
+      calendar(
+          "BEGIN:VEVENT\nUID:bom\nDTSTART:20240502T143000Z\nEND:VEVENT\n"));
   BOOST_REQUIRE_EQUAL(r.items.size(), 1u);
   BOOST_TEST(r.errors.empty());
   BOOST_TEST(r.items[0].external_id == "bom");
@@ -324,11 +328,11 @@ BOOST_AUTO_TEST_CASE(a_cancelled_event_is_produced_cancelled) {
 BOOST_AUTO_TEST_CASE(a_cancelled_master_gives_one_series_item) {
   // Its first start is before the window; it is produced anyway, since it
   // removes the instances that fall into the window.
-  const ical_result r = read_text(
-      calendar("BEGIN:VEVENT\nUID:series\nDTSTART:20200106T090000Z\n"
-               "DTEND:20200106T100000Z\nRRULE:FREQ=WEEKLY\n"
-               "STATUS:CANCELLED\nEND:VEVENT\n"),
-      utc(2024, 1, 1), utc(2025, 1, 1));
+  const ical_result r =
+      read_text(calendar("BEGIN:VEVENT\nUID:series\nDTSTART:20200106T090000Z\n"
+                         "DTEND:20200106T100000Z\nRRULE:FREQ=WEEKLY\n"
+                         "STATUS:CANCELLED\nEND:VEVENT\n"),
+                utc(2024, 1, 1), utc(2025, 1, 1));
   BOOST_REQUIRE_EQUAL(r.items.size(), 1u);
   BOOST_TEST(r.errors.empty());
   BOOST_TEST(r.items[0].external_id == "series");
@@ -369,7 +373,8 @@ BOOST_AUTO_TEST_CASE(zoned_times_use_the_files_vtimezone_or_a_builtin_zone) {
       "DURATION:PT30M\nEND:VEVENT\n"
       "BEGIN:VEVENT\nUID:custom\nDTSTART;TZID=Custom/Zone:20240115T090000\n"
       "END:VEVENT\n"
-      "BEGIN:VEVENT\nUID:builtin\nDTSTART;TZID=America/New_York:20240115T090000\n"
+      "BEGIN:VEVENT\nUID:builtin\nDTSTART;TZID=America/"
+      "New_York:20240115T090000\n"
       "END:VEVENT\n"
       "BEGIN:VEVENT\nUID:unknown\nDTSTART;TZID=Nowhere/Land:20240115T090000\n"
       "END:VEVENT\n"
@@ -494,9 +499,9 @@ BOOST_AUTO_TEST_CASE(rrule_until_across_a_dst_change_in_europe_berlin) {
     BOOST_TEST(ids(r) == (std::vector<std::string>{"weekly/20240325T080000Z",
                                                    "weekly/20240401T070000Z",
                                                    "weekly/20240408T070000Z"}));
-    BOOST_TEST(starts(r) ==
-               (std::vector<std::int64_t>{utc(2024, 3, 25, 8), utc(2024, 4, 1, 7),
-                                          utc(2024, 4, 8, 7)}));
+    BOOST_TEST(starts(r) == (std::vector<std::int64_t>{utc(2024, 3, 25, 8),
+                                                       utc(2024, 4, 1, 7),
+                                                       utc(2024, 4, 8, 7)}));
     for (const auto &i : r.items) {
       BOOST_TEST(i.end_unix_s - i.start_unix_s == 3600);
       BOOST_TEST(i.timezone == "Europe/Berlin");
@@ -520,17 +525,16 @@ BOOST_AUTO_TEST_CASE(exdate_removes_an_instance) {
 BOOST_AUTO_TEST_CASE(rdate_adds_instances_with_period_values_too) {
   // The PERIOD instance lasts as its period says (2 hours), the others as
   // the master (30 minutes).
-  const ical_result r = read_text(calendar(
-      "BEGIN:VEVENT\nUID:r\nDTSTART:20240502T090000Z\nDURATION:PT30M\n"
-      "RRULE:FREQ=DAILY;COUNT=2\n"
-      "RDATE:20240510T120000Z,20240503T090000Z\n"
-      "RDATE;VALUE=PERIOD:20240520T150000Z/PT2H\n"
-      "END:VEVENT\n"));
+  const ical_result r = read_text(
+      calendar("BEGIN:VEVENT\nUID:r\nDTSTART:20240502T090000Z\nDURATION:PT30M\n"
+               "RRULE:FREQ=DAILY;COUNT=2\n"
+               "RDATE:20240510T120000Z,20240503T090000Z\n"
+               "RDATE;VALUE=PERIOD:20240520T150000Z/PT2H\n"
+               "END:VEVENT\n"));
   BOOST_TEST(r.errors.empty());
-  BOOST_TEST(ids(r) == (std::vector<std::string>{"r/20240502T090000Z",
-                                                 "r/20240503T090000Z",
-                                                 "r/20240510T120000Z",
-                                                 "r/20240520T150000Z"}));
+  BOOST_TEST(ids(r) == (std::vector<std::string>{
+                           "r/20240502T090000Z", "r/20240503T090000Z",
+                           "r/20240510T120000Z", "r/20240520T150000Z"}));
   BOOST_TEST(r.items[2].end_unix_s == utc(2024, 5, 10, 12, 30));
   BOOST_TEST(r.items[3].end_unix_s == utc(2024, 5, 20, 17));
 }
@@ -576,13 +580,13 @@ BOOST_AUTO_TEST_CASE(an_override_read_before_its_master) {
 BOOST_AUTO_TEST_CASE(an_override_read_after_its_master) {
   // The master's instance comes first, the override later with the same
   // key: storage keeps the later one. A cancelled override removes it.
-  const ical_result r = read_text(calendar(
-      "BEGIN:VEVENT\nUID:s\nDTSTART;VALUE=DATE:20240502\n"
-      "RRULE:FREQ=DAILY;COUNT=3\nSUMMARY:daily\nEND:VEVENT\n"
-      "BEGIN:VEVENT\nUID:s\nRECURRENCE-ID;VALUE=DATE:20240503\n"
-      "DTSTART;VALUE=DATE:20240505\nSUMMARY:moved\nEND:VEVENT\n"
-      "BEGIN:VEVENT\nUID:s\nRECURRENCE-ID;VALUE=DATE:20240504\n"
-      "DTSTART;VALUE=DATE:20240504\nSTATUS:CANCELLED\nEND:VEVENT\n"));
+  const ical_result r = read_text(
+      calendar("BEGIN:VEVENT\nUID:s\nDTSTART;VALUE=DATE:20240502\n"
+               "RRULE:FREQ=DAILY;COUNT=3\nSUMMARY:daily\nEND:VEVENT\n"
+               "BEGIN:VEVENT\nUID:s\nRECURRENCE-ID;VALUE=DATE:20240503\n"
+               "DTSTART;VALUE=DATE:20240505\nSUMMARY:moved\nEND:VEVENT\n"
+               "BEGIN:VEVENT\nUID:s\nRECURRENCE-ID;VALUE=DATE:20240504\n"
+               "DTSTART;VALUE=DATE:20240504\nSTATUS:CANCELLED\nEND:VEVENT\n"));
   BOOST_TEST(r.errors.empty());
   BOOST_TEST(ids(r) ==
              (std::vector<std::string>{"s/20240502", "s/20240503", "s/20240504",
@@ -638,10 +642,11 @@ BOOST_AUTO_TEST_CASE(the_window_clips_events_and_instances) {
       utc(2024, 5, 1), utc(2024, 6, 1));
   BOOST_TEST(r.errors.empty());
   // 2020-01-01 was a Wednesday; the Wednesdays of May 2024: 1, 8, 15, 22, 29.
-  BOOST_TEST(ids(r) == (std::vector<std::string>{
-                           "across", "point", "weekly/20240501T120000Z",
-                           "weekly/20240508T120000Z", "weekly/20240515T120000Z",
-                           "weekly/20240522T120000Z", "weekly/20240529T120000Z"}));
+  BOOST_TEST(ids(r) ==
+             (std::vector<std::string>{
+                 "across", "point", "weekly/20240501T120000Z",
+                 "weekly/20240508T120000Z", "weekly/20240515T120000Z",
+                 "weekly/20240522T120000Z", "weekly/20240529T120000Z"}));
   BOOST_TEST(r.outside == 3u);
 }
 
@@ -649,9 +654,10 @@ BOOST_AUTO_TEST_CASE(instances_per_event_max_stops_a_series) {
   icalendar_limits limits;
   limits.instances_per_event_max = 5;
   const ical_result r = read_limited(
-      calendar("BEGIN:VEVENT\nUID:d\nDTSTART:20240501T090000Z\n"
-               "RRULE:FREQ=DAILY\nEND:VEVENT\n"
-               "BEGIN:VEVENT\nUID:next\nDTSTART:20240501T090000Z\nEND:VEVENT\n"),
+      calendar(
+          "BEGIN:VEVENT\nUID:d\nDTSTART:20240501T090000Z\n"
+          "RRULE:FREQ=DAILY\nEND:VEVENT\n"
+          "BEGIN:VEVENT\nUID:next\nDTSTART:20240501T090000Z\nEND:VEVENT\n"),
       limits);
   // The first five instances, then the error, then the next event.
   BOOST_TEST(r.order == "iiiiiei");
@@ -667,16 +673,17 @@ BOOST_AUTO_TEST_CASE(costly_rules_are_refused) {
   icalendar_limits limits;
   limits.recurrence_steps_max = 1000;
   const ical_result r = read_limited(
-      calendar("BEGIN:VEVENT\nUID:hourly\nDTSTART:20240501T090000Z\n"
-               "RRULE:FREQ=HOURLY\nEND:VEVENT\n"
-               "BEGIN:VEVENT\nUID:never\nDTSTART:20240501T090000Z\n"
-               "RRULE:FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=30\nEND:VEVENT\n"
-               "BEGIN:VEVENT\nUID:sixth\nDTSTART:20240501T090000Z\n"
-               "RRULE:FREQ=MONTHLY;BYDAY=6MO\nEND:VEVENT\n"
-               "BEGIN:VEVENT\nUID:long\nDTSTART:20000101T090000Z\n"
-               "RRULE:FREQ=DAILY;COUNT=100000\nEND:VEVENT\n"
-               "BEGIN:VEVENT\nUID:rare\nDTSTART:20240501T090000Z\n"
-               "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;COUNT=1\nEND:VEVENT\n"),
+      calendar(
+          "BEGIN:VEVENT\nUID:hourly\nDTSTART:20240501T090000Z\n"
+          "RRULE:FREQ=HOURLY\nEND:VEVENT\n"
+          "BEGIN:VEVENT\nUID:never\nDTSTART:20240501T090000Z\n"
+          "RRULE:FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=30\nEND:VEVENT\n"
+          "BEGIN:VEVENT\nUID:sixth\nDTSTART:20240501T090000Z\n"
+          "RRULE:FREQ=MONTHLY;BYDAY=6MO\nEND:VEVENT\n"
+          "BEGIN:VEVENT\nUID:long\nDTSTART:20000101T090000Z\n"
+          "RRULE:FREQ=DAILY;COUNT=100000\nEND:VEVENT\n"
+          "BEGIN:VEVENT\nUID:rare\nDTSTART:20240501T090000Z\n"
+          "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;COUNT=1\nEND:VEVENT\n"),
       limits);
   BOOST_REQUIRE_EQUAL(r.errors.size(), 4u);
   BOOST_TEST(contains(r.errors[0].reason, "FREQ=HOURLY"));
@@ -692,10 +699,10 @@ BOOST_AUTO_TEST_CASE(costly_rules_are_refused) {
 // -- errors -------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(an_event_without_uid_is_an_error) {
-  const ical_result r = read_text(calendar(
-      "BEGIN:VEVENT\nDTSTART:20240502T143000Z\nEND:VEVENT\n"
-      "BEGIN:VEVENT\nUID:ok\nDTSTART:20240502T143000Z\nEND:VEVENT\n"
-      "BEGIN:VEVENT\nUID:nostart\nEND:VEVENT\n"));
+  const ical_result r = read_text(
+      calendar("BEGIN:VEVENT\nDTSTART:20240502T143000Z\nEND:VEVENT\n"
+               "BEGIN:VEVENT\nUID:ok\nDTSTART:20240502T143000Z\nEND:VEVENT\n"
+               "BEGIN:VEVENT\nUID:nostart\nEND:VEVENT\n"));
   BOOST_TEST(r.order == "eie");
   BOOST_TEST(r.errors[0].line == 4u);
   BOOST_TEST(r.errors[0].reason == "VEVENT without UID");
@@ -734,9 +741,12 @@ BOOST_AUTO_TEST_CASE(a_line_over_line_bytes_max_skips_its_event_only) {
   icalendar_limits limits;
   limits.line_bytes_max = 100;
   const ical_result r = read_limited(
-      calendar("BEGIN:VEVENT\nUID:big\nDTSTART:20240502T143000Z\n"
-               "DESCRIPTION:" + std::string(500, 'x') + "\nEND:VEVENT\n"
-               "BEGIN:VEVENT\nUID:good\nDTSTART:20240502T143000Z\nEND:VEVENT\n"),
+      calendar(
+          "BEGIN:VEVENT\nUID:big\nDTSTART:20240502T143000Z\n"
+          "DESCRIPTION:" +
+          std::string(500, 'x') +
+          "\nEND:VEVENT\n"
+          "BEGIN:VEVENT\nUID:good\nDTSTART:20240502T143000Z\nEND:VEVENT\n"),
       limits);
   BOOST_REQUIRE_EQUAL(r.errors.size(), 1u);
   BOOST_TEST(r.errors[0].line == 7u);
@@ -795,11 +805,11 @@ BOOST_AUTO_TEST_CASE(input_that_is_not_an_icalendar_file) {
 }
 
 BOOST_AUTO_TEST_CASE(invalid_utf8_is_an_error_of_its_event) {
-  const ical_result r = read_text(calendar(
-      "BEGIN:VEVENT\nUID:bad\nDTSTART:20240502T143000Z\n"
-      "SUMMARY:Bad \xC3\x28 \x01 value\nEND:VEVENT\n"
-      "BEGIN:VEVENT\nUID:fine\nDTSTART:20240502T143000Z\n"
-      "DESCRIPTION:not read, so not checked \xFF\nEND:VEVENT\n"));
+  const ical_result r = read_text(
+      calendar("BEGIN:VEVENT\nUID:bad\nDTSTART:20240502T143000Z\n"
+               "SUMMARY:Bad \xC3\x28 \x01 value\nEND:VEVENT\n"
+               "BEGIN:VEVENT\nUID:fine\nDTSTART:20240502T143000Z\n"
+               "DESCRIPTION:not read, so not checked \xFF\nEND:VEVENT\n"));
   BOOST_REQUIRE_EQUAL(r.errors.size(), 1u);
   BOOST_TEST(r.errors[0].line == 7u);
   BOOST_TEST(r.errors[0].reason == "invalid UTF-8 in SUMMARY");
@@ -811,9 +821,11 @@ BOOST_AUTO_TEST_CASE(vtimezone_errors_and_timezones_max) {
   icalendar_limits limits;
   limits.timezones_max = 2;
   auto zone = [](const std::string &id, const std::string &offset) {
-    return "BEGIN:VTIMEZONE\nTZID:" + id + "\nBEGIN:STANDARD\n"
-           "DTSTART:19700101T000000\nTZOFFSETFROM:" + offset +
-           "\nTZOFFSETTO:" + offset + "\nEND:STANDARD\nEND:VTIMEZONE\n";
+    return "BEGIN:VTIMEZONE\nTZID:" + id +
+           "\nBEGIN:STANDARD\n"
+           "DTSTART:19700101T000000\nTZOFFSETFROM:" +
+           offset + "\nTZOFFSETTO:" + offset +
+           "\nEND:STANDARD\nEND:VTIMEZONE\n";
   };
   const ical_result r = read_limited(
       calendar(zone("A/One", "+0100") + zone("A/One", "+0100") +
@@ -887,10 +899,10 @@ BOOST_AUTO_TEST_CASE(real_outlook_2010_with_vtimezone_and_tzid) {
   BOOST_TEST(e.busy);
   BOOST_TEST(!e.cancelled);
   // johndoe's address is folded with a tab inside "exam-ple".
-  BOOST_TEST(e.attendee_emails ==
-             (std::vector<std::string>{"johndoe@example.com",
-                                       "janedoe@example.com",
-                                       "bobsmith@example.com"}));
+  BOOST_TEST(
+      e.attendee_emails ==
+      (std::vector<std::string>{"johndoe@example.com", "janedoe@example.com",
+                                "bobsmith@example.com"}));
   BOOST_TEST(e.position == 21u);
 }
 
@@ -940,13 +952,14 @@ BOOST_AUTO_TEST_CASE(real_recurring_event_with_rdate_exdate_and_overrides) {
   BOOST_TEST(r.errors[0].line == 21u);
   BOOST_TEST(r.errors[0].reason == "VTIMEZONE without TZID");
   const std::string uid = "623c13c0-6c2b-45d6-a12b-c33ad61c4868/";
-  BOOST_TEST(ids(r) == (std::vector<std::string>{
-                           uid + "20121002T170000Z", uid + "20121105T180000Z",
-                           uid + "20121106T180000Z", uid + "20121110T180000Z",
-                           uid + "20121130T180000Z", uid + "20130101T180000Z",
-                           uid + "20130305T180000Z",
-                           // the overrides, read after the master
-                           uid + "20121002T170000Z", uid + "20121105T180000Z"}));
+  BOOST_TEST(ids(r) ==
+             (std::vector<std::string>{
+                 uid + "20121002T170000Z", uid + "20121105T180000Z",
+                 uid + "20121106T180000Z", uid + "20121110T180000Z",
+                 uid + "20121130T180000Z", uid + "20130101T180000Z",
+                 uid + "20130305T180000Z",
+                 // the overrides, read after the master
+                 uid + "20121002T170000Z", uid + "20121105T180000Z"}));
   BOOST_TEST(r.items[0].start_unix_s == utc(2012, 10, 2, 17));
   BOOST_TEST(r.items[0].end_unix_s == utc(2012, 10, 2, 17, 30));
   BOOST_TEST(r.items[0].summary == "Crazy Event Thingy!");
@@ -997,9 +1010,9 @@ BOOST_AUTO_TEST_CASE(real_google_birthdays_all_day) {
   BOOST_TEST(r.errors[0].line == 12u);
   BOOST_TEST(r.errors[0].excerpt == "RDATE:20131210Z");
   const std::string uid = "BIRTHDAY_79d389868f96182e@google.com";
-  BOOST_TEST(ids(r) == (std::vector<std::string>{uid + "/20121210",
-                                                 uid + "/20131210",
-                                                 uid + "/20141210"}));
+  BOOST_TEST(ids(r) ==
+             (std::vector<std::string>{uid + "/20121210", uid + "/20131210",
+                                       uid + "/20141210"}));
   for (const auto &i : r.items) {
     BOOST_TEST(i.all_day);
     BOOST_TEST(i.series_id == uid);
@@ -1030,14 +1043,14 @@ BOOST_AUTO_TEST_CASE(real_korganizer_export) {
   // weekly on Mondays, COUNT=2, from Tuesday 2003-12-09 (DTSTART counts as
   // an instance too); the last is a two-day all-day event every second
   // month, COUNT=2.
-  BOOST_TEST(ids(r) ==
-             (std::vector<std::string>{
-                 "KOrganizer-101218390.515",
-                 "KOrganizer-178854360.121/20031209T091500Z",
-                 "KOrganizer-178854360.121/20031215T091500Z",
-                 "KOrganizer-178854360.121/20031222T091500Z",
-                 "KOrganizer-581715779.572", "KOrganizer-367556625.513/20031210",
-                 "KOrganizer-367556625.513/20040210"}));
+  BOOST_TEST(ids(r) == (std::vector<std::string>{
+                           "KOrganizer-101218390.515",
+                           "KOrganizer-178854360.121/20031209T091500Z",
+                           "KOrganizer-178854360.121/20031215T091500Z",
+                           "KOrganizer-178854360.121/20031222T091500Z",
+                           "KOrganizer-581715779.572",
+                           "KOrganizer-367556625.513/20031210",
+                           "KOrganizer-367556625.513/20040210"}));
   BOOST_TEST(r.items[0].attendee_emails ==
              (std::vector<std::string>{"nobody@nowhere"}));
   BOOST_TEST(!r.items[1].busy);
@@ -1045,7 +1058,8 @@ BOOST_AUTO_TEST_CASE(real_korganizer_export) {
   BOOST_TEST(r.items[6].end_unix_s == utc(2004, 2, 12));
 }
 
-// -- volume ---------------------------------------------------------------------
+// -- volume
+// ---------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(a_generated_stream_of_100000_events) {
   generated_events source{100000};
