@@ -61,7 +61,9 @@ BOOST_AUTO_TEST_CASE(help_works_on_every_command) {
          {"db", "status", "--help"}, {"db", "stop", "--help"},
          {"db", "url", "--help"}, {"migrate", "--help"}, {"demo", "--help"},
          {"config", "--help"}, {"config", "show", "--help"},
-         {"contact", "--help"}}) {
+         {"contact", "--help"}, {"import", "--help"},
+         {"import", "contacts", "--help"}, {"import", "calendar", "--help"},
+         {"sync", "google", "--help"}}) {
     auto r = run(args);
     BOOST_TEST(r.exit_code == 0, "catchup " << args[0] << " --help");
     BOOST_TEST(contains(r.output, "Usage:"));

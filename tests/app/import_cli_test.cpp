@@ -176,6 +176,51 @@ BOOST_AUTO_TEST_CASE(killed_contact_imports_resume_to_the_same_rows) {
   BOOST_TEST(rows(user) == expected);
 }
 
+BOOST_AUTO_TEST_CASE(killed_calendar_imports_resume_to_the_same_rows) {
+  // 1,500 single meetings and 20 weekly series of 26 instances each in
+  // the window around 2026-03-02: 2,020 items, 2,020 rows.
+  auto path = dir / "calendar.ics";
+  {
+    std::ofstream out{path, std::ios::binary};
+    out << "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\n";
+    for (int i = 0; i < 1520; ++i) {
+      auto day = 1 + i % 28;
+      auto month = 1 + (i / 28) % 12;
+      char start[32];
+      std::snprintf(start, sizeof start, "2026%02d%02dT%02d0000Z", month, day,
+                    8 + i % 10);
+      out << "BEGIN:VEVENT\r\nUID:ev-" << i << "\r\nDTSTART:" << start
+          << "\r\nDURATION:PT1H\r\nSUMMARY:Meeting " << i << "\r\n";
+      if (i >= 1500)
+        out << "RRULE:FREQ=WEEKLY;COUNT=26\r\n";
+      if (i % 9 == 0)
+        out << "TRANSP:TRANSPARENT\r\n";
+      out << "END:VEVENT\r\n";
+    }
+    out << "END:VCALENDAR\r\n";
+  }
+  auto reference = make_user("calendar-reference@example.org");
+  auto r = run(import_args("calendar", reference, path));
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  auto expected = rows(reference);
+  BOOST_TEST(expected[3].rfind("2020 ", 0) == 0u, expected[3]);
+
+  auto user = make_user("calendar-killed@example.org");
+  std::random_device device;
+  auto seed = device();
+  BOOST_TEST_MESSAGE("kill points drawn with seed " << seed);
+  std::mt19937 rng{seed};
+  int kills = 0;
+  for (int round = 0; round < 5; ++round) {
+    auto after = std::uniform_int_distribution<int>{1, 12}(rng);
+    kills += run_and_kill(import_args("calendar", user, path), after) ? 1 : 0;
+  }
+  BOOST_TEST(kills >= 4, kills << " of 5 runs were killed mid-import");
+  auto last = run(import_args("calendar", user, path));
+  BOOST_REQUIRE_MESSAGE(last.exit_code == 0, last.output);
+  BOOST_TEST(rows(user) == expected);
+}
+
 BOOST_AUTO_TEST_CASE(import_prints_a_summary_and_bad_items_with_file_and_line) {
   auto user = make_user("summary@example.org");
   auto path = dir / "three.vcf";
