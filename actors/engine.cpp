@@ -5,6 +5,7 @@
 #include <future>
 
 #include <caf/all.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/cache.hpp"
@@ -34,6 +35,11 @@ struct engine::impl {
   memory_supervisor_actor supervisor;
   cache_actor cache;
   std::int64_t budget_bytes = 0;
+  caf::actor dispatcher;
+  std::shared_ptr<worker_figures> worker = std::make_shared<worker_figures>();
+  /// Set on shutdown: running imports stop at their next page.
+  std::shared_ptr<std::atomic<bool>> imports_cancelled
+    = std::make_shared<std::atomic<bool>>(false);
 
   [[noreturn]] void raise(const caf::error& err) {
     auto code = err.category() == caf::atom("catchup")
@@ -104,6 +110,9 @@ engine::engine(const config::settings& s, engine_options options)
 engine::~engine() {
   auto& d = *impl_;
   if (d.sys) {
+    *d.imports_cancelled = true;
+    if (d.dispatcher)
+      caf::anon_send_exit(d.dispatcher, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(d.coordinator, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(d.cache, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(d.repo, caf::exit_reason::user_shutdown);
@@ -146,6 +155,7 @@ import_report engine::import_file(const import_request& request,
   import_options options;
   options.strict = request.strict;
   options.now_unix_s = request.now_unix_s;
+  options.cancelled = d.imports_cancelled;
   std::unique_ptr<page_source> source;
   try {
     target.resource = std::filesystem::absolute(request.path).lexically_normal();
@@ -214,6 +224,7 @@ import_report engine::sync_google(const google_sync_request& request,
   import_options options;
   options.strict = request.strict;
   options.now_unix_s = request.now_unix_s;
+  options.cancelled = d.imports_cancelled;
   options.page_items_max = static_cast<std::size_t>(
     contacts ? d.cfg.sync.contacts_page_items : d.cfg.sync.events_page_items);
   std::string sync_token;
@@ -246,6 +257,121 @@ import_report engine::sync_google(const google_sync_request& request,
                  finished.set_value(std::move(report));
                });
   return result.get();
+}
+
+storage::enqueue_result engine::enqueue(const std::string& kind,
+                                        const std::string& user_id,
+                                        const std::string& payload_json,
+                                        std::int64_t run_at_unix_ms,
+                                        std::int32_t max_attempts) {
+  try {
+    storage::job_queue queue{impl_->db->url()};
+    return queue.enqueue(kind, user_id, payload_json, run_at_unix_ms,
+                         max_attempts);
+  } catch (const storage::storage_error& e) {
+    throw engine_error(e.code(), e.what());
+  }
+}
+
+std::string engine::execute_job(const storage::job_record& job) {
+  auto clock_s = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  nlohmann::json payload;
+  try {
+    payload = nlohmann::json::parse(job.payload_json.empty()
+                                      ? std::string{"{}"}
+                                      : job.payload_json);
+    if (!payload.is_object())
+      return "job " + std::to_string(job.id) + ": payload is not an object";
+  } catch (const nlohmann::json::exception& e) {
+    return "job " + std::to_string(job.id) + ": payload is not JSON: "
+           + e.what();
+  }
+  auto now = payload.value("now", clock_s);
+  try {
+    if (job.kind == "generate") {
+      generate(job.user_id, now);
+      return {};
+    }
+    bool contacts = job.kind == "sync_contacts";
+    if (!contacts && job.kind != "sync_calendar")
+      return "job " + std::to_string(job.id) + ": unknown kind " + job.kind;
+    import_report report;
+    if (payload.contains("path")) {
+      import_request r;
+      r.user_id = job.user_id;
+      r.path = payload.at("path").get<std::string>();
+      r.now_unix_s = now;
+      r.strict = payload.value("strict", false);
+      if (contacts) {
+        auto format = payload.value("format", std::string{});
+        if (format == "vcard")
+          r.format = contact_format::vcard;
+        else if (format == "csv")
+          r.format = contact_format::csv;
+      } else {
+        r.what = import_request::kind::calendar;
+        r.calendar_id = payload.value("calendar_id", std::string{});
+      }
+      report = import_file(r);
+    } else if (payload.contains("google")) {
+      google_sync_request r;
+      r.user_id = job.user_id;
+      r.what = contacts ? google_sync_request::kind::contacts
+                        : google_sync_request::kind::calendar;
+      r.calendar_id = payload.value("calendar_id", std::string{"primary"});
+      r.now_unix_s = now;
+      auto& g = payload.at("google");
+      r.credentials.client_id = g.value("client_id", "");
+      r.credentials.client_secret = g.value("client_secret", "");
+      r.credentials.refresh_token = g.value("refresh_token", "");
+      r.credentials.access_token = g.value("access_token", "");
+      report = sync_google(r);
+    } else {
+      return "job " + std::to_string(job.id)
+             + ": payload names neither \"path\" nor \"google\"";
+    }
+    return report.error;
+  } catch (const nlohmann::json::exception& e) {
+    return "job " + std::to_string(job.id) + ": bad payload: " + e.what();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+void engine::start_worker(worker_options options) {
+  auto& d = *impl_;
+  if (d.dispatcher)
+    throw engine_error(ec::invalid_input, "this engine already runs a worker");
+  d.dispatcher = spawn_dispatcher(
+    *d.sys, d.db->url(), std::move(options),
+    [this](const storage::job_record& job) { return execute_job(job); },
+    d.supervisor, d.worker);
+}
+
+bool engine::stop_worker(std::chrono::milliseconds grace) {
+  auto& d = *impl_;
+  if (!d.dispatcher)
+    return true;
+  bool answered = false;
+  caf::scoped_actor self{*d.sys};
+  self->request(d.dispatcher, caf::infinite, atom::stop::value,
+                static_cast<std::int64_t>(grace.count()))
+    .receive([&](bool) { answered = true; },
+             [&](caf::error& err) {
+               spdlog::error("worker did not stop cleanly: {}",
+                             d.sys->render(err));
+             });
+  d.dispatcher = nullptr;
+  // Jobs still running were handed back: their imports stop at the next
+  // page (their cursor is committed, the next node resumes there).
+  *d.imports_cancelled = true;
+  return answered;
+}
+
+const worker_figures& engine::worker() const {
+  return *impl_->worker;
 }
 
 void engine::invalidate(const std::string& user_id) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/dispatcher.hpp"
 #include "actors/google_client.hpp"
 #include "actors/importer.hpp"
 #include "config/settings.hpp"
@@ -167,6 +168,34 @@ public:
   /// are removed at its end, and the new sync token is stored.
   import_report sync_google(const google_sync_request& request,
                             import_progress_fn progress = {});
+
+  /// Puts a job on the durable queue (see storage/job_queue.hpp): kind
+  /// "generate", "sync_contacts" or "sync_calendar"; a pending job of the
+  /// same kind and user makes this a no-op that returns that job.
+  storage::enqueue_result enqueue(const std::string& kind,
+                                  const std::string& user_id,
+                                  const std::string& payload_json = "{}",
+                                  std::int64_t run_at_unix_ms = 0,
+                                  std::int32_t max_attempts = 5);
+
+  /// Runs one queued job here and now (what a worker does with a claimed
+  /// job): "" on success, else why it failed. Payloads: generate {} or
+  /// {"now": unix s}; sync_contacts {"path", "format"?} or {"google":
+  /// {client_id, client_secret, refresh_token, access_token}};
+  /// sync_calendar {"path", "calendar_id"?} or {"google": {...},
+  /// "calendar_id"?}.
+  std::string execute_job(const storage::job_record& job);
+
+  /// Starts taking jobs from the queue (one worker per engine).
+  void start_worker(worker_options options);
+
+  /// Stops the worker: no new claims, jobs in flight get `grace` to
+  /// finish, the rest go back to the queue for any node. No-op without a
+  /// worker. @returns false if the worker did not answer.
+  bool stop_worker(std::chrono::milliseconds grace);
+
+  /// The worker's figures (zero without a worker).
+  const worker_figures& worker() const;
 
   /// Drops everything cached about `user_id` ("" = about every user). The
   /// engine's own writes do this themselves; a host that writes to the

@@ -27,7 +27,7 @@ using clock_type = std::chrono::steady_clock;
 // -- metrics ----------------------------------------------------------------------
 
 struct generation_metrics {
-  histogram* duration_ms = nullptr;
+  histogram* duration_seconds = nullptr;
   histogram* heap_bytes = nullptr;
   counter* contacts_processed = nullptr;
   counter* generations = nullptr;
@@ -39,9 +39,10 @@ struct generation_metrics {
   explicit generation_metrics(metrics_registry* r) {
     if (r == nullptr)
       return;
-    duration_ms = &r->histogram_named(
-      "catchup_generation_duration_ms", "wall time of one user's generation",
-      default_duration_buckets_ms());
+    duration_seconds = &r->histogram_named(
+      "catchup_generation_duration_seconds",
+      "wall time of one user's generation",
+      default_duration_buckets_seconds());
     heap_bytes = &r->histogram_named(
       "catchup_generation_heap_bytes",
       "process heap in use when a generation finished (latest sample)",
@@ -422,8 +423,8 @@ void user_succeeded(coordinator_pointer self, const caf::actor_addr& addr,
     count(st.metrics.partial);
   if (st.metrics.contacts_processed)
     st.metrics.contacts_processed->add(r.contacts_read);
-  if (st.metrics.duration_ms)
-    st.metrics.duration_ms->observe(r.wall_ms);
+  if (st.metrics.duration_seconds)
+    st.metrics.duration_seconds->observe(r.wall_ms / 1000.0);
   if (st.metrics.heap_bytes)
     st.metrics.heap_bytes->observe(
       static_cast<double>(st.memory.allocated_bytes));

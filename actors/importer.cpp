@@ -116,6 +116,12 @@ void keep_problems(import_state& st) {
 void step(caf::event_based_actor* self, import_state& st) {
   if (st.ended || st.paused)
     return;
+  if (st.options.cancelled && st.options.cancelled->load()) {
+    finish(self, st,
+           "stopped: the engine is shutting down; a rerun resumes after item "
+             + std::to_string(st.source->items_done()));
+    return;
+  }
   if (st.level == pressure_level::critical) {
     // Like the generation circuit breaker: no new page until pressure
     // falls, and give up (resumably) after breaker_wait_max.

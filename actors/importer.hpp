@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -34,6 +35,9 @@ struct import_options {
   std::size_t problems_kept_max = 100;
   /// Limit of one database call of the run.
   std::int64_t statement_timeout_ms = 60000;
+  /// When set (by a shutting-down node), the run stops before its next
+  /// page with an error saying where a rerun resumes; may be null.
+  std::shared_ptr<std::atomic<bool>> cancelled;
 };
 
 /// What a sync did, so far (progress) or in all (the end).

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "app/bench.hpp"
 #include "app/import_bench.hpp"
+#include "app/queue_bench.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -335,6 +337,7 @@ std::vector<std::string> bench_scenario_names() {
   for (auto& sc : all_scenarios)
     out.emplace_back(sc.name);
   out.emplace_back("import");
+  out.emplace_back("queue");
   return out;
 }
 
@@ -442,6 +445,14 @@ int run_bench(const config::settings& settings, const bench_options& options) {
                           != options.scenarios.end();
   if (run_imports)
     imports = run_import_bench(e, say);
+  // The queue: 1,000 generation jobs through this engine's worker.
+  std::optional<queue_figures> queue;
+  if (options.scenarios.empty()
+      || std::find(options.scenarios.begin(), options.scenarios.end(),
+                   "queue")
+           != options.scenarios.end())
+    queue = run_queue_bench(e, 1000, 1000,
+                            settings.generation.concurrent_users_max, say);
   // The cache bench reads the suggestions of the users run above.
   std::vector<std::string> cache_users;
   for (auto& ids : users)
@@ -506,6 +517,8 @@ int run_bench(const config::settings& settings, const bench_options& options) {
                              cache_bench.read_hit_rate},
                             {"reads", cache_bench.reads}}},
                           {"imports", import_json(imports)},
+                          {"queue", queue ? queue_json(*queue)
+                                          : nlohmann::json{}},
                           {"metrics", metrics_json(e.metrics())}};
     std::cout << doc.dump(2) << '\n';
   } else {
@@ -513,6 +526,8 @@ int run_bench(const config::settings& settings, const bench_options& options) {
       print_table(all, idle_bytes, idle_allocated_bytes, e.metrics());
     if (!imports.empty())
       print_import_table(imports);
+    if (queue)
+      print_queue_figures(*queue);
     if (!cache_users.empty())
       std::printf("\ncache: %.0f get/put per second directly (LRU, 1,000 keys "
                 "over 500 entries, 3 gets per put); %.0f suggestion reads "

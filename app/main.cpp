@@ -23,6 +23,7 @@
 #include "actors/system_config.hpp"
 #include "app/bench.hpp"
 #include "app/import_command.hpp"
+#include "app/serve_command.hpp"
 #include "app/memory_report.hpp"
 #include "app/signals.hpp"
 #include "app/time_text.hpp"
@@ -666,6 +667,81 @@ int main(int argc, char** argv) {
     };
   });
 
+  config::config_input loaded_input; // for SIGHUP's reload
+  cli.add_subcommand("serve", "run as a node: take jobs from the queue, "
+                              "schedule generation, serve /metrics /livez "
+                              "/readyz /status; SIGTERM stops gracefully, "
+                              "SIGHUP reloads the log level")
+    ->callback([&] {
+      run = [&](const config::configuration& c) {
+        return app::run_serve(c.values, [&loaded_input] {
+          try {
+            auto reloaded = config::load(loaded_input);
+            config::setup_logging(reloaded.values.log);
+            spdlog::info("log level reloaded: {}", reloaded.values.log.level);
+          } catch (const std::exception& e) {
+            spdlog::error("reload failed, keeping the old settings: {}",
+                          e.what());
+          }
+        });
+      };
+    });
+
+  std::string job_kind;
+  std::string job_payload = "{}";
+  std::int32_t job_attempts = 5;
+  auto* enqueue = cli.add_subcommand("enqueue", "put a job on the queue");
+  enqueue->add_option("kind", job_kind, "generate, sync_contacts or "
+                                        "sync_calendar")
+    ->required()
+    ->check(CLI::IsMember({"generate", "sync_contacts", "sync_calendar"}));
+  enqueue->add_option("--user", user_id, "user id")->required();
+  enqueue->add_option("--payload", job_payload,
+                      "JSON: generate {\"now\": T}; sync_* {\"path\": F} "
+                      "or {\"google\": {...}}");
+  enqueue->add_option("--max-attempts", job_attempts, "attempts before the "
+                                                      "job stays failed")
+    ->check(CLI::Range(1, 100));
+  enqueue->callback([&] {
+    run = [&](const config::configuration& c) {
+      return app::run_enqueue(c.values, job_kind, user_id, job_payload,
+                              job_attempts);
+    };
+  });
+
+  std::int64_t job_id = 0;
+  std::string job_state;
+  std::int64_t job_limit = 100;
+  auto* jobs = cli.add_subcommand("jobs", "inspect and steer the job queue");
+  jobs->require_subcommand(1);
+  auto* jobs_list = jobs->add_subcommand("list", "list jobs, newest first");
+  jobs_list->add_option("--state", job_state,
+                        "pending, running, done, failed or cancelled")
+    ->check(CLI::IsMember({"pending", "running", "done", "failed",
+                           "cancelled"}));
+  jobs_list->add_option("--limit", job_limit, "at most this many")
+    ->check(CLI::Range(1, 100000));
+  jobs_list->add_flag("--json", as_json, "print JSON");
+  jobs_list->callback([&] {
+    run = [&](const config::configuration& c) {
+      return app::run_jobs(c.values, "list", 0, job_state, job_limit, as_json);
+    };
+  });
+  for (auto action : {"show", "retry", "cancel"}) {
+    auto* sub = jobs->add_subcommand(
+      action, std::string{action} == "show"
+                ? "show one job"
+                : std::string{action} == "retry"
+                    ? "make a failed or cancelled job pending again"
+                    : "cancel a pending job");
+    sub->add_option("id", job_id, "job id")->required();
+    sub->callback([&, action] {
+      run = [&, action](const config::configuration& c) {
+        return app::run_jobs(c.values, action, job_id, {}, 0, true);
+      };
+    });
+  }
+
   app::bench_options bench_opts;
   auto* bench = cli.add_subcommand(
     "bench", "time generations on seeded data sets S1-S6 and check them "
@@ -723,6 +799,7 @@ int main(int argc, char** argv) {
       if (opt->count() > 0)
         input.flags.emplace_back(key, flag_values[key]);
     cfg = config::load(input);
+    loaded_input = input;
   } catch (const config::config_error& e) {
     return report_error(exit_usage_error, e.what());
   }

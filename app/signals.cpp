@@ -2,6 +2,7 @@
 #include "app/signals.hpp"
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <pthread.h>
@@ -14,7 +15,8 @@ namespace catchup::app {
 namespace {
 
 std::mutex cleanup_mutex;
-std::function<void()> cleanup_fn;
+std::function<int(int)> cleanup_fn;
+std::function<void()> hangup_fn;
 
 } // namespace
 
@@ -23,24 +25,58 @@ void install_signal_thread() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::thread{[set] {
     int sig = 0;
-    sigwait(&set, &sig);
+    for (;;) {
+      sigwait(&set, &sig);
+      if (sig != SIGHUP)
+        break;
+      std::function<void()> reload;
+      {
+        std::lock_guard<std::mutex> guard{cleanup_mutex};
+        reload = hangup_fn;
+      }
+      if (reload)
+        reload();
+    }
     spdlog::warn("interrupted by signal {}, cleaning up", sig);
+    int code = 128 + sig;
     {
       std::lock_guard<std::mutex> guard{cleanup_mutex};
-      if (cleanup_fn)
-        cleanup_fn();
+      if (cleanup_fn) {
+        auto chosen = cleanup_fn(sig);
+        if (chosen >= 0)
+          code = chosen;
+      }
     }
     spdlog::default_logger()->flush();
-    std::_Exit(128 + sig);
+    std::fflush(stdout);
+    std::_Exit(code);
   }}.detach();
 }
 
 void on_interrupt(std::function<void()> cleanup) {
   std::lock_guard<std::mutex> guard{cleanup_mutex};
-  cleanup_fn = std::move(cleanup);
+  if (!cleanup) {
+    cleanup_fn = nullptr;
+    return;
+  }
+  cleanup_fn = [cleanup = std::move(cleanup)](int) {
+    cleanup();
+    return -1;
+  };
+}
+
+void on_interrupt_exit(std::function<int(int)> shutdown) {
+  std::lock_guard<std::mutex> guard{cleanup_mutex};
+  cleanup_fn = std::move(shutdown);
+}
+
+void on_hangup(std::function<void()> reload) {
+  std::lock_guard<std::mutex> guard{cleanup_mutex};
+  hangup_fn = std::move(reload);
 }
 
 } // namespace catchup::app

@@ -14,4 +14,11 @@ void install_signal_thread();
 /// Sets what to do on SIGINT or SIGTERM; an empty function clears it.
 void on_interrupt(std::function<void()> cleanup);
 
+/// Like `on_interrupt`, but the function returns the process's exit code
+/// (a node that shut down gracefully exits 0).
+void on_interrupt_exit(std::function<int(int signal)> shutdown);
+
+/// Sets what to do on SIGHUP (the process keeps running); empty: ignore.
+void on_hangup(std::function<void()> reload);
+
 } // namespace catchup::app

@@ -108,6 +108,29 @@ const std::vector<key_spec> all_keys = {
   {"sync.google_token_url", value_kind::string,
    "https://oauth2.googleapis.com/token", "", 0, 0, "",
    "OAuth token endpoint used to refresh the access token"},
+  {"node.owner", value_kind::string, "", "", 0, 0, "",
+   "this node's name in job leases; empty = host:pid"},
+  {"node.lease_ms", value_kind::integer, "30000", "", 300, 3600000, "",
+   "lease of a claimed job, renewed every third of it while it runs"},
+  {"node.poll_interval_ms", value_kind::integer, "1000", "", 10, 600000, "",
+   "claim at least this often when no notification wakes the node"},
+  {"node.jobs_max", value_kind::integer, "8", "", 1, 1024, "",
+   "jobs one node runs at once at normal memory pressure"},
+  {"node.shutdown_grace_ms", value_kind::integer, "30000", "", 0, 3600000,
+   "", "on SIGTERM or SIGINT, time jobs in flight get to finish"},
+  {"node.retry_backoff_initial_ms", value_kind::integer, "1000", "", 1,
+   86400000, "", "first retry delay of a failed job (doubles per attempt)"},
+  {"node.retry_backoff_max_ms", value_kind::integer, "600000", "", 1,
+   86400000, "", "longest retry delay of a failed job"},
+  {"http.enabled", value_kind::boolean, "true", "", 0, 0, "",
+   "serve /metrics /livez /readyz /status while `catchup serve` runs"},
+  {"http.address", value_kind::string, "127.0.0.1", "", 0, 0, "",
+   "address of the node's HTTP endpoint (/metrics /livez /readyz /status)"},
+  {"http.port", value_kind::integer, "9464", "", 0, 65535, "",
+   "port of the node's HTTP endpoint; 0 picks a free one"},
+  {"schedule.generate_interval_ms", value_kind::integer, "21600000", "", 0,
+   int_max, "", "enqueue generation for every active user this often "
+   "(spread over the interval); 0 = off"},
 };
 
 // -- parsing values -----------------------------------------------------------
@@ -264,6 +287,29 @@ void apply_value(settings& s, const key_spec& spec, const std::string& text) {
      [](settings& x, auto& v) { x.sync.google_calendar_url = v; }},
     {"sync.google_token_url",
      [](settings& x, auto& v) { x.sync.google_token_url = v; }},
+    {"node.owner", [](settings& x, auto& v) { x.node.owner = v; }},
+    {"node.lease_ms",
+     [](settings& x, auto& v) { x.node.lease_ms = std::stoll(v); }},
+    {"node.poll_interval_ms",
+     [](settings& x, auto& v) { x.node.poll_interval_ms = std::stoll(v); }},
+    {"node.jobs_max",
+     [](settings& x, auto& v) { x.node.jobs_max = std::stoll(v); }},
+    {"node.shutdown_grace_ms",
+     [](settings& x, auto& v) { x.node.shutdown_grace_ms = std::stoll(v); }},
+    {"node.retry_backoff_initial_ms",
+     [](settings& x, auto& v) {
+       x.node.retry_backoff_initial_ms = std::stoll(v);
+     }},
+    {"node.retry_backoff_max_ms",
+     [](settings& x, auto& v) { x.node.retry_backoff_max_ms = std::stoll(v); }},
+    {"http.enabled",
+     [](settings& x, auto& v) { x.http.enabled = parse_bool(v); }},
+    {"http.address", [](settings& x, auto& v) { x.http.address = v; }},
+    {"http.port", [](settings& x, auto& v) { x.http.port = std::stoll(v); }},
+    {"schedule.generate_interval_ms",
+     [](settings& x, auto& v) {
+       x.schedule.generate_interval_ms = std::stoll(v);
+     }},
   };
   setters.at(spec.key)(s, text);
 }

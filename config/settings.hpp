@@ -101,6 +101,37 @@ struct sync_settings {
   std::string google_token_url = "https://oauth2.googleapis.com/token";
 };
 
+/// A standalone node (`catchup serve`): its job queue worker.
+struct node_settings {
+  /// This node's name in job leases; empty means "host:pid".
+  std::string owner;
+  /// A claimed job's lease; renewed every third of it while it runs.
+  std::int64_t lease_ms = 30000;
+  /// Claim at least this often when no NOTIFY wakes the node.
+  std::int64_t poll_interval_ms = 1000;
+  /// Jobs in flight at normal memory pressure.
+  std::int64_t jobs_max = 8;
+  /// On SIGTERM/SIGINT, jobs in flight get this long to finish.
+  std::int64_t shutdown_grace_ms = 30000;
+  /// Backoff of failed jobs: doubling from the initial value to the max.
+  std::int64_t retry_backoff_initial_ms = 1000;
+  std::int64_t retry_backoff_max_ms = 600000;
+};
+
+/// The node's HTTP endpoint (/metrics, /livez, /readyz, /status).
+struct http_settings {
+  bool enabled = true;
+  std::string address = "127.0.0.1";
+  /// 0 picks a free port (logged at start).
+  std::int64_t port = 9464;
+};
+
+/// Work the nodes enqueue by themselves.
+struct schedule_settings {
+  /// Generation for every active user this often (spread over it); 0 off.
+  std::int64_t generate_interval_ms = 6LL * 3600 * 1000;
+};
+
 /// The effective, validated configuration.
 struct settings {
   database_settings database;
@@ -109,6 +140,9 @@ struct settings {
   generation_settings generation;
   caches_settings cache;
   sync_settings sync;
+  node_settings node;
+  http_settings http;
+  schedule_settings schedule;
 };
 
 } // namespace catchup::config

@@ -107,8 +107,9 @@ std::string_view to_string(metric_kind kind) noexcept {
   return "counter";
 }
 
-std::vector<double> default_duration_buckets_ms() {
-  return {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+std::vector<double> default_duration_buckets_seconds() {
+  return {0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1,
+          0.25,  0.5,   1,     2.5,  5,     10};
 }
 
 std::vector<double> default_size_buckets_bytes() {

@@ -25,11 +25,11 @@ enum class metric_kind : std::uint8_t {
 /// "counter", "gauge", "histogram": the word of a `# TYPE` line.
 std::string_view to_string(metric_kind kind) noexcept;
 
-/// Bucket upper bounds for durations in milliseconds: 1, 2, 5, 10, 25, 50,
-/// 100, 250, 500, 1000, 2500, 5000, 10000. Roughly doubling steps from 1 ms
-/// to 10 s give a usable quantile estimate from a query answered from cache
-/// to a generation stalled on the database.
-std::vector<double> default_duration_buckets_ms();
+/// Bucket upper bounds for durations in seconds (Prometheus' base unit;
+/// promtool rejects "_ms" names): 0.001, 0.002, 0.005, ... 5, 10. Roughly
+/// doubling steps from 1 ms to 10 s give a usable quantile estimate from a
+/// query answered from cache to a generation stalled on the database.
+std::vector<double> default_duration_buckets_seconds();
 
 /// Bucket upper bounds for sizes in bytes: powers of 4 from 16 KiB to 1 GiB
 /// (16 KiB, 64 KiB, 256 KiB, 1 MiB, ... 1 GiB), nine buckets that span a

@@ -40,5 +40,13 @@ using busy = caf::atom_constant<caf::atom("busy")>;
 using contact = caf::atom_constant<caf::atom("contact")>;
 /// Drops cached data that a write changed.
 using invalidate = caf::atom_constant<caf::atom("invalidate")>;
+/// A job (or run) ended; carries its id and an error text ("" = success).
+using done = caf::atom_constant<caf::atom("done")>;
+/// Wakes an idle dispatcher: new work may be waiting.
+using wake = caf::atom_constant<caf::atom("wake")>;
+/// Asks a worker to stop claiming and finish or hand back its work.
+using stop = caf::atom_constant<caf::atom("stop")>;
+/// Renews the leases of the jobs a node runs.
+using heartbeat = caf::atom_constant<caf::atom("heartbeat")>;
 
 } // namespace catchup::atom

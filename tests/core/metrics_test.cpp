@@ -160,10 +160,10 @@ BOOST_AUTO_TEST_CASE(unsorted_or_infinite_bounds_throw) {
   BOOST_TEST(r.size() == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(default_buckets_cover_ms_and_bytes) {
-  BOOST_TEST(default_duration_buckets_ms()
-               == (std::vector<double>{1, 2, 5, 10, 25, 50, 100, 250, 500,
-                                       1000, 2500, 5000, 10000}),
+BOOST_AUTO_TEST_CASE(default_buckets_cover_seconds_and_bytes) {
+  BOOST_TEST(default_duration_buckets_seconds()
+               == (std::vector<double>{0.001, 0.002, 0.005, 0.01, 0.025,
+                                       0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}),
              boost::test_tools::per_element());
   auto bytes = default_size_buckets_bytes();
   BOOST_TEST(bytes.size() == 9u);
@@ -173,7 +173,7 @@ BOOST_AUTO_TEST_CASE(default_buckets_cover_ms_and_bytes) {
     BOOST_TEST(bytes[i] == 4 * bytes[i - 1]);
   // Both are valid histogram bounds.
   metrics_registry r;
-  r.histogram_named("d_ms", "D.", default_duration_buckets_ms());
+  r.histogram_named("d_seconds", "D.", default_duration_buckets_seconds());
   r.histogram_named("s_bytes", "S.", default_size_buckets_bytes());
 }
 
@@ -211,8 +211,8 @@ BOOST_AUTO_TEST_CASE(render_prometheus_writes_the_text_format) {
   r.counter_named("catchup_requests_total", "Requests served.").add(42);
   r.gauge_named("catchup_queue_length", "Items queued.\nBy actor \\ kind.")
     .set(2.5);
-  auto& h = r.histogram_named("catchup_generation_duration_ms",
-                              "Duration of a generation.", {10, 250});
+  auto& h = r.histogram_named("catchup_request_size_bytes",
+                              "Size of a request.", {10, 250});
   h.observe(10); // on the bound: in the le="10" bucket
   h.observe(100);
   h.observe(300);
@@ -225,14 +225,14 @@ BOOST_AUTO_TEST_CASE(render_prometheus_writes_the_text_format) {
                 "kind.\n"
                 "# TYPE catchup_queue_length gauge\n"
                 "catchup_queue_length 2.5\n"
-                "# HELP catchup_generation_duration_ms Duration of a "
-                "generation.\n"
-                "# TYPE catchup_generation_duration_ms histogram\n"
-                "catchup_generation_duration_ms_bucket{le=\"10\"} 2\n"
-                "catchup_generation_duration_ms_bucket{le=\"250\"} 3\n"
-                "catchup_generation_duration_ms_bucket{le=\"+Inf\"} 4\n"
-                "catchup_generation_duration_ms_sum 410.5\n"
-                "catchup_generation_duration_ms_count 4\n");
+                "# HELP catchup_request_size_bytes Size of a "
+                "request.\n"
+                "# TYPE catchup_request_size_bytes histogram\n"
+                "catchup_request_size_bytes_bucket{le=\"10\"} 2\n"
+                "catchup_request_size_bytes_bucket{le=\"250\"} 3\n"
+                "catchup_request_size_bytes_bucket{le=\"+Inf\"} 4\n"
+                "catchup_request_size_bytes_sum 410.5\n"
+                "catchup_request_size_bytes_count 4\n");
 }
 
 BOOST_AUTO_TEST_CASE(render_prometheus_formats_numbers_as_prometheus_reads) {

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "actors/dispatcher.hpp"
+
+#include <map>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/pressure.hpp"
+#include "messages/atoms.hpp"
+
+namespace catchup {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+/// How long the listener waits for a notification before it looks at its
+/// mailbox again (so it exits promptly with its dispatcher).
+constexpr std::int64_t listen_wait_ms = 250;
+
+struct dispatcher_state {
+  std::string url;
+  worker_options options;
+  job_executor execute;
+  memory_supervisor_actor supervisor;
+  std::shared_ptr<worker_figures> figures;
+  std::unique_ptr<storage::job_queue> queue;
+  /// Jobs this node runs: id -> kind and user, for the logs.
+  std::map<std::int64_t, std::string> in_flight;
+  pressure_level level = pressure_level::normal;
+  bool draining = false;
+  caf::response_promise stopped;
+  bool stop_pending = false;
+  std::chrono::steady_clock::time_point next_schedule_check{};
+  /// The NOTIFY listener: a normal exit does not travel over links, so
+  /// the dispatcher stops it explicitly.
+  caf::actor listener;
+
+  std::size_t capacity() const {
+    // The coordinator's concurrency policy: full, full, half, none.
+    auto percent = policy_for(level, 100, 50).concurrency_percent;
+    auto n = options.jobs_max * static_cast<std::size_t>(percent) / 100;
+    if (percent > 0 && n == 0)
+      n = 1;
+    return n;
+  }
+
+  void publish() {
+    figures->in_flight = in_flight.size();
+    figures->draining = draining;
+  }
+};
+
+caf::behavior job_actor(caf::event_based_actor* self, caf::actor dispatcher,
+                        storage::job_record job, job_executor execute) {
+  std::string error;
+  try {
+    error = execute(job);
+  } catch (const std::exception& e) {
+    error = e.what();
+    if (error.empty())
+      error = "job failed without a message";
+  }
+  self->send(dispatcher, atom::done::value, job.id, error);
+  self->quit();
+  return {};
+}
+
+caf::behavior listener_actor(caf::event_based_actor* self,
+                             caf::actor dispatcher, std::string url) {
+  auto queue = std::make_shared<std::unique_ptr<storage::job_queue>>();
+  try {
+    *queue = std::make_unique<storage::job_queue>(url);
+    (*queue)->listen();
+  } catch (const std::exception& e) {
+    // Polling still finds the jobs; only the wake-up latency suffers.
+    spdlog::warn("job listener: cannot LISTEN ({}); polling only", e.what());
+    self->quit();
+    return {};
+  }
+  self->send(self, atom::tick::value);
+  return {
+    [=](atom::tick) {
+      try {
+        if ((*queue)->wait_for_notification(listen_wait_ms))
+          self->send(dispatcher, atom::wake::value);
+      } catch (const std::exception& e) {
+        spdlog::warn("job listener: {}; polling only", e.what());
+        self->quit();
+        return;
+      }
+      self->send(self, atom::tick::value);
+    },
+  };
+}
+
+void finish_stop(caf::event_based_actor* self, dispatcher_state& st) {
+  if (!st.stop_pending)
+    return;
+  std::vector<std::int64_t> ids;
+  for (auto& [id, what] : st.in_flight)
+    ids.push_back(id);
+  if (!ids.empty()) {
+    try {
+      auto n = st.queue->release(st.options.owner, ids);
+      st.figures->released += n;
+      spdlog::info("worker: handed {} unfinished jobs back to the queue", n);
+    } catch (const std::exception& e) {
+      // Their leases expire and another node rescues them.
+      spdlog::error("worker: cannot hand jobs back ({}); their leases "
+                    "expire in {} ms",
+                    e.what(), st.options.lease_ms);
+    }
+  }
+  st.in_flight.clear();
+  st.publish();
+  st.stop_pending = false;
+  st.stopped.deliver(true);
+  if (st.listener)
+    self->send_exit(st.listener, caf::exit_reason::user_shutdown);
+  self->quit();
+}
+
+void claim(caf::event_based_actor* self, dispatcher_state& st) {
+  if (st.draining)
+    return;
+  auto capacity = st.capacity();
+  if (st.in_flight.size() >= capacity)
+    return;
+  std::vector<storage::job_record> jobs;
+  try {
+    auto now = std::chrono::steady_clock::now();
+    if (st.options.generate_interval_ms > 0 && now >= st.next_schedule_check) {
+      st.next_schedule_check = now + milliseconds(st.options.schedule_check_ms);
+      if (auto n = st.queue->schedule_generation(
+            "generate", st.options.generate_interval_ms);
+          n > 0)
+        spdlog::info("scheduler: enqueued generation for {} users over the "
+                     "next {} ms",
+                     n, st.options.generate_interval_ms);
+    }
+    jobs = st.queue->claim(st.options.owner, capacity - st.in_flight.size(),
+                           st.options.lease_ms);
+  } catch (const std::exception& e) {
+    spdlog::error("worker: cannot claim jobs: {}", e.what());
+    return;
+  }
+  for (auto& job : jobs) {
+    st.figures->claimed += 1;
+    st.in_flight.emplace(job.id, job.kind + " " + job.user_id);
+    spdlog::debug("worker: job {} ({} for user {}), attempt {} of {}", job.id,
+                  job.kind, job.user_id, job.attempts, job.max_attempts);
+    self->spawn<caf::detached>(job_actor, caf::actor_cast<caf::actor>(self),
+                               job, st.execute);
+  }
+  st.publish();
+}
+
+caf::behavior dispatcher_actor(caf::event_based_actor* self,
+                               std::shared_ptr<dispatcher_state> st) {
+  try {
+    st->queue = std::make_unique<storage::job_queue>(
+      st->url, st->options.statement_timeout_ms);
+  } catch (const std::exception& e) {
+    spdlog::error("worker: cannot open the job queue: {}", e.what());
+    self->quit(caf::make_error(caf::sec::runtime_error, e.what()));
+    return {};
+  }
+  st->listener = self->spawn<caf::detached + caf::linked>(
+    listener_actor, caf::actor_cast<caf::actor>(self), st->url);
+  if (st->supervisor)
+    self
+      ->request(st->supervisor, caf::infinite, atom::subscribe::value,
+                caf::actor_cast<caf::actor>(self))
+      .then([](std::uint64_t) {}, [](const caf::error&) {});
+  self->send(self, atom::tick::value);
+  self->delayed_send(self, milliseconds(st->options.lease_ms / 3),
+                     atom::heartbeat::value);
+  return {
+    // The poll: claims, then comes back after poll_interval_ms.
+    [=](atom::tick) {
+      claim(self, *st);
+      if (!st->draining)
+        self->delayed_send(self, milliseconds(st->options.poll_interval_ms),
+                           atom::tick::value);
+    },
+    // A NOTIFY or a finished job: claim now, without a timer of its own.
+    [=](atom::wake) {
+      st->figures->wakeups += 1;
+      claim(self, *st);
+    },
+    [=](atom::done, std::int64_t id, const std::string& error) {
+      auto it = st->in_flight.find(id);
+      if (it == st->in_flight.end())
+        return; // handed back already (graceful stop)
+      st->in_flight.erase(it);
+      try {
+        if (error.empty()) {
+          if (st->queue->complete(id, st->options.owner)) {
+            st->figures->completed += 1;
+          } else {
+            st->figures->leases_lost += 1;
+            spdlog::warn("worker: job {} finished after its lease was taken "
+                         "over; its result stands, the queue's record is "
+                         "the other node's",
+                         id);
+          }
+        } else {
+          auto state = st->queue->fail(id, st->options.owner, error,
+                                       st->options.retry);
+          if (state.empty()) {
+            st->figures->leases_lost += 1;
+          } else {
+            st->figures->failed += 1;
+            spdlog::warn("worker: job {} failed ({}): {}", id, state, error);
+          }
+        }
+      } catch (const std::exception& e) {
+        // The lease expires and another node (or this one) reruns the
+        // job; results are idempotent.
+        spdlog::error("worker: cannot record the end of job {}: {}", id,
+                      e.what());
+      }
+      st->publish();
+      if (st->draining && st->in_flight.empty())
+        finish_stop(self, *st);
+      else
+        claim(self, *st);
+    },
+    [=](atom::heartbeat) {
+      if (!st->in_flight.empty()) {
+        std::vector<std::int64_t> ids;
+        for (auto& [id, what] : st->in_flight)
+          ids.push_back(id);
+        try {
+          auto held = st->queue->renew(st->options.owner, ids,
+                                       st->options.lease_ms);
+          if (held.size() < ids.size())
+            spdlog::warn("worker: {} of {} leases were taken over by "
+                         "another node",
+                         ids.size() - held.size(), ids.size());
+        } catch (const std::exception& e) {
+          spdlog::error("worker: cannot renew leases: {}", e.what());
+        }
+      }
+      self->delayed_send(self, milliseconds(st->options.lease_ms / 3),
+                         atom::heartbeat::value);
+    },
+    [=](atom::pressure, const memory_status& status) {
+      st->level = status.level;
+    },
+    [=](atom::stop, std::int64_t grace_ms) -> caf::result<bool> {
+      st->draining = true;
+      st->publish();
+      st->stopped = self->make_response_promise();
+      st->stop_pending = true;
+      spdlog::info("worker: stopping; {} jobs in flight get {} ms to finish",
+                   st->in_flight.size(), grace_ms);
+      if (st->in_flight.empty())
+        finish_stop(self, *st);
+      else
+        self->delayed_send(self, milliseconds(grace_ms), atom::close::value);
+      return st->stopped;
+    },
+    // The grace period ended: hand back what is still running.
+    [=](atom::close) { finish_stop(self, *st); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_dispatcher(caf::actor_system& sys, std::string database_url,
+                            worker_options options, job_executor execute,
+                            memory_supervisor_actor supervisor,
+                            std::shared_ptr<worker_figures> figures) {
+  auto st = std::make_shared<dispatcher_state>();
+  st->url = std::move(database_url);
+  st->options = std::move(options);
+  st->execute = std::move(execute);
+  st->supervisor = std::move(supervisor);
+  st->figures = std::move(figures);
+  return sys.spawn<caf::detached>(dispatcher_actor, st);
+}
+
+} // namespace catchup

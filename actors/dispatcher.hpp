@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The node's job dispatcher: claims jobs from the PostgreSQL queue
+// (storage/job_queue.hpp) within the memory policy, runs each in its own
+// detached actor, renews their leases by heartbeat, completes or fails them
+// on the lease it holds, and hands its jobs back on a graceful stop.
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "actors/memory_supervisor.hpp"
+#include "storage/job_queue.hpp"
+
+namespace catchup {
+
+/// How a node takes work from the queue.
+struct worker_options {
+  /// This node's name in lease_owner ("host:pid" by default).
+  std::string owner;
+  /// A claimed job is this node's until its lease runs out; the heartbeat
+  /// renews it every third of it. A node that dies stops renewing, and any
+  /// node takes the job over once it expired.
+  std::int64_t lease_ms = 30000;
+  /// The fallback when no NOTIFY arrives (a lost connection, a job whose
+  /// run_at comes due): claim at least this often.
+  std::int64_t poll_interval_ms = 1000;
+  /// Jobs in flight at normal pressure (elevated: all, high: half,
+  /// critical: no new claims - the generation concurrency policy).
+  std::size_t jobs_max = 8;
+  /// Enqueue generation for every active user this often (spread over the
+  /// interval); 0 disables this node's scheduler.
+  std::int64_t generate_interval_ms = 6LL * 3600 * 1000;
+  /// How often the scheduler checks whether the schedule is due.
+  std::int64_t schedule_check_ms = 60000;
+  /// Retry backoff of failed jobs.
+  storage::retry_policy retry;
+  std::int64_t statement_timeout_ms = 60000;
+};
+
+/// What a worker did; updated by the dispatcher, read from any thread.
+struct worker_figures {
+  std::atomic<std::uint64_t> claimed{0};
+  std::atomic<std::uint64_t> completed{0};
+  std::atomic<std::uint64_t> failed{0};
+  /// Jobs handed back on a graceful stop.
+  std::atomic<std::uint64_t> released{0};
+  /// Jobs whose lease another node took over while this one ran them.
+  std::atomic<std::uint64_t> leases_lost{0};
+  std::atomic<std::uint64_t> in_flight{0};
+  std::atomic<std::uint64_t> wakeups{0};
+  std::atomic<bool> draining{false};
+};
+
+/// Runs one job to its end on the calling (detached) thread: "" when it
+/// succeeded, else why it failed. May throw; that counts as a failure.
+using job_executor = std::function<std::string(const storage::job_record&)>;
+
+/// Spawns the dispatcher and its NOTIFY listener (each on a connection of
+/// its own). Ask it to stop with (atom::stop, grace ms): it stops claiming,
+/// lets jobs in flight finish within the grace period, hands the rest back
+/// to the queue, replies true, and exits.
+caf::actor spawn_dispatcher(caf::actor_system& sys, std::string database_url,
+                            worker_options options, job_executor execute,
+                            memory_supervisor_actor supervisor,
+                            std::shared_ptr<worker_figures> figures);
+
+} // namespace catchup

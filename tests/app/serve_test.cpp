@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: Apache-2.0
+// `catchup serve` as operators run it: nodes that take generation jobs from
+// the queue, a node killed with SIGKILL mid-batch whose jobs another node
+// rescues (every job done once in effect, no duplicate suggestions), a
+// graceful SIGTERM that hands unfinished jobs back, and the HTTP endpoint:
+// /readyz following the database, /metrics accepted by promtool.
+
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include <httplib.h>
+
+#include "storage/migrations.hpp"
+#include "storage/process.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/test_database.hpp"
+
+using namespace catchup;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string binary() {
+  auto* path = std::getenv("CUTEST_BINARY");
+  BOOST_REQUIRE_MESSAGE(path != nullptr, "CUTEST_BINARY is not set");
+  return path;
+}
+
+storage::process_result run(std::vector<std::string> args) {
+  args.insert(args.begin(), binary());
+  return storage::run_process(args, std::nullopt, std::chrono::seconds(300));
+}
+
+bool has(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+struct fixture {
+  test::test_database db;
+
+  fixture() {
+    storage::migrate(db.url());
+  }
+
+  std::int64_t count(const std::string& sql) {
+    return std::stoll(db.query(sql).at(0));
+  }
+
+  /// Waits (bounded) until `sql` counts at least `n`; the database is what
+  /// the nodes report through, so this is the test's synchronisation.
+  bool wait_count(const std::string& sql, std::int64_t n,
+                  std::chrono::seconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (count(sql) >= n)
+        return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  std::unique_ptr<test::child_process>
+  node(const std::string& owner, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{binary(),
+                                  "serve",
+                                  "--database-url",
+                                  db.url(),
+                                  "--node-owner",
+                                  owner,
+                                  "--node-lease-ms",
+                                  "1500",
+                                  "--node-poll-interval-ms",
+                                  "200",
+                                  "--schedule-generate-interval-ms",
+                                  "0",
+                                  "--http-port",
+                                  "0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto p = std::make_unique<test::child_process>(args);
+    auto ready = p->wait_for_line(
+      [](const std::string& l) { return has(l, "catchup serve: node"); }, 60s);
+    BOOST_REQUIRE_MESSAGE(!ready.empty(), "node did not start:\n"
+                                            << p->output());
+    return p;
+  }
+
+  /// Seeds `users` users (20 contacts each) and enqueues a generation job
+  /// for each.
+  void seed_and_enqueue(int users) {
+    auto r = run({"seed", "--users", std::to_string(users), "--contacts",
+                  "20", "--seed", "7", "--now", "2026-03-02T12:00:00Z",
+                  "--database-url", db.url()});
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+    db.query("SELECT (catchup_enqueue('generate', id, "
+             "'{\"now\": 1772452800}'::jsonb)).id FROM users");
+  }
+};
+
+int http_port(test::child_process& p) {
+  auto line = p.wait_for_line(
+    [](const std::string& l) { return has(l, "/status on "); }, 30s);
+  std::smatch m;
+  BOOST_REQUIRE_MESSAGE(std::regex_search(line, m, std::regex{":(\\d+)$"}),
+                        "no port in: " << line);
+  return std::stoi(m[1]);
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(app_serve, fixture)
+
+BOOST_AUTO_TEST_CASE(a_killed_nodes_jobs_are_rescued_and_done_once) {
+  seed_and_enqueue(40);
+  BOOST_REQUIRE_EQUAL(count("SELECT count(*) FROM jobs"), 40);
+  {
+    auto a = node("node-a", {"--node-jobs-max", "2"});
+    BOOST_REQUIRE(wait_count("SELECT count(*) FROM jobs WHERE state = 'done'",
+                             3, 60s));
+    a->signal(SIGKILL);
+    a->wait(10s);
+  }
+  auto done_by_a = count("SELECT count(*) FROM jobs WHERE state = 'done'");
+  BOOST_TEST_MESSAGE("node A finished " << done_by_a << " jobs before SIGKILL");
+  auto b = node("node-b", {"--node-jobs-max", "4"});
+  BOOST_REQUIRE_MESSAGE(
+    wait_count("SELECT count(*) FROM jobs WHERE state = 'done'", 40, 120s),
+    "jobs: " << count("SELECT count(*) FROM jobs WHERE state <> 'done'")
+             << " not done\n" << b->output());
+  // Every user generated: one generation's suggestions each, none twice.
+  BOOST_TEST(count("SELECT count(DISTINCT user_id) FROM suggestions WHERE "
+                   "status = 'pending'")
+             == 40);
+  BOOST_TEST(count("SELECT count(*) FROM (SELECT user_id, contact_id FROM "
+                   "suggestions WHERE status = 'pending' GROUP BY 1, 2 "
+                   "HAVING count(*) > 1) d")
+             == 0);
+  BOOST_TEST(count("SELECT count(*) FROM jobs WHERE lease_owner IS NOT NULL "
+                   "AND state = 'done' AND lease_owner NOT IN ('node-a', "
+                   "'node-b')")
+             == 0);
+  b->signal(SIGTERM);
+  BOOST_TEST(b->wait(60s) == 0, b->output());
+  BOOST_TEST(has(b->output(), "catchup serve: stopped"), b->output());
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_hands_unfinished_jobs_back_and_exits_0) {
+  seed_and_enqueue(1);
+  auto user = db.query("SELECT id FROM users")[0];
+  // A slow job: 20,000 cards imported 10 per page.
+  test::temp_dir dir;
+  auto path = dir / "slow.vcf";
+  {
+    std::ofstream out{path, std::ios::binary};
+    for (int i = 0; i < 20000; ++i)
+      out << "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:s" << i << "\r\nFN:P " << i
+          << "\r\nEND:VCARD\r\n";
+  }
+  db.query("DELETE FROM jobs RETURNING 1");
+  db.query("SELECT (catchup_enqueue('sync_contacts', '" + user
+           + "', '{\"path\": \"" + path + "\"}'::jsonb)).id");
+  auto n = node("node-c", {"--sync-contacts-page-items", "10",
+                           "--node-shutdown-grace-ms", "0"});
+  BOOST_REQUIRE(wait_count("SELECT count(*) FROM contacts WHERE "
+                           "external_uid LIKE 's%'",
+                           10, 60s));
+  n->signal(SIGTERM);
+  BOOST_TEST(n->wait(60s) == 0, n->output());
+  BOOST_TEST(db.query("SELECT state || ' ' || attempts || ' ' || "
+                      "coalesce(lease_owner, '-') FROM jobs WHERE kind = "
+                      "'sync_contacts'")[0]
+             == "pending 0 -");
+}
+
+BOOST_AUTO_TEST_CASE(readyz_follows_the_database_and_metrics_pass_promtool) {
+  test::temp_dir dir;
+  auto data_dir = dir / "pg";
+  auto n = std::make_unique<test::child_process>(std::vector<std::string>{
+    binary(), "serve", "--database-data-dir", data_dir, "--http-port", "0",
+    "--schedule-generate-interval-ms", "0"});
+  auto port = http_port(*n);
+  httplib::Client http{"127.0.0.1", port};
+  auto ready = http.Get("/readyz");
+  BOOST_REQUIRE(ready);
+  BOOST_TEST(ready->status == 200);
+  auto live = http.Get("/livez");
+  BOOST_REQUIRE(live);
+  BOOST_TEST(live->status == 200);
+  auto status = http.Get("/status");
+  BOOST_REQUIRE(status);
+  BOOST_TEST(has(status->body, "\"pressure\""), status->body);
+  BOOST_TEST(has(status->body, "\"queue\""), status->body);
+
+  auto metrics = http.Get("/metrics");
+  BOOST_REQUIRE(metrics);
+  BOOST_TEST(metrics->status == 200);
+  BOOST_TEST(has(metrics->body, "catchup_jobs_claimed_total"));
+  auto file = dir / "metrics.txt";
+  {
+    std::ofstream out{file};
+    out << metrics->body;
+  }
+  auto check = storage::run_process({"/bin/sh", "-c",
+                                     "promtool check metrics < " + file},
+                                    std::nullopt, std::chrono::seconds(60));
+  BOOST_TEST(check.exit_code == 0, check.output);
+
+  // The database goes away: not ready, with the reason; then back.
+  auto stop = run({"db", "stop", "--database-data-dir", data_dir});
+  BOOST_REQUIRE_MESSAGE(stop.exit_code == 0, stop.output);
+  auto down = http.Get("/readyz");
+  BOOST_REQUIRE(down);
+  BOOST_TEST(down->status == 503);
+  BOOST_TEST(has(down->body, "database unreachable"), down->body);
+  auto start = run({"db", "start", "--database-data-dir", data_dir});
+  BOOST_REQUIRE_MESSAGE(start.exit_code == 0, start.output);
+  auto up = http.Get("/readyz");
+  BOOST_REQUIRE(up);
+  BOOST_TEST(up->status == 200, up->body);
+  n->signal(SIGTERM);
+  BOOST_TEST(n->wait(60s) == 0, n->output());
+  run({"db", "stop", "--database-data-dir", data_dir});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
