@@ -67,7 +67,8 @@ struct fixture {
   }
 
   std::unique_ptr<test::child_process>
-  node(const std::string& owner, std::vector<std::string> extra = {}) {
+  node(const std::string& owner, std::vector<std::string> extra = {},
+       const std::string& lease_ms = "1500") {
     std::vector<std::string> args{binary(),
                                   "serve",
                                   "--database-url",
@@ -75,7 +76,7 @@ struct fixture {
                                   "--node-owner",
                                   owner,
                                   "--node-lease-ms",
-                                  "1500",
+                                  lease_ms,
                                   "--node-poll-interval-ms",
                                   "200",
                                   "--schedule-generate-interval-ms",
@@ -148,6 +149,106 @@ BOOST_AUTO_TEST_CASE(a_killed_nodes_jobs_are_rescued_and_done_once) {
   b->signal(SIGTERM);
   BOOST_TEST(b->wait(60s) == 0, b->output());
   BOOST_TEST(has(b->output(), "catchup serve: stopped"), b->output());
+}
+
+BOOST_AUTO_TEST_CASE(two_nodes_drain_1000_jobs_each_done_once) {
+  seed_and_enqueue(1000);
+  BOOST_REQUIRE_EQUAL(count("SELECT count(*) FROM jobs"), 1000);
+  // Leases long enough that no heartbeat delay on a loaded machine lets
+  // one expire: this test is about sharing, not rescue.
+  auto a = node("drain-a", {}, "60000");
+  auto b = node("drain-b", {}, "60000");
+  BOOST_REQUIRE_MESSAGE(
+    wait_count("SELECT count(*) FROM jobs WHERE state = 'done'", 1000, 300s),
+    count("SELECT count(*) FROM jobs WHERE state <> 'done'")
+      << " jobs not done");
+  // Each job ran once (no lease expired, nothing rescued), both nodes
+  // took part, and every user has one generation's suggestions.
+  BOOST_TEST(count("SELECT count(*) FROM jobs WHERE attempts <> 1") == 0);
+  BOOST_TEST(count("SELECT count(*) FROM generations") == 1000);
+  BOOST_TEST(count("SELECT count(*) FROM (SELECT user_id, contact_id FROM "
+                   "suggestions WHERE status = 'pending' GROUP BY 1, 2 "
+                   "HAVING count(*) > 1) d")
+             == 0);
+  a->signal(SIGTERM);
+  b->signal(SIGTERM);
+  BOOST_TEST(a->wait(60s) == 0);
+  BOOST_TEST(b->wait(60s) == 0);
+  // Both took part, and their completions add up to the jobs.
+  auto completed = [](test::child_process& p) {
+    std::smatch m;
+    auto out = p.output();
+    BOOST_REQUIRE(std::regex_search(
+      out, m, std::regex{"stopped; (\\d+) jobs completed"}));
+    return std::stoll(m[1]);
+  };
+  auto by_a = completed(*a);
+  auto by_b = completed(*b);
+  BOOST_TEST_MESSAGE("node a completed " << by_a << ", node b " << by_b);
+  BOOST_TEST(by_a > 0);
+  BOOST_TEST(by_b > 0);
+  BOOST_TEST(by_a + by_b == 1000);
+}
+
+BOOST_AUTO_TEST_CASE(operators_enqueue_list_retry_and_cancel_jobs) {
+  seed_and_enqueue(1);
+  auto user = db.query("SELECT id FROM users")[0];
+  auto dup = run({"enqueue", "generate", "--user", user, "--database-url",
+                  db.url()});
+  BOOST_TEST(dup.exit_code == 0);
+  BOOST_TEST(has(dup.output, "already pending"), dup.output);
+  auto sync = run({"enqueue", "sync_contacts", "--user", user, "--payload",
+                   "{\"path\": \"/nonexistent/contacts.vcf\"}",
+                   "--max-attempts", "1", "--database-url", db.url()});
+  BOOST_TEST(sync.exit_code == 0);
+  BOOST_TEST(has(sync.output, "enqueued"), sync.output);
+  auto list = run({"jobs", "list", "--database-url", db.url()});
+  BOOST_TEST(has(list.output, "sync_contacts"), list.output);
+  BOOST_TEST(has(list.output, "generate"), list.output);
+  // One attempt: the missing file fails it for good, with the reason.
+  auto n = node("ops");
+  BOOST_REQUIRE(wait_count("SELECT count(*) FROM jobs WHERE state IN "
+                           "('done', 'failed')",
+                           2, 60s));
+  n->signal(SIGTERM);
+  BOOST_TEST(n->wait(60s) == 0);
+  auto id = db.query("SELECT id FROM jobs WHERE kind = 'sync_contacts'")[0];
+  auto show = run({"jobs", "show", id, "--database-url", db.url()});
+  BOOST_TEST(has(show.output, "\"state\": \"failed\""), show.output);
+  BOOST_TEST(has(show.output, "/nonexistent/contacts.vcf"), show.output);
+  auto retry = run({"jobs", "retry", id, "--database-url", db.url()});
+  BOOST_TEST(retry.exit_code == 0, retry.output);
+  BOOST_TEST(db.query("SELECT state::text FROM jobs WHERE id = " + id)[0]
+             == "pending");
+  auto cancel = run({"jobs", "cancel", id, "--database-url", db.url()});
+  BOOST_TEST(cancel.exit_code == 0, cancel.output);
+  auto again = run({"jobs", "cancel", id, "--database-url", db.url()});
+  BOOST_TEST(again.exit_code == 1);
+  BOOST_TEST(has(again.output, "only a pending job can"), again.output);
+}
+
+BOOST_AUTO_TEST_CASE(sighup_reloads_the_log_level) {
+  test::temp_dir dir;
+  auto conf = dir / "catchup.conf";
+  {
+    std::ofstream out{conf};
+    out << "[log]\nlevel = info\n";
+  }
+  auto n = node("hup", {"--config", conf});
+  {
+    std::ofstream out{conf};
+    out << "[log]\nlevel = debug\n";
+  }
+  n->signal(SIGHUP);
+  BOOST_TEST(!n->wait_for_line(
+                  [](const std::string& l) {
+                    return has(l, "log level reloaded: debug");
+                  },
+                  30s)
+                .empty(),
+             n->output());
+  n->signal(SIGTERM);
+  BOOST_TEST(n->wait(60s) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(sigterm_hands_unfinished_jobs_back_and_exits_0) {
