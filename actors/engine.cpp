@@ -41,6 +41,29 @@ struct engine::impl {
   std::shared_ptr<std::atomic<bool>> imports_cancelled
     = std::make_shared<std::atomic<bool>>(false);
 
+  /// New imports and syncs wait for the breaker like generations.
+  void refuse_at_critical(const char* what) {
+    if (auto now = gauge->load(); now.level == pressure_level::critical)
+      throw engine_error(ec::memory_critical,
+                         std::string{what} + " refused: "
+                           + memory_refused(now).what());
+  }
+
+  /// Runs one sync actor to its end and returns its report.
+  import_report run_import(storage::import_target target,
+                           std::unique_ptr<page_source> source,
+                           const import_options& options,
+                           import_progress_fn progress) {
+    std::promise<import_report> finished;
+    auto result = finished.get_future();
+    spawn_import(*sys, db->url(), std::move(target), std::move(source),
+                 options, cache, supervisor, std::move(progress),
+                 [&finished](import_report report) {
+                   finished.set_value(std::move(report));
+                 });
+    return result.get();
+  }
+
   [[noreturn]] void raise(const caf::error& err) {
     auto code = err.category() == caf::atom("catchup")
                   ? static_cast<ec>(err.code())
@@ -143,10 +166,7 @@ storage::seed_report engine::seed(const storage::seed_options& options) {
 import_report engine::import_file(const import_request& request,
                                   import_progress_fn progress) {
   auto& d = *impl_;
-  if (auto now = d.gauge->load(); now.level == pressure_level::critical)
-    throw engine_error(ec::memory_critical,
-                       std::string{"import refused: "}
-                         + memory_refused(now).what());
+  d.refuse_at_critical("import");
   file_limits limits;
   limits.line_bytes_max = static_cast<std::size_t>(d.cfg.sync.line_bytes_max);
   limits.item_bytes_max = static_cast<std::size_t>(d.cfg.sync.item_bytes_max);
@@ -195,23 +215,14 @@ import_report engine::import_file(const import_request& request,
   } catch (const std::exception& e) {
     throw engine_error(ec::invalid_input, e.what());
   }
-  std::promise<import_report> finished;
-  auto result = finished.get_future();
-  spawn_import(*d.sys, d.db->url(), std::move(target), std::move(source),
-               options, d.cache, d.supervisor, std::move(progress),
-               [&finished](import_report report) {
-                 finished.set_value(std::move(report));
-               });
-  return result.get();
+  return d.run_import(std::move(target), std::move(source), options,
+                      std::move(progress));
 }
 
 import_report engine::sync_google(const google_sync_request& request,
                                   import_progress_fn progress) {
   auto& d = *impl_;
-  if (auto now = d.gauge->load(); now.level == pressure_level::critical)
-    throw engine_error(ec::memory_critical,
-                       std::string{"sync refused: "}
-                         + memory_refused(now).what());
+  d.refuse_at_critical("sync");
   const bool contacts = request.what == google_sync_request::kind::contacts;
   storage::import_target target;
   target.user_id = request.user_id;
@@ -249,14 +260,8 @@ import_report engine::sync_google(const google_sync_request& request,
           client, request.calendar_id, sync_token,
           request.now_unix_s - d.cfg.sync.calendar_past_days * day_s,
           request.now_unix_s + d.cfg.sync.calendar_future_days * day_s);
-  std::promise<import_report> finished;
-  auto result = finished.get_future();
-  spawn_import(*d.sys, d.db->url(), std::move(target), std::move(source),
-               options, d.cache, d.supervisor, std::move(progress),
-               [&finished](import_report report) {
-                 finished.set_value(std::move(report));
-               });
-  return result.get();
+  return d.run_import(std::move(target), std::move(source), options,
+                      std::move(progress));
 }
 
 storage::enqueue_result engine::enqueue(const std::string& kind,

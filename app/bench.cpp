@@ -89,37 +89,6 @@ double percentile(std::vector<double> xs, double q) {
   return xs[std::clamp<std::size_t>(rank, 1, xs.size()) - 1];
 }
 
-// Samples the heap every millisecond on its own thread and keeps the
-// highest figure: allocator statistics have no peak of their own.
-class heap_peak_sampler {
-public:
-  heap_peak_sampler() : thread_([this] { loop(); }) {
-    // nop
-  }
-  ~heap_peak_sampler() {
-    stop();
-  }
-  std::int64_t stop() {
-    if (thread_.joinable()) {
-      done_ = true;
-      thread_.join();
-    }
-    return peak_;
-  }
-
-private:
-  void loop() {
-    while (!done_) {
-      peak_ = std::max<std::int64_t>(peak_,
-                                     process_memory_probe::allocated_bytes());
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  }
-  std::atomic<bool> done_{false};
-  std::atomic<std::int64_t> peak_{0};
-  std::thread thread_;
-};
-
 std::string with_commas(std::int64_t n) {
   auto s = std::to_string(n);
   for (auto i = static_cast<std::ptrdiff_t>(s.size()) - 3; i > 0; i -= 3)

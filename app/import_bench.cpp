@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "actors/engine.hpp"
+#include "app/memory_report.hpp"
 #include "core/memory.hpp"
 
 namespace catchup::app {
@@ -20,35 +21,6 @@ namespace {
 constexpr std::int64_t now_unix_s = 1793523600;
 // Seeds of the import users: one fresh user per measured import.
 constexpr std::uint64_t import_user_seed = 9100;
-
-class heap_peak {
-public:
-  heap_peak() : thread_([this] { loop(); }) {
-    // nop
-  }
-  ~heap_peak() {
-    stop();
-  }
-  std::int64_t stop() {
-    if (thread_.joinable()) {
-      done_ = true;
-      thread_.join();
-    }
-    return peak_;
-  }
-
-private:
-  void loop() {
-    while (!done_) {
-      peak_ = std::max<std::int64_t>(peak_,
-                                     process_memory_probe::allocated_bytes());
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  }
-  std::atomic<bool> done_{false};
-  std::atomic<std::int64_t> peak_{0};
-  std::thread thread_;
-};
 
 // Cards like a phone's export: UID, names, e-mail, phone, organisation,
 // groups, and a note on every tenth.
@@ -139,7 +111,7 @@ import_figures measure(engine& e, const std::string& user,
   request.what = kind;
   request.path = path;
   request.now_unix_s = now_unix_s;
-  heap_peak heap;
+  heap_peak_sampler heap;
   auto started = std::chrono::steady_clock::now();
   auto report = e.import_file(request);
   f.wall_ms = std::chrono::duration<double, std::milli>(

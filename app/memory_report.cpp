@@ -1,14 +1,39 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "app/memory_report.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 #include <unistd.h>
 
+#include "core/memory.hpp"
 #include "storage/process.hpp"
 
 namespace catchup::app {
+
+heap_peak_sampler::heap_peak_sampler()
+  : thread_([this] {
+      while (!done_) {
+        peak_ = std::max<std::int64_t>(
+          peak_, process_memory_probe::allocated_bytes());
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }) {
+  // nop
+}
+
+heap_peak_sampler::~heap_peak_sampler() {
+  stop();
+}
+
+std::int64_t heap_peak_sampler::stop() {
+  if (thread_.joinable()) {
+    done_ = true;
+    thread_.join();
+  }
+  return peak_;
+}
 
 nlohmann::json metrics_json(const metrics_registry& registry) {
   auto out = nlohmann::json::object();

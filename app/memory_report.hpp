@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <thread>
 #include <cstddef>
 #include <mutex>
 #include <string>
@@ -18,6 +21,23 @@ namespace catchup::app {
 /// {count, sum, buckets: [{le, count}]}} (cumulative, as Prometheus) for
 /// histograms.
 nlohmann::json metrics_json(const metrics_registry& registry);
+
+/// Samples the heap every millisecond on its own thread and keeps the
+/// highest figure: allocator statistics have no peak of their own.
+class heap_peak_sampler {
+public:
+  heap_peak_sampler();
+  ~heap_peak_sampler();
+  heap_peak_sampler(const heap_peak_sampler&) = delete;
+  heap_peak_sampler& operator=(const heap_peak_sampler&) = delete;
+  /// Stops sampling; returns the peak (allocated bytes).
+  std::int64_t stop();
+
+private:
+  std::atomic<bool> done_{false};
+  std::atomic<std::int64_t> peak_{0};
+  std::thread thread_;
+};
 
 /// Records memory samples with their time for a timeline (CSV and a PNG
 /// plot). Bounded: after `samples_max` samples it keeps every second one

@@ -19,6 +19,7 @@
 #include "storage/migrations.hpp"
 #include "storage/process.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/catchup_binary.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_database.hpp"
 
@@ -28,14 +29,11 @@ using namespace std::chrono_literals;
 namespace {
 
 std::string binary() {
-  auto* path = std::getenv("CUTEST_BINARY");
-  BOOST_REQUIRE_MESSAGE(path != nullptr, "CUTEST_BINARY is not set");
-  return path;
+  return test::catchup_binary();
 }
 
 storage::process_result run(std::vector<std::string> args) {
-  args.insert(args.begin(), binary());
-  return storage::run_process(args, std::nullopt, std::chrono::seconds(300));
+  return test::run_catchup(std::move(args));
 }
 
 bool has(const std::string& s, const std::string& part) {
