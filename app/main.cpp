@@ -750,7 +750,8 @@ int main(int argc, char** argv) {
                     "scenarios to run (default S1-S5 and import; S6 is 1,000 "
                     "users x 10,000 contacts and only runs when named; "
                     "import times 1,000 and 100,000-item vCard and "
-                    "iCalendar imports)")
+                    "iCalendar imports; queue (only when named) drains "
+                    "10,000 generation jobs and times NOTIFY wake-ups)")
     ->delimiter(',')
     ->check(CLI::IsMember(app::bench_scenario_names()));
   bench->add_option("--iterations", bench_opts.iterations,
