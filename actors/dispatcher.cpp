@@ -102,6 +102,8 @@ void finish_stop(caf::event_based_actor* self, dispatcher_state& st) {
   for (auto& [id, what] : st.in_flight)
     ids.push_back(id);
   if (!ids.empty()) {
+    if (st.options.on_release)
+      st.options.on_release();
     try {
       auto n = st.queue->release(st.options.owner, ids);
       st.figures->released += n;

@@ -44,6 +44,10 @@ struct worker_options {
   /// Retry backoff of failed jobs.
   storage::retry_policy retry;
   std::int64_t statement_timeout_ms = 60000;
+  /// Called before jobs still running are handed back on a stop, so their
+  /// work stops too (imports at their next page) before another node can
+  /// claim them. May be empty.
+  std::function<void()> on_release;
 };
 
 /// What a worker did; updated by the dispatcher, read from any thread.

@@ -253,6 +253,12 @@ import_report engine::sync_google(const google_sync_request& request,
   auto client = std::make_shared<google_client>(request.credentials,
                                                 client_options);
   constexpr std::int64_t day_s = 86400;
+  if (!contacts) {
+    options.window_from_unix_s
+      = request.now_unix_s - d.cfg.sync.calendar_past_days * 86400;
+    options.window_to_unix_s
+      = request.now_unix_s + d.cfg.sync.calendar_future_days * 86400;
+  }
   auto source
     = contacts
         ? open_google_contacts(client, sync_token)
@@ -349,6 +355,8 @@ void engine::start_worker(worker_options options) {
   auto& d = *impl_;
   if (d.dispatcher)
     throw engine_error(ec::invalid_input, "this engine already runs a worker");
+  *d.imports_cancelled = false;
+  options.on_release = [flag = d.imports_cancelled] { *flag = true; };
   d.dispatcher = spawn_dispatcher(
     *d.sys, d.db->url(), std::move(options),
     [this](const storage::job_record& job) { return execute_job(job); },

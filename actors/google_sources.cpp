@@ -31,7 +31,9 @@ public:
         fetch(items_max, page);
         break;
       } catch (const google_sync_token_expired& e) {
-        if (full_ || pages_ > 0)
+        // A full listing sends no sync token, so it cannot expire; an
+        // incremental one (also one resumed from a cursor) starts over.
+        if (full_)
           throw;
         // The stored token is too old: read everything again; rows the
         // source no longer has are swept at the end.
@@ -54,6 +56,7 @@ public:
   std::string cursor() const override {
     return nlohmann::json{{"page_token", page_token_},
                           {"sync_token", sync_token_},
+                          {"page_size", page_size_},
                           {"full", full_},
                           {"pages", pages_},
                           {"items", items_done_},
@@ -71,6 +74,8 @@ public:
       page_token_ = j.at("page_token").get<std::string>();
       sync_token_ = j.at("sync_token").get<std::string>();
       full_ = j.at("full").get<bool>();
+      // The API wants the listing's first page size on every page.
+      page_size_ = j.value("page_size", 0);
       pages_ = j.at("pages").get<std::uint64_t>();
       items_done_ = j.at("items").get<std::uint64_t>();
       return true;
@@ -113,6 +118,8 @@ protected:
   std::string next_sync_token_;
   bool full_;
   bool done_ = false;
+  /// The listing's page size, fixed by its first page (0 before it).
+  int page_size_ = 0;
   std::uint64_t pages_ = 0;
   std::uint64_t items_done_ = 0;
 };
@@ -144,8 +151,6 @@ protected:
       next_sync_token_ = got.next_sync_token;
   }
 
-private:
-  int page_size_ = 0;
 };
 
 class google_calendar_source final : public google_source {
@@ -160,6 +165,8 @@ public:
 
 protected:
   void fetch(std::size_t items_max, source_page& page) override {
+    // Unlike People, the Calendar API takes a new size on every page, so
+    // its pages follow the memory level.
     auto size = static_cast<int>(std::clamp<std::size_t>(items_max, 1, 2500));
     auto got = client_->list_events(calendar_id_, page_token_, sync_token_,
                                     size, from_, to_);

@@ -82,9 +82,12 @@ file_identity identify(const std::string& path) {
 template <class Reader, class Item, class Error>
 class file_source : public page_source {
 public:
+  /// `variant` names what else decides the items read (the calendar
+  /// window): a cursor written under another one does not apply.
   template <class... Args>
-  file_source(const std::string& path, Args&&... reader_args)
-    : path_(path), identity_(identify(path)),
+  file_source(const std::string& path, std::string variant,
+              Args&&... reader_args)
+    : path_(path), variant_(std::move(variant)), identity_(identify(path)),
       in_(path, std::ios::binary),
       reader_(in_, std::forward<Args>(reader_args)...) {
     if (!in_)
@@ -116,7 +119,8 @@ public:
   std::string cursor() const override {
     return nlohmann::json{{"items", items_done_},
                           {"size", identity_.size},
-                          {"mtime_ns", identity_.mtime_ns}}
+                          {"mtime_ns", identity_.mtime_ns},
+                          {"variant", variant_}}
       .dump();
   }
 
@@ -125,7 +129,8 @@ public:
     try {
       auto j = nlohmann::json::parse(cursor);
       if (j.at("size").get<std::uint64_t>() != identity_.size
-          || j.at("mtime_ns").get<std::int64_t>() != identity_.mtime_ns)
+          || j.at("mtime_ns").get<std::int64_t>() != identity_.mtime_ns
+          || j.value("variant", std::string{}) != variant_)
         return false;
       items = j.at("items").get<std::uint64_t>();
     } catch (const nlohmann::json::exception&) {
@@ -167,6 +172,7 @@ private:
   }
 
   std::string path_;
+  std::string variant_;
   file_identity identity_;
   std::ifstream in_;
   Reader reader_;
@@ -213,11 +219,12 @@ std::unique_ptr<page_source> open_contact_file(const std::string& path,
     vcard_limits vl;
     vl.line_bytes_max = limits.line_bytes_max;
     vl.card_bytes_max = limits.item_bytes_max;
-    return std::make_unique<contact_file_source<vcard_reader>>(path, vl);
+    return std::make_unique<contact_file_source<vcard_reader>>(path, "", vl);
   }
   csv_limits cl;
   cl.record_bytes_max = limits.item_bytes_max;
-  return std::make_unique<contact_file_source<contacts_csv_reader>>(path, cl);
+  return std::make_unique<contact_file_source<contacts_csv_reader>>(path, "",
+                                                                   cl);
 }
 
 std::unique_ptr<page_source>
@@ -226,8 +233,12 @@ open_calendar_file(const std::string& path, std::int64_t window_from_unix_s,
   icalendar_limits il;
   il.line_bytes_max = limits.line_bytes_max;
   il.component_bytes_max = limits.item_bytes_max;
-  return std::make_unique<calendar_file_source>(path, window_from_unix_s,
-                                                window_to_unix_s, il);
+  // Another window expands other instances: the item count of a cursor
+  // written under it would skip the wrong ones.
+  auto window = std::to_string(window_from_unix_s) + ".."
+                + std::to_string(window_to_unix_s);
+  return std::make_unique<calendar_file_source>(
+    path, window, window_from_unix_s, window_to_unix_s, il);
 }
 
 } // namespace catchup

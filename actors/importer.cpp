@@ -21,6 +21,10 @@ using clock_type = std::chrono::steady_clock;
 /// scans. Refreshing costs about a tenth of a second.
 constexpr std::int64_t statistics_rows_min = 20000;
 
+/// While paused at critical pressure, how often the run checks whether it
+/// was cancelled or has waited breaker_wait_max.
+constexpr std::chrono::seconds paused_check_interval{1};
+
 struct import_state {
   std::string url;
   storage::import_target target;
@@ -74,9 +78,17 @@ void finish(caf::event_based_actor* self, import_state& st,
     try {
       if (error.empty()) {
         auto full = st.source->full_sync();
-        if (full && st.target.source == "google")
-          st.report.swept = st.store->sweep_unseen(st.target,
-                                                   st.started_unix_us);
+        // Items the run skipped were not marked as seen: sweeping would
+        // delete rows the source still has.
+        if (full && st.target.source == "google" && st.report.skipped == 0)
+          st.report.swept = st.store->sweep_unseen(
+            st.target, st.started_unix_us, st.options.window_from_unix_s,
+            st.options.window_to_unix_s);
+        else if (full && st.target.source == "google")
+          spdlog::warn("full sync of {} for user {}: {} items skipped, so "
+                       "rows it did not see are kept",
+                       st.target.state_source, st.target.user_id,
+                       st.report.skipped);
         st.store->finish(st.target, true, st.source->sync_token(), {}, full);
         if (st.rows_since_statistics >= statistics_rows_min / 20)
           st.store->refresh_statistics(st.target);
@@ -129,8 +141,7 @@ void step(caf::event_based_actor* self, import_state& st) {
     st.paused_at = clock_type::now();
     spdlog::warn("import of {} for user {} paused: memory pressure critical",
                  st.target.resource, st.target.user_id);
-    self->delayed_send(self, st.options.breaker_wait_max,
-                       atom::retry::value);
+    self->delayed_send(self, paused_check_interval, atom::retry::value);
     return;
   }
   auto items = st.page_items();
@@ -234,6 +245,18 @@ void start(import_state& st) {
 
 caf::behavior import_actor(caf::event_based_actor* self,
                            std::shared_ptr<import_state> st) {
+  // Whatever ends the actor (an exception, an exit message), the caller
+  // waiting for the report gets one.
+  self->attach_functor([st](const caf::error& reason) {
+    if (st->ended)
+      return;
+    st->ended = true;
+    st->report.error = "the import stopped unexpectedly ("
+                       + caf::to_string(reason)
+                       + "); a rerun resumes after its last committed page";
+    if (st->done)
+      st->done(st->report);
+  });
   try {
     start(*st);
   } catch (const std::exception& e) {
@@ -267,14 +290,23 @@ caf::behavior import_actor(caf::event_based_actor* self,
       }
     },
     [=](atom::retry) {
-      if (st->paused
-          && clock_type::now() - st->paused_at >= st->options.breaker_wait_max)
+      if (!st->paused || st->ended)
+        return;
+      if (st->options.cancelled && st->options.cancelled->load())
+        finish(self, *st,
+               "stopped: the engine is shutting down; a rerun resumes after "
+               "item "
+                 + std::to_string(st->source->items_done()));
+      else if (clock_type::now() - st->paused_at
+               >= st->options.breaker_wait_max)
         finish(self, *st,
                "memory pressure stayed critical for "
                  + std::to_string(st->options.breaker_wait_max.count())
                  + " ms; stopped after item "
                  + std::to_string(st->source->items_done())
                  + " (a rerun resumes there)");
+      else
+        self->delayed_send(self, paused_check_interval, atom::retry::value);
     },
   };
 }

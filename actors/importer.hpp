@@ -38,6 +38,10 @@ struct import_options {
   /// When set (by a shutting-down node), the run stops before its next
   /// page with an error saying where a rerun resumes; may be null.
   std::shared_ptr<std::atomic<bool>> cancelled;
+  /// Calendar syncs: the window the source lists; a full sync's sweep
+  /// removes only unseen events inside it (0, 0: no bound).
+  std::int64_t window_from_unix_s = 0;
+  std::int64_t window_to_unix_s = 0;
 };
 
 /// What a sync did, so far (progress) or in all (the end).

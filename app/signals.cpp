@@ -42,18 +42,33 @@ void install_signal_thread() {
         reload();
     }
     spdlog::warn("interrupted by signal {}, cleaning up", sig);
-    int code = 128 + sig;
-    {
-      std::lock_guard<std::mutex> guard{cleanup_mutex};
-      if (cleanup_fn) {
-        auto chosen = cleanup_fn(sig);
+    // The cleanup (a graceful shutdown may take its grace period) runs on
+    // a thread of its own, so a second SIGINT or SIGTERM still ends the
+    // process at once.
+    std::thread{[sig] {
+      int code = 128 + sig;
+      std::function<int(int)> cleanup;
+      {
+        std::lock_guard<std::mutex> guard{cleanup_mutex};
+        cleanup = cleanup_fn;
+      }
+      if (cleanup) {
+        auto chosen = cleanup(sig);
         if (chosen >= 0)
           code = chosen;
       }
+      spdlog::default_logger()->flush();
+      std::fflush(stdout);
+      std::_Exit(code);
+    }}.detach();
+    for (;;) {
+      sigwait(&set, &sig);
+      if (sig == SIGHUP)
+        continue;
+      spdlog::warn("signal {} during the shutdown: exiting now", sig);
+      spdlog::default_logger()->flush();
+      std::_Exit(128 + sig);
     }
-    spdlog::default_logger()->flush();
-    std::fflush(stdout);
-    std::_Exit(code);
   }}.detach();
 }
 

@@ -223,7 +223,7 @@ import_store::merge_contacts(const import_target& target,
         "INSERT INTO groups (id, user_id, name) "
         "SELECT DISTINCT md5($1 || '/group/' || g)::uuid, $1::uuid, g "
         "FROM import_contacts, unnest(groups) g WHERE NOT deleted "
-        "AND g <> '' ON CONFLICT (user_id, name) DO NOTHING",
+        "AND g <> '' ON CONFLICT DO NOTHING",
         target.user_id);
     // One statement upserts the contacts and adds their memberships from
     // the ids the upsert returns, so no statement looks contacts up by key
@@ -390,7 +390,9 @@ import_store::merge_events(const import_target& target,
 }
 
 std::int64_t import_store::sweep_unseen(const import_target& target,
-                                        std::int64_t started_unix_us) {
+                                        std::int64_t started_unix_us,
+                                        std::int64_t window_from_unix_s,
+                                        std::int64_t window_to_unix_s) {
   try {
     pqxx::work tx{impl_->conn, "import_sweep"};
     pqxx::result r;
@@ -405,8 +407,11 @@ std::int64_t import_store::sweep_unseen(const import_target& target,
       r = tx.exec_params(
         "DELETE FROM calendar_events WHERE user_id = $1::uuid AND "
         "calendar_id = $2 AND source = $3 AND "
-        "(synced_at IS NULL OR synced_at < to_timestamp($4::bigint / 1e6))",
-        target.user_id, target.calendar_id, target.source, since);
+        "(synced_at IS NULL OR synced_at < to_timestamp($4::bigint / 1e6)) "
+        "AND ($5::bigint = $6::bigint OR (end_time > to_timestamp($5) AND "
+        "start_time < to_timestamp($6)))",
+        target.user_id, target.calendar_id, target.source, since,
+        window_from_unix_s, window_to_unix_s);
     tx.commit();
     return static_cast<std::int64_t>(r.affected_rows());
   } catch (...) {

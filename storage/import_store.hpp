@@ -106,10 +106,14 @@ public:
 
   /// After a complete full sync that began at `started_unix_us`: removes the
   /// target's rows not seen since (contacts by Google resource name, or the
-  /// calendar's events of this source). Marks are microseconds.
+  /// calendar's events of this source that overlap [window_from, window_to)
+  /// when a window is given: a listing of a window says nothing of events
+  /// outside it). Marks are microseconds.
   /// @returns the rows removed.
   std::int64_t sweep_unseen(const import_target& target,
-                            std::int64_t started_unix_us);
+                            std::int64_t started_unix_us,
+                            std::int64_t window_from_unix_s = 0,
+                            std::int64_t window_to_unix_s = 0);
 
   /// Ends a run: "succeeded" clears the resume cursor and stores
   /// `sync_token` (if given); "failed" keeps the cursor and stores `error`.

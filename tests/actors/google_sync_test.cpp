@@ -222,6 +222,27 @@ BOOST_AUTO_TEST_CASE(calendar_sync_applies_cancellations_and_resyncs_after_410) 
   BOOST_TEST(sync_state(user, "google_calendar") == "succeeded cal-3");
 }
 
+BOOST_AUTO_TEST_CASE(a_full_sync_with_skipped_items_removes_nothing) {
+  auto e = start();
+  auto user = make_user();
+  // First sync: Ada and Bob. Then the token expired, and the full listing
+  // has Ada and an item that cannot be read: it may be Bob, so Bob stays.
+  google.script("GET", people_path,
+                {{200, people({person("c1", "Ada", "ada@example.org"),
+                               person("c2", "Bob", "bob@example.org")},
+                              "", "sync-1")},
+                 {400, expired_body},
+                 {200, people({person("c1", "Ada", "ada@example.org"),
+                               R"({"etag":"no-resource-name"})"},
+                              "", "sync-2")}});
+  BOOST_REQUIRE(sync(*e, user, google_sync_request::kind::contacts).ok());
+  auto resync = sync(*e, user, google_sync_request::kind::contacts);
+  BOOST_REQUIRE_MESSAGE(resync.ok(), resync.error);
+  BOOST_TEST(resync.skipped == 1u);
+  BOOST_TEST(resync.swept == 0);
+  BOOST_TEST(names(user) == "people/c1=Ada,people/c2=Bob");
+}
+
 BOOST_AUTO_TEST_CASE(a_failing_account_leaves_what_was_committed) {
   auto e = start();
   auto user = make_user();

@@ -358,6 +358,40 @@ BOOST_AUTO_TEST_CASE(past_meetings_move_last_contact_dates_forward_only) {
              == "e1:true:work.ics,e2:false:work.ics");
 }
 
+BOOST_AUTO_TEST_CASE(a_calendar_cursor_resumes_only_under_the_same_window) {
+  auto e = start(500, 2);
+  auto user = make_user();
+  auto ev = [](const std::string& uid, const std::string& day) {
+    return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTART:202603" + day
+           + "T100000Z\r\nDURATION:PT1H\r\nEND:VEVENT\r\n";
+  };
+  auto path = write("w.ics", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\n"
+                               + ev("a", "03") + ev("b", "04")
+                               + "BEGIN:VEVENT\r\nDTSTART:20260305T100000Z"
+                                 "\r\nEND:VEVENT\r\n"
+                               + ev("c", "06") + "END:VCALENDAR\r\n");
+  import_request r;
+  r.user_id = user;
+  r.what = import_request::kind::calendar;
+  r.path = path;
+  r.now_unix_s = now;
+  r.strict = true;
+  auto first = e->import_file(r);
+  BOOST_TEST(!first.ok()); // stopped at the event without UID, page 2
+  BOOST_TEST(first.inserted == 2);
+  // A day later the window differs: the item count of the old cursor
+  // would skip other instances, so the run starts over.
+  r.strict = false;
+  r.now_unix_s = now + 86400;
+  auto later = e->import_file(r);
+  BOOST_REQUIRE_MESSAGE(later.ok(), later.error);
+  BOOST_TEST(later.resumed_items == 0u);
+  BOOST_TEST(later.items == 4u);
+  BOOST_TEST(count("SELECT count(*) FROM calendar_events WHERE user_id = '"
+                   + user + "'")
+             == 3);
+}
+
 BOOST_AUTO_TEST_CASE(a_cancelled_event_is_removed_on_the_next_import) {
   auto e = start();
   auto user = make_user();
