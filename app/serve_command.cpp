@@ -151,8 +151,6 @@ int run_serve(const config::settings& settings,
   e->start_worker(wo);
   spdlog::info("node {} takes jobs (lease {} ms, at most {} at once)",
                wo.owner, wo.lease_ms, wo.jobs_max);
-  std::printf("catchup serve: node %s ready\n", wo.owner.c_str());
-  std::fflush(stdout);
 
   // The signal thread asks for the shutdown and waits for it; this thread
   // does it, so the engine (and the private cluster) close on the thread
@@ -175,6 +173,10 @@ int run_serve(const config::settings& settings,
       cv.wait(lock);
     return 0;
   });
+  // Ready only once the signal handlers are in place, so a supervisor
+  // that signals right after this line is heard.
+  std::printf("catchup serve: node %s ready\n", wo.owner.c_str());
+  std::fflush(stdout);
   {
     std::unique_lock<std::mutex> lock{mtx};
     cv.wait(lock, [&] { return stop_requested; });
