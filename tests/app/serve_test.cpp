@@ -327,4 +327,18 @@ BOOST_AUTO_TEST_CASE(readyz_follows_the_database_and_metrics_pass_promtool) {
   run({"db", "stop", "--database-data-dir", data_dir});
 }
 
+BOOST_AUTO_TEST_CASE(readyz_is_503_while_the_memory_breaker_is_open) {
+  // A budget far below what an idle engine holds: pressure is critical
+  // from the first sample, so the node takes no work and says why.
+  auto n = node("tight", {"--memory-budget", "64KiB"});
+  auto port = http_port(*n);
+  httplib::Client http{"127.0.0.1", port};
+  auto ready = http.Get("/readyz");
+  BOOST_REQUIRE(ready);
+  BOOST_TEST(ready->status == 503);
+  BOOST_TEST(has(ready->body, "memory circuit breaker open"), ready->body);
+  n->signal(SIGTERM);
+  BOOST_TEST(n->wait(60s) == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
