@@ -81,18 +81,16 @@ void save_cursor(pqxx::work& tx, const import_target& target,
 struct import_store::impl {
   impl(const std::string& url, std::int64_t statement_timeout_ms)
     : conn(url) {
+    detail::configure_connection(conn, statement_timeout_ms);
     pqxx::nontransaction tx{conn};
-    tx.exec0("SET TimeZone = 'UTC'");
-    tx.exec0("SET statement_timeout = "
-             + std::to_string(std::max<std::int64_t>(statement_timeout_ms, 1)));
     // A page commits its rows and its cursor together, so losing the last
     // commits in a server crash loses their cursor too and the rerun
     // imports those pages again: waiting for each page's WAL flush buys
     // nothing here, and costs most of an import's time.
     tx.exec0("SET synchronous_commit = off");
     // Page statements are small; JIT compiling one costs far more (100+ ms)
-    // than running it, and the planner settings of the attendee update
-    // below push its cost estimate over the JIT threshold.
+    // than running it, and a bulk import's stale statistics can push a
+    // statement's cost estimate over the JIT threshold.
     tx.exec0("SET jit = off");
     tx.exec0(create_staging_sql);
   }

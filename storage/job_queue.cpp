@@ -19,6 +19,7 @@
 
 #include "core/utf8.hpp"
 #include "storage/detail/pg_errors.hpp"
+#include "storage/detail/session_impl.hpp"
 #include "storage/error.hpp"
 
 namespace catchup::storage {
@@ -317,12 +318,8 @@ private:
 struct job_queue::impl {
   impl(const std::string& url, std::int64_t statement_timeout_ms)
     : conn(url) {
+    detail::configure_connection(conn, statement_timeout_ms);
     pqxx::nontransaction tx{conn};
-    tx.exec0("SET TimeZone = 'UTC'");
-    // The server enforces the limit of one call, so the caller needs no
-    // timer of its own.
-    tx.exec0("SET statement_timeout = "
-             + std::to_string(std::max<std::int64_t>(statement_timeout_ms, 1)));
     // Queue statements are small and frequent; JIT compiling one (100+ ms)
     // would cost far more than running it, and the scheduler's insert for
     // many users crosses the JIT cost threshold.

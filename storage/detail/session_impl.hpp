@@ -18,17 +18,28 @@ namespace catchup::storage {
 extern const char* const priority_statement;
 std::string priority_statement_sql();
 
+namespace detail {
+
+/// What every connection of the engine sets first. Times travel as
+/// PostgreSQL text between sessions (keyset positions, cursors); a fixed
+/// zone and style make that text the same on every connection. The server
+/// enforces the limit of one call, so callers (actors) wait without timers
+/// of their own (see actors/repository.cpp).
+inline void configure_connection(pqxx::connection& conn,
+                                 std::int64_t statement_timeout_ms) {
+  pqxx::nontransaction tx{conn};
+  tx.exec0("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'");
+  tx.exec0("SET statement_timeout = "
+           + std::to_string(std::max<std::int64_t>(statement_timeout_ms, 1)));
+}
+
+} // namespace detail
+
 struct session::impl {
   impl(const std::string& url, std::int64_t statement_timeout_ms)
     : conn(url) {
-    // Keyset positions travel as PostgreSQL text between sessions; fixing
-    // the zone and style makes that text the same on every connection.
+    detail::configure_connection(conn, statement_timeout_ms);
     pqxx::nontransaction tx{conn};
-    tx.exec0("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'");
-    // The server enforces the limit of one call: the repository's actors
-    // then wait without timers of their own (see actors/repository.cpp).
-    tx.exec0("SET statement_timeout = "
-             + std::to_string(std::max<std::int64_t>(statement_timeout_ms, 1)));
     // The priority statement's plan is the same for every user (range
     // scans per class): plan it once, not on each of the first pulls.
     tx.exec0("SET plan_cache_mode = force_generic_plan");
