@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "actors/dispatcher.hpp"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <map>
 
 #include <caf/all.hpp>
@@ -283,6 +286,52 @@ caf::actor spawn_dispatcher(caf::actor_system& sys, std::string database_url,
   st->supervisor = std::move(supervisor);
   st->figures = std::move(figures);
   return sys.spawn<caf::detached>(dispatcher_actor, st);
+}
+
+namespace {
+
+std::string default_owner() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0)
+    std::snprintf(host, sizeof host, "node");
+  return std::string{host} + ":" + std::to_string(::getpid());
+}
+
+void append_metric(std::string& out, const char* name, const char* help,
+                   std::uint64_t value, const char* type = "counter") {
+  out += std::string{"# HELP "} + name + " " + help + "\n# TYPE " + name + " "
+         + type + "\n" + name + " " + std::to_string(value) + "\n";
+}
+
+} // namespace
+
+worker_options worker_options_from(const config::settings& s) {
+  worker_options wo;
+  wo.owner = s.node.owner.empty() ? default_owner() : s.node.owner;
+  wo.lease_ms = s.node.lease_ms;
+  wo.poll_interval_ms = s.node.poll_interval_ms;
+  wo.jobs_max = static_cast<std::size_t>(s.node.jobs_max);
+  wo.generate_interval_ms = s.schedule.generate_interval_ms;
+  wo.retry.backoff_initial_ms = s.node.retry_backoff_initial_ms;
+  wo.retry.backoff_max_ms = s.node.retry_backoff_max_ms;
+  return wo;
+}
+
+std::string render_worker_metrics(const worker_figures& w) {
+  std::string out;
+  append_metric(out, "catchup_jobs_claimed_total",
+                "Jobs this node claimed from the queue.", w.claimed);
+  append_metric(out, "catchup_jobs_completed_total",
+                "Jobs this node completed.", w.completed);
+  append_metric(out, "catchup_jobs_failed_total",
+                "Job attempts that failed on this node.", w.failed);
+  append_metric(out, "catchup_jobs_released_total",
+                "Jobs handed back to the queue on shutdown.", w.released);
+  append_metric(out, "catchup_jobs_leases_lost_total",
+                "Jobs whose lease another node took over.", w.leases_lost);
+  append_metric(out, "catchup_jobs_in_flight", "Jobs this node runs now.",
+                w.in_flight, "gauge");
+  return out;
 }
 
 } // namespace catchup

@@ -18,6 +18,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/memory_supervisor.hpp"
+#include "config/settings.hpp"
 #include "storage/job_queue.hpp"
 
 namespace catchup {
@@ -76,5 +77,13 @@ caf::actor spawn_dispatcher(caf::actor_system& sys, std::string database_url,
                             worker_options options, job_executor execute,
                             memory_supervisor_actor supervisor,
                             std::shared_ptr<worker_figures> figures);
+
+/// The worker options the settings name (node.*, schedule.*); the owner
+/// defaults to "host:pid".
+worker_options worker_options_from(const config::settings& s);
+
+/// The worker's figures in the Prometheus text format
+/// (catchup_jobs_*_total, catchup_jobs_in_flight).
+std::string render_worker_metrics(const worker_figures& w);
 
 } // namespace catchup

@@ -15,6 +15,7 @@
 #include "core/pressure.hpp"
 #include "core/priority.hpp"
 #include "core/top_k.hpp"
+#include "core/uuid.hpp"
 #include "messages/error.hpp"
 #include "storage/session.hpp"
 
@@ -121,6 +122,7 @@ void finish(user_pointer self) {
   }
   for (std::size_t i = 0; i < chosen.size(); ++i) {
     suggestion_record rec;
+    rec.id = random_uuid();
     rec.contact_id = chosen[i].contact_id;
     rec.contact_name = chosen[i].name;
     rec.rank = static_cast<std::int32_t>(i + 1);
@@ -670,6 +672,12 @@ coordinator(coordinator_pointer self, repository_actor repo,
       -> caf::typed_response_promise<generation_result> {
       auto rp = self->make_response_promise<generation_result>();
       auto& st = self->state;
+      if (!is_uuid_text(req.user_id)) {
+        rp.deliver(caf::make_error(ec::invalid_input,
+                                   "user id '" + req.user_id
+                                     + "' is not a UUID"));
+        return rp;
+      }
       if (st.breaker_open()) {
         // A single request is refused, not held: its caller decides.
         count(st.metrics.breaker_trips);

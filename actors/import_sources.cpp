@@ -75,24 +75,25 @@ file_identity identify(const std::string& path) {
             + st.st_mtim.tv_nsec};
 }
 
-/// A file read item by item with one of core's readers (`next(item,
-/// error)`); resuming re-reads and skips the items done, which costs a
-/// parse but no database work, and needs no seekable position inside a
-/// transcoded (UTF-16) or folded input.
+/// An input read item by item with one of core's readers (`next(item,
+/// error)`): a file or a stream. A file resumes by re-reading and skipping
+/// the items done, which costs a parse but no database work, and needs no
+/// seekable position inside a transcoded (UTF-16) or folded input. A stream
+/// has no identity (`identity` empty) and never resumes.
 template <class Reader, class Item, class Error>
-class file_source : public page_source {
+class reader_source : public page_source {
 public:
-  /// `variant` names what else decides the items read (the calendar
-  /// window): a cursor written under another one does not apply.
+  /// `name` is where problems are located ("name:line"). `variant` names
+  /// what else decides the items read (the calendar window): a cursor
+  /// written under another one does not apply.
   template <class... Args>
-  file_source(const std::string& path, std::string variant,
-              Args&&... reader_args)
-    : path_(path), variant_(std::move(variant)), identity_(identify(path)),
-      in_(path, std::ios::binary),
-      reader_(in_, std::forward<Args>(reader_args)...) {
-    if (!in_)
-      throw std::runtime_error("cannot open " + path + ": "
-                               + std::strerror(errno));
+  reader_source(std::unique_ptr<std::istream> in, std::string name,
+                std::optional<file_identity> identity, std::string variant,
+                Args&&... reader_args)
+    : name_(std::move(name)), variant_(std::move(variant)),
+      identity_(identity), in_(std::move(in)),
+      reader_(*in_, std::forward<Args>(reader_args)...) {
+    // nop
   }
 
   bool next_page(std::size_t items_max, source_page& page) override {
@@ -107,7 +108,7 @@ public:
       ++page.items;
       ++items_done_;
       if (error) {
-        page.problems.push_back({path_ + ":" + std::to_string(error->line),
+        page.problems.push_back({name_ + ":" + std::to_string(error->line),
                                  error->reason, error->excerpt});
         continue;
       }
@@ -117,19 +118,26 @@ public:
   }
 
   std::string cursor() const override {
-    return nlohmann::json{{"items", items_done_},
-                          {"size", identity_.size},
-                          {"mtime_ns", identity_.mtime_ns},
-                          {"variant", variant_}}
-      .dump();
+    nlohmann::json j{{"items", items_done_}, {"variant", variant_}};
+    if (identity_) {
+      j["size"] = identity_->size;
+      j["mtime_ns"] = identity_->mtime_ns;
+    }
+    return j.dump();
   }
 
   bool resume(const std::string& cursor) override {
+    // A stream cannot be read again from its start, and nothing says
+    // whether it carries the items of the run that wrote the cursor:
+    // skipping would drop items. It starts over instead (merging is
+    // idempotent, so that only costs time).
+    if (!identity_)
+      return false;
     std::uint64_t items = 0;
     try {
       auto j = nlohmann::json::parse(cursor);
-      if (j.at("size").get<std::uint64_t>() != identity_.size
-          || j.at("mtime_ns").get<std::int64_t>() != identity_.mtime_ns
+      if (j.at("size").get<std::uint64_t>() != identity_->size
+          || j.at("mtime_ns").get<std::int64_t>() != identity_->mtime_ns
           || j.value("variant", std::string{}) != variant_)
         return false;
       items = j.at("items").get<std::uint64_t>();
@@ -151,7 +159,7 @@ public:
     return reader_.bytes_read();
   }
   std::uint64_t bytes_total() const override {
-    return identity_.size;
+    return identity_ ? identity_->size : 0;
   }
   bool full_sync() const override {
     return true;
@@ -160,30 +168,32 @@ public:
 protected:
   virtual void accept(Item&& item, source_page& page) = 0;
 
-  const std::string& path() const {
-    return path_;
+  const std::string& name() const {
+    return name_;
   }
 
 private:
   void check_stream() {
-    if (in_.bad())
-      throw std::runtime_error("cannot read " + path_ + ": "
-                               + std::strerror(errno));
+    if (!in_->bad())
+      return;
+    // errno says why only for a file; a stream's failure is its own.
+    throw std::runtime_error("cannot read " + name_ + ": "
+                             + (identity_ ? std::strerror(errno)
+                                          : "the stream failed"));
   }
 
-  std::string path_;
+  std::string name_;
   std::string variant_;
-  file_identity identity_;
-  std::ifstream in_;
+  std::optional<file_identity> identity_;
+  std::unique_ptr<std::istream> in_;
   Reader reader_;
   std::uint64_t items_done_ = 0;
 };
 
 template <class Reader>
-class contact_file_source final
-  : public file_source<Reader, vcard, vcard_error> {
+class contact_source final : public reader_source<Reader, vcard, vcard_error> {
 public:
-  using file_source<Reader, vcard, vcard_error>::file_source;
+  using reader_source<Reader, vcard, vcard_error>::reader_source;
 
 protected:
   void accept(vcard&& card, source_page& page) override {
@@ -191,18 +201,18 @@ protected:
     std::string reason;
     if (!to_imported_contact(card, contact, reason)) {
       page.problems.push_back(
-        {this->path() + ":" + std::to_string(card.first_line), reason, {}});
+        {this->name() + ":" + std::to_string(card.first_line), reason, {}});
       return;
     }
     page.contacts.push_back(std::move(contact));
   }
 };
 
-class calendar_file_source final
-  : public file_source<icalendar_reader, calendar_event_item,
-                       icalendar_error> {
+class calendar_source final
+  : public reader_source<icalendar_reader, calendar_event_item,
+                         icalendar_error> {
 public:
-  using file_source::file_source;
+  using reader_source::reader_source;
 
 protected:
   void accept(calendar_event_item&& event, source_page& page) override {
@@ -210,26 +220,49 @@ protected:
   }
 };
 
-} // namespace
+// Files and streams share everything but where the input comes from: a
+// file has an identity (its cursor applies only to the same contents), a
+// stream has none.
 
-std::unique_ptr<page_source> open_contact_file(const std::string& path,
-                                               contact_format format,
-                                               file_limits limits) {
+std::unique_ptr<std::istream> open_file(const std::string& path) {
+  auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*in)
+    throw std::runtime_error("cannot open " + path + ": "
+                             + std::strerror(errno));
+  return in;
+}
+
+std::unique_ptr<std::istream> checked(std::unique_ptr<std::istream> in,
+                                      const std::string& name) {
+  if (!in)
+    throw std::invalid_argument("cannot read " + name + ": no stream");
+  if (!*in)
+    throw std::runtime_error("cannot read " + name + ": the stream failed");
+  return in;
+}
+
+std::unique_ptr<page_source>
+make_contact_source(std::unique_ptr<std::istream> in, std::string name,
+                    std::optional<file_identity> identity,
+                    contact_format format, file_limits limits) {
   if (format == contact_format::vcard) {
     vcard_limits vl;
     vl.line_bytes_max = limits.line_bytes_max;
     vl.card_bytes_max = limits.item_bytes_max;
-    return std::make_unique<contact_file_source<vcard_reader>>(path, "", vl);
+    return std::make_unique<contact_source<vcard_reader>>(
+      std::move(in), std::move(name), identity, "", vl);
   }
   csv_limits cl;
   cl.record_bytes_max = limits.item_bytes_max;
-  return std::make_unique<contact_file_source<contacts_csv_reader>>(path, "",
-                                                                   cl);
+  return std::make_unique<contact_source<contacts_csv_reader>>(
+    std::move(in), std::move(name), identity, "", cl);
 }
 
 std::unique_ptr<page_source>
-open_calendar_file(const std::string& path, std::int64_t window_from_unix_s,
-                   std::int64_t window_to_unix_s, file_limits limits) {
+make_calendar_source(std::unique_ptr<std::istream> in, std::string name,
+                     std::optional<file_identity> identity,
+                     std::int64_t window_from_unix_s,
+                     std::int64_t window_to_unix_s, file_limits limits) {
   icalendar_limits il;
   il.line_bytes_max = limits.line_bytes_max;
   il.component_bytes_max = limits.item_bytes_max;
@@ -237,8 +270,45 @@ open_calendar_file(const std::string& path, std::int64_t window_from_unix_s,
   // written under it would skip the wrong ones.
   auto window = std::to_string(window_from_unix_s) + ".."
                 + std::to_string(window_to_unix_s);
-  return std::make_unique<calendar_file_source>(
-    path, window, window_from_unix_s, window_to_unix_s, il);
+  return std::make_unique<calendar_source>(std::move(in), std::move(name),
+                                           identity, window,
+                                           window_from_unix_s,
+                                           window_to_unix_s, il);
+}
+
+} // namespace
+
+std::unique_ptr<page_source> open_contact_file(const std::string& path,
+                                               contact_format format,
+                                               file_limits limits) {
+  auto identity = identify(path);
+  return make_contact_source(open_file(path), path, identity, format,
+                             limits);
+}
+
+std::unique_ptr<page_source>
+open_calendar_file(const std::string& path, std::int64_t window_from_unix_s,
+                   std::int64_t window_to_unix_s, file_limits limits) {
+  auto identity = identify(path);
+  return make_calendar_source(open_file(path), path, identity,
+                              window_from_unix_s, window_to_unix_s, limits);
+}
+
+std::unique_ptr<page_source>
+open_contact_stream(std::unique_ptr<std::istream> in, std::string name,
+                    contact_format format, file_limits limits) {
+  in = checked(std::move(in), name);
+  return make_contact_source(std::move(in), std::move(name), std::nullopt,
+                             format, limits);
+}
+
+std::unique_ptr<page_source>
+open_calendar_stream(std::unique_ptr<std::istream> in, std::string name,
+                     std::int64_t window_from_unix_s,
+                     std::int64_t window_to_unix_s, file_limits limits) {
+  in = checked(std::move(in), name);
+  return make_calendar_source(std::move(in), std::move(name), std::nullopt,
+                              window_from_unix_s, window_to_unix_s, limits);
 }
 
 } // namespace catchup

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-// The page-by-page producers behind a sync actor: files (vCard, CSV,
-// iCalendar) and the Google APIs. Each one reads only as far as the page it
-// is asked for, so a sync holds one page at a time whatever its input's
-// size, and each one can say where it is (a JSON cursor) and resume there.
+// The page-by-page producers behind a sync actor: files and streams (vCard,
+// CSV, iCalendar) and the Google APIs. Each one reads only as far as the
+// page it is asked for, so a sync holds one page at a time whatever its
+// input's size, and each one can say where it is (a JSON cursor) and
+// resume there (streams excepted, see open_contact_stream).
 
 #include <cstddef>
 #include <cstdint>
+#include <istream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,8 +58,9 @@ public:
   virtual std::string cursor() const = 0;
 
   /// Moves to `cursor` from an earlier, interrupted run of the same source.
-  /// @returns false when it no longer applies (the file changed): the run
-  /// then starts from the beginning.
+  /// @returns false when it no longer applies (the file changed) or the
+  /// source cannot resume (a stream): the run then starts from the
+  /// beginning.
   virtual bool resume(const std::string& cursor) = 0;
 
   /// Items taken so far in this run, resumed ones included.
@@ -98,6 +101,25 @@ open_contact_file(const std::string& path, contact_format format,
 std::unique_ptr<page_source>
 open_calendar_file(const std::string& path, std::int64_t window_from_unix_s,
                    std::int64_t window_to_unix_s, file_limits limits = {});
+
+/// Reads contacts from a stream (an upload, a pipe) like a file: problems
+/// are located as "name:line". A stream cannot be resumed: its cursor()
+/// still counts the items done, but resume() always returns false, since
+/// the stream cannot be read again from its start and nothing tells
+/// whether it carries the items of the run that wrote the cursor (skipping
+/// them could drop others). bytes_total() is 0 (unknown).
+/// @throws std::invalid_argument for a null stream, std::runtime_error
+/// naming `name` for a stream that already failed.
+std::unique_ptr<page_source>
+open_contact_stream(std::unique_ptr<std::istream> in, std::string name,
+                    contact_format format, file_limits limits = {});
+
+/// Reads iCalendar events from a stream like `open_calendar_file`, with
+/// the stream rules of `open_contact_stream`.
+std::unique_ptr<page_source>
+open_calendar_stream(std::unique_ptr<std::istream> in, std::string name,
+                     std::int64_t window_from_unix_s,
+                     std::int64_t window_to_unix_s, file_limits limits = {});
 
 } // namespace catchup
 

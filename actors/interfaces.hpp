@@ -17,11 +17,6 @@
 
 namespace catchup {
 
-/// The NODE actor: the root of one engine process.
-using node_actor = caf::typed_actor<
-  // Describes the node: id, version, schema version, database kind.
-  caf::replies_to<atom::status>::with<node_status>>;
-
 /// The STREAMING REPOSITORY: owns a bounded set of database connections and
 /// serves pulls. Every request is independent (the cursor travels with it),
 /// so no puller ever holds a connection while it waits.

@@ -10,10 +10,15 @@
 namespace catchup {
 
 system_config::system_config() {
-  add_message_types<caf::id_block::catchup>();
+  add_engine_types(*this);
+  set("logger.console", caf::atom("none"));
+}
+
+void add_engine_types(caf::actor_system_config& cfg) {
+  cfg.add_message_types<caf::id_block::catchup>();
   // The templated add_error_category<T> of 0.17.6 does not compile; the
   // renderer form does the same.
-  add_error_category(caf::atom("catchup"),
+  cfg.add_error_category(caf::atom("catchup"),
                      [](std::uint8_t code, caf::atom_value,
                         const caf::message& context) {
                        auto text = "catchup::" + to_string(static_cast<ec>(code));
@@ -24,7 +29,6 @@ system_config::system_config() {
                          text += ": " + caf::to_string(context);
                        return text;
                      });
-  set("logger.console", caf::atom("none"));
 }
 
 } // namespace catchup

@@ -13,4 +13,8 @@ public:
   system_config();
 };
 
+/// Adds the engine's message types and its `catchup` error category to a
+/// host's config, for an engine running in the host's actor system.
+void add_engine_types(caf::actor_system_config& cfg);
+
 } // namespace catchup

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/engine.hpp"
+#include "actors/engine_core.hpp"
 #include "app/memory_report.hpp"
 #include "core/lru_cache.hpp"
 #include "core/memory.hpp"
@@ -104,7 +104,7 @@ struct run_outcome {
   std::vector<generation_result> warned;
 };
 
-run_outcome run_once(engine& e, const std::vector<std::string>& ids) {
+run_outcome run_once(engine_core& e, const std::vector<std::string>& ids) {
   run_outcome out;
   auto keep = [&](const generation_result& r) {
     if (out.kept.size() < checked_users_max)
@@ -129,7 +129,7 @@ run_outcome run_once(engine& e, const std::vector<std::string>& ids) {
 
 // True when `r` lists exactly the top K due contacts of all the user's
 // contacts, in order, where K is what the generation could place.
-bool matches_reference(engine& e, const generation_result& r,
+bool matches_reference(engine_core& e, const generation_result& r,
                        std::size_t suggestions_max) {
   auto k = std::min<std::size_t>(suggestions_max,
                                  static_cast<std::size_t>(r.free_slots));
@@ -236,7 +236,7 @@ void print_table(const std::vector<figures>& all, std::int64_t idle_bytes,
 }
 
 // Cache throughput: the LRU cache directly, and the suggestion read path
-// through the cache actor (engine::suggestions) under repeated reads.
+// through the cache actor (engine_core::suggestions) under repeated reads.
 struct cache_figures_bench {
   double direct_ops_per_s = 0;
   double actor_reads_per_s = 0;
@@ -244,7 +244,7 @@ struct cache_figures_bench {
   std::int64_t reads = 0;
 };
 
-cache_figures_bench run_cache_bench(engine& e,
+cache_figures_bench run_cache_bench(engine_core& e,
                                     const std::vector<std::string>& users) {
   cache_figures_bench out;
   // Directly: 1,000 keys over a 500-entry cache, 3 gets per put, values
@@ -319,7 +319,7 @@ int run_bench(const config::settings& settings, const bench_options& options) {
     if (named || (options.scenarios.empty() && !sc.opt_in))
       chosen.push_back(&sc);
   }
-  engine e{settings};
+  engine_core e{settings};
   auto say = [&](const std::string& line) {
     // Progress goes to stderr so that --json output stays parseable.
     std::fprintf(stderr, "%s\n", line.c_str());

@@ -9,7 +9,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "actors/engine.hpp"
+#include "actors/engine_core.hpp"
 #include "app/memory_report.hpp"
 #include "core/memory.hpp"
 
@@ -86,7 +86,7 @@ void write_events(const std::string& path, std::int64_t n,
   out << "END:VCALENDAR\r\n";
 }
 
-std::string fresh_user(engine& e, std::uint64_t seed) {
+std::string fresh_user(engine_core& e, std::uint64_t seed) {
   storage::seed_options opts;
   opts.users = 1;
   opts.contacts_per_user = 0;
@@ -96,7 +96,7 @@ std::string fresh_user(engine& e, std::uint64_t seed) {
   return e.seed(opts).user_ids.front();
 }
 
-import_figures measure(engine& e, const std::string& user,
+import_figures measure(engine_core& e, const std::string& user,
                        import_request::kind kind, const std::string& path,
                        std::int64_t items) {
   import_figures f;
@@ -131,7 +131,7 @@ import_figures measure(engine& e, const std::string& user,
 } // namespace
 
 std::vector<import_figures>
-run_import_bench(engine& e, const std::function<void(const std::string&)>& say) {
+run_import_bench(engine_core& e, const std::function<void(const std::string&)>& say) {
   auto dir = std::filesystem::temp_directory_path()
              / ("catchup-import-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);

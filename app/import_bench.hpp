@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 namespace catchup {
-class engine;
+class engine_core;
 }
 
 namespace catchup::app {
@@ -36,7 +36,7 @@ struct import_figures {
 /// it. Targets: each 100,000-item import <= 3 s, and peak RSS at 100,000
 /// items at most 2 MiB above the peak at 1,000.
 std::vector<import_figures>
-run_import_bench(engine& e, const std::function<void(const std::string&)>& say);
+run_import_bench(engine_core& e, const std::function<void(const std::string&)>& say);
 
 /// The figures as a table on stdout.
 void print_import_table(const std::vector<import_figures>& all);

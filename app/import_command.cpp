@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/engine.hpp"
+#include "actors/engine_core.hpp"
 
 namespace catchup::app {
 
@@ -155,7 +155,7 @@ int run_google_sync(const config::settings& settings,
                          "_CLIENT_SECRET) or CATCHUP_GOOGLE_ACCESS_TOKEN\n");
     return 2;
   }
-  engine e{settings};
+  engine_core e{settings};
   auto documents = nlohmann::json::array();
   bool both = !options.contacts && !options.calendar;
   for (auto what : {google_sync_request::kind::contacts,
@@ -194,7 +194,7 @@ int run_google_sync(const config::settings& settings,
 
 int run_import(const config::settings& settings,
                const import_command_options& options) {
-  engine e{settings};
+  engine_core e{settings};
   const bool terminal = ::isatty(STDERR_FILENO) == 1;
   auto documents = nlohmann::json::array();
   int exit_code = 0;

@@ -18,8 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/engine.hpp"
-#include "actors/node.hpp"
+#include "actors/engine_core.hpp"
 #include "actors/system_config.hpp"
 #include "app/bench.hpp"
 #include "app/import_command.hpp"
@@ -209,7 +208,7 @@ void print_suggestions(const std::string& user_id,
 
 int seed_command(const config::configuration& cfg, std::int64_t users,
                  std::int64_t contacts, std::uint64_t seed, std::int64_t now) {
-  engine e{cfg.values};
+  engine_core e{cfg.values};
   storage::seed_options opts;
   opts.users = users;
   opts.contacts_per_user = contacts;
@@ -281,7 +280,7 @@ int generate_command(const config::configuration& cfg,
     options.on_memory_sample = [timeline](const memory_status& x) {
       timeline->record(x);
     };
-  engine e{cfg.values, options};
+  engine_core e{cfg.values, options};
   if (!all) {
     auto r = e.generate(user_id, now);
     if (as_json)
@@ -331,7 +330,7 @@ int generate_command(const config::configuration& cfg,
 
 int suggestions_command(const config::configuration& cfg,
                         const std::string& user_id, bool as_json) {
-  engine e{cfg.values};
+  engine_core e{cfg.values};
   auto items = e.suggestions(user_id);
   if (as_json) {
     generation_result r;
@@ -347,7 +346,7 @@ int suggestions_command(const config::configuration& cfg,
 int contact_command(const config::configuration& cfg,
                     const std::string& user_id, const std::string& contact_id,
                     bool as_json) {
-  engine e{cfg.values};
+  engine_core e{cfg.values};
   auto c = e.contact(user_id, contact_id);
   nlohmann::json out = {
     {"id", c.id},
@@ -379,7 +378,7 @@ int contact_command(const config::configuration& cfg,
 int demo_command(const config::configuration& cfg, std::int64_t users,
                  std::int64_t contacts, std::int64_t now) {
   auto started = std::chrono::steady_clock::now();
-  engine e{cfg.values};
+  engine_core e{cfg.values};
   std::cout << "CatchUp Engine " << engine_version() << " on "
             << (e.embedded_database()
                   ? "its private PostgreSQL cluster in " + e.data_dir()

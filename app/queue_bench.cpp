@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "actors/engine.hpp"
+#include "actors/engine_core.hpp"
 #include "storage/job_queue.hpp"
 
 namespace catchup::app {
@@ -28,7 +28,7 @@ double ms_since(clock_type::time_point t) {
 
 } // namespace
 
-queue_figures run_queue_bench(engine& e, std::int64_t users,
+queue_figures run_queue_bench(engine_core& e, std::int64_t users,
                               std::int64_t contacts_per_user,
                               std::int64_t jobs_max,
                               const std::function<void(const std::string&)>& say) {

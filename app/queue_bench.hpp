@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 namespace catchup {
-class engine;
+class engine_core;
 }
 
 namespace catchup::app {
@@ -31,7 +31,7 @@ struct queue_figures {
 /// runs), enqueues a generation job for each, and times one node (this
 /// engine's worker) draining them; then times enqueue-to-claim for an idle
 /// node (NOTIFY wake-up; target under 50 ms).
-queue_figures run_queue_bench(engine& e, std::int64_t users,
+queue_figures run_queue_bench(engine_core& e, std::int64_t users,
                               std::int64_t contacts_per_user,
                               std::int64_t jobs_max,
                               const std::function<void(const std::string&)>& say);

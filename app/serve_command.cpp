@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/engine.hpp"
+#include "actors/engine_core.hpp"
 #include "actors/http_endpoint.hpp"
 #include "app/signals.hpp"
 #include "core/pressure.hpp"
@@ -23,36 +23,6 @@
 namespace catchup::app {
 
 namespace {
-
-std::string default_owner() {
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0)
-    std::snprintf(host, sizeof host, "node");
-  return std::string{host} + ":" + std::to_string(::getpid());
-}
-
-void append_counter(std::string& out, const char* name, const char* help,
-                    std::uint64_t value, const char* type = "counter") {
-  out += std::string{"# HELP "} + name + " " + help + "\n# TYPE " + name + " "
-         + type + "\n" + name + " " + std::to_string(value) + "\n";
-}
-
-std::string worker_metrics(const worker_figures& w) {
-  std::string out;
-  append_counter(out, "catchup_jobs_claimed_total",
-                 "Jobs this node claimed from the queue.", w.claimed);
-  append_counter(out, "catchup_jobs_completed_total",
-                 "Jobs this node completed.", w.completed);
-  append_counter(out, "catchup_jobs_failed_total",
-                 "Job attempts that failed on this node.", w.failed);
-  append_counter(out, "catchup_jobs_released_total",
-                 "Jobs handed back to the queue on shutdown.", w.released);
-  append_counter(out, "catchup_jobs_leases_lost_total",
-                 "Jobs whose lease another node took over.", w.leases_lost);
-  append_counter(out, "catchup_jobs_in_flight", "Jobs this node runs now.",
-                 w.in_flight, "gauge");
-  return out;
-}
 
 nlohmann::json job_json(const storage::job_record& j) {
   return {{"id", j.id},
@@ -74,17 +44,9 @@ nlohmann::json job_json(const storage::job_record& j) {
 
 int run_serve(const config::settings& settings,
               std::function<void()> reload_log_level) {
-  auto e = std::make_unique<engine>(settings);
+  auto e = std::make_unique<engine_core>(settings);
   auto url = e->database_url();
-  worker_options wo;
-  wo.owner = settings.node.owner.empty() ? default_owner()
-                                         : settings.node.owner;
-  wo.lease_ms = settings.node.lease_ms;
-  wo.poll_interval_ms = settings.node.poll_interval_ms;
-  wo.jobs_max = static_cast<std::size_t>(settings.node.jobs_max);
-  wo.generate_interval_ms = settings.schedule.generate_interval_ms;
-  wo.retry.backoff_initial_ms = settings.node.retry_backoff_initial_ms;
-  wo.retry.backoff_max_ms = settings.node.retry_backoff_max_ms;
+  auto wo = worker_options_from(settings);
 
   std::unique_ptr<http_endpoint> http;
   if (settings.http.enabled) {
@@ -95,7 +57,7 @@ int run_serve(const config::settings& settings,
     auto* eng = e.get();
     cb.metrics_text = [eng] {
       return eng->metrics().render_prometheus()
-             + worker_metrics(eng->worker());
+             + render_worker_metrics(eng->worker());
     };
     cb.ready = [eng, url]() -> readiness {
       try {

@@ -17,6 +17,7 @@ std::string to_string(ec code) {
     case ec::invalid_input: return "invalid_input";
     case ec::memory_critical: return "memory_critical";
     case ec::shutting_down: return "shutting_down";
+    case ec::conflict: return "conflict";
   }
   return "ec(" + std::to_string(static_cast<int>(code)) + ")";
 }

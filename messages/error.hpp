@@ -37,6 +37,10 @@ enum class ec : std::uint8_t {
   memory_critical = 25,
   /// The engine is shutting down; new work is refused.
   shutting_down = 30,
+  /// The request contradicts the current state (a suggestion already
+  /// responded to, a slot overlapping an accepted one); the context names
+  /// what is in the way. Retrying the same request fails the same way.
+  conflict = 35,
 };
 
 /// Returns the enumerator's name, e.g. "db_unavailable".

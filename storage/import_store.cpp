@@ -15,6 +15,7 @@
 #include <pqxx/pqxx>
 
 #include "storage/detail/pg_errors.hpp"
+#include "core/uuid.hpp"
 #include "storage/detail/session_impl.hpp"
 #include "storage/error.hpp"
 
@@ -43,17 +44,6 @@ constexpr const char* save_cursor_sql
     "$5) ON CONFLICT (user_id, source, resource) DO UPDATE SET "
     "resume_cursor = EXCLUDED.resume_cursor, status = 'running', "
     "items_synced = EXCLUDED.items_synced, last_error = NULL";
-
-bool looks_like_uuid(const std::string& s) {
-  if (s.size() != 36)
-    return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i])))
-      return false;
-  }
-  return true;
-}
 
 const char* null_if_empty(const std::string& s) {
   return s.empty() ? nullptr : s.c_str();
@@ -109,7 +99,7 @@ import_store::import_store(const std::string& url,
 import_store::~import_store() = default;
 
 void import_store::check_user(const std::string& user_id) {
-  if (!looks_like_uuid(user_id))
+  if (!is_uuid_text(user_id))
     throw storage_error(ec::invalid_input,
                         "user id '" + user_id + "' is not a UUID");
   try {

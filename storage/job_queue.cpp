@@ -19,6 +19,7 @@
 
 #include "core/utf8.hpp"
 #include "storage/detail/pg_errors.hpp"
+#include "core/uuid.hpp"
 #include "storage/detail/session_impl.hpp"
 #include "storage/error.hpp"
 
@@ -88,17 +89,6 @@ job_record read_record(const pqxx::row& row) {
   r.created_unix_ms = row[11].as<std::int64_t>();
   r.finished_unix_ms = row[12].as<std::int64_t>();
   return r;
-}
-
-bool looks_like_uuid(const std::string& s) {
-  if (s.size() != 36)
-    return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i])))
-      return false;
-  }
-  return true;
 }
 
 bool known_kind(const std::string& kind) {
@@ -367,7 +357,7 @@ enqueue_result job_queue::enqueue(const std::string& kind,
   require(known_kind(kind), "unknown job kind '" + printable_excerpt(kind)
                               + "' (generate, sync_contacts or "
                                 "sync_calendar)");
-  require(looks_like_uuid(user_id),
+  require(is_uuid_text(user_id),
           "user id '" + printable_excerpt(user_id) + "' is not a UUID");
   require(max_attempts >= max_attempts_min && max_attempts <= max_attempts_max,
           "max_attempts must be in " + std::to_string(max_attempts_min) + ".."

@@ -20,6 +20,51 @@ inline constexpr std::size_t busy_events_max = 5000;
 /// Upper bound on rows in one pulled batch.
 inline constexpr std::size_t batch_rows_limit = 10000;
 
+/// Latest a suggestion may be snoozed to, in seconds past "now" (90 days):
+/// a reminder further out is a decision, not a snooze, and a bound keeps a
+/// typo (a year for a day) from hiding a contact for good.
+inline constexpr std::int64_t snooze_seconds_max = 90 * 86400;
+
+/// Upper bound on a dismissal reason, in bytes.
+inline constexpr std::size_t dismissal_reason_bytes_max = 1000;
+
+/// How a user answers one of their suggestions.
+enum class suggestion_action : std::uint8_t { accept, dismiss, snooze };
+
+/// "accept", "dismiss" or "snooze".
+std::string to_string(suggestion_action action);
+
+/// A user's answer to one of their suggestions.
+struct suggestion_response {
+  std::string user_id;
+  std::string suggestion_id;
+  suggestion_action action = suggestion_action::accept;
+  /// Snooze: until when, Unix seconds; after `now_unix_s` and at most
+  /// snooze_seconds_max past it.
+  std::int64_t snooze_until_unix_s = 0;
+  /// Dismiss: why, in the user's words (optional; at most
+  /// dismissal_reason_bytes_max bytes). Stored as the dismissal reason.
+  std::string reason;
+  /// Dismiss: the user met the contact recently, so the contact's last
+  /// contact date moves to `now_unix_s` (forward only).
+  bool met_recently = false;
+  /// "Now", Unix seconds (> 0): the response time, the new last contact
+  /// date, and the instant an earlier snooze must have passed.
+  std::int64_t now_unix_s = 0;
+};
+
+/// What a response did.
+struct respond_result {
+  /// The suggestion as stored afterwards: status "accepted", "dismissed"
+  /// or "snoozed".
+  suggestion_record suggestion;
+  /// Snooze: until when, Unix seconds; 0 for the other actions.
+  std::int64_t snoozed_until_unix_s = 0;
+  /// True when the contact's last contact date moved forward to "now"
+  /// (accept, or dismiss with met_recently, of a contact not met since).
+  bool last_contact_moved = false;
+};
+
 /// The ranking view of a streamed contact at `now_unix_s` (days since the
 /// last contact and priority computed); the one place that maps the wire
 /// record's frequency code and last-contact flag to core's types.
@@ -101,9 +146,28 @@ public:
   /// @returns the generation id.
   std::string save_generation(const generation_output& out);
 
-  /// The user's suggestions with `status` ("pending", ...), best first.
+  /// The user's suggestions with `status` ("pending", ...), earliest slot
+  /// first. A snoozed suggestion whose snooze has passed (on the database's
+  /// clock: reads carry no "now") counts as pending, and is listed with
+  /// that status.
   std::vector<suggestion_record> read_suggestions(const std::string& user_id,
                                                   const std::string& status);
+
+  /// Records a user's answer to one of their suggestions, in one
+  /// transaction. The suggestion must be the user's and open: pending, or
+  /// snoozed with the snooze passed at `now`. Accept sets it accepted,
+  /// unless another accepted suggestion of the user has a slot overlapping
+  /// its slot (checked under a lock on the user's row, so two concurrent
+  /// accepts of overlapping slots cannot both succeed). Dismiss sets it
+  /// dismissed with the reason; snooze sets it snoozed until the given
+  /// time. Each stores `now` as the response time; accept, and dismiss with
+  /// met_recently, move the contact's last contact date forward to `now`.
+  /// @throws storage_error: invalid_input (malformed ids, no "now", a
+  /// snooze not in (now, now + snooze_seconds_max], a reason too long),
+  /// not_found (no such user, or no such suggestion of the user), conflict
+  /// (not open: the message names its status; or an overlapping accepted
+  /// slot: the message names that suggestion), db_*.
+  respond_result respond_to_suggestion(const suggestion_response& response);
 
   struct impl;
 

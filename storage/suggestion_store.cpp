@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Persisting generations and reading suggestions back.
+// Persisting generations, reading suggestions back and recording a user's
+// answers to them.
 
+#include "core/utf8.hpp"
 #include "storage/detail/pg_errors.hpp"
 #include "storage/detail/session_impl.hpp"
+#include "core/uuid.hpp"
 #include "storage/error.hpp"
 
 namespace catchup::storage {
@@ -28,10 +31,52 @@ std::string array_literal(const std::vector<std::string>& items) {
 
 } // namespace detail
 
+namespace {
+
+/// The columns read_suggestion maps, of `suggestions s JOIN contacts c`,
+/// without the status.
+const char* const suggestion_columns
+  = "s.id::text, s.contact_id::text, c.name, coalesce(s.rank, 0), "
+    "s.priority, extract(epoch from s.slot_start)::bigint, "
+    "extract(epoch from s.slot_end)::bigint, s.slot_timezone, s.reason";
+
+/// The status a reader sees: a snooze that has passed is pending again.
+const char* const effective_status
+  = "(CASE WHEN s.status = 'snoozed' AND s.snoozed_until <= now() "
+    "THEN 'pending'::suggestion_status ELSE s.status END)";
+
+suggestion_record read_suggestion(const pqxx::row& row) {
+  suggestion_record rec;
+  rec.id = row[0].c_str();
+  rec.contact_id = row[1].c_str();
+  rec.contact_name = row[2].c_str();
+  rec.rank = row[3].as<std::int32_t>();
+  rec.priority = row[4].as<double>();
+  rec.slot_start_unix_s = row[5].as<std::int64_t>();
+  rec.slot_end_unix_s = row[6].as<std::int64_t>();
+  rec.slot_timezone = row[7].c_str();
+  rec.reason = row[8].c_str();
+  rec.status = row[9].c_str();
+  return rec;
+}
+
+} // namespace
+
+std::string to_string(suggestion_action action) {
+  switch (action) {
+    case suggestion_action::accept: return "accept";
+    case suggestion_action::dismiss: return "dismiss";
+    case suggestion_action::snooze: return "snooze";
+  }
+  return "action(" + std::to_string(static_cast<int>(action)) + ")";
+}
+
 std::string session::save_generation(const generation_output& out) {
   auto& r = out.result;
-  std::vector<std::string> contacts, ranks, priorities, starts, ends, reasons;
+  std::vector<std::string> ids, contacts, ranks, priorities, starts, ends,
+    reasons;
   for (auto& s : r.items) {
+    ids.push_back(s.id);
     contacts.push_back(s.contact_id);
     ranks.push_back(std::to_string(s.rank));
     char buf[64];
@@ -60,23 +105,30 @@ std::string session::save_generation(const generation_output& out) {
       detail::array_literal(r.warnings), r.wall_ms);
     std::string generation_id = gen[0].c_str();
     // A generation replaces the previous generated, still pending
-    // suggestions; what the user acted on stays.
+    // suggestions; what the user acted on stays. A snooze that has passed
+    // at this generation's "now" is pending again (the priority stream no
+    // longer holds its contact back), so it is replaced too.
     tx.exec_params("DELETE FROM suggestions WHERE user_id = $1::uuid "
-                   "AND status = 'pending' AND trigger_type = 'timebound'",
-                   r.user_id);
+                   "AND trigger_type = 'timebound' AND (status = 'pending' "
+                   "OR (status = 'snoozed' "
+                   "AND snoozed_until <= to_timestamp($2::bigint)))",
+                   r.user_id, out.now_unix_s);
     if (!r.items.empty())
       tx.exec_params(
-        "INSERT INTO suggestions (user_id, contact_id, generation_id, rank, "
-        "priority, slot_start, slot_end, slot_timezone, reason) "
-        "SELECT $1::uuid, t.contact_id, $2::uuid, t.rank, t.priority, "
+        // Ids come with the items (the generation made them, and returns
+        // them); an item without one gets a new id here.
+        "INSERT INTO suggestions (id, user_id, contact_id, generation_id, "
+        "rank, priority, slot_start, slot_end, slot_timezone, reason) "
+        "SELECT coalesce(nullif(t.id, '')::uuid, gen_random_uuid()), "
+        "$1::uuid, t.contact_id, $2::uuid, t.rank, t.priority, "
         "to_timestamp(t.slot_start), to_timestamp(t.slot_end), $3, t.reason "
         "FROM unnest($4::uuid[], $5::int[], $6::float8[], $7::bigint[], "
-        "$8::bigint[], $9::text[]) "
-        "AS t(contact_id, rank, priority, slot_start, slot_end, reason)",
+        "$8::bigint[], $9::text[], $10::text[]) "
+        "AS t(contact_id, rank, priority, slot_start, slot_end, reason, id)",
         r.user_id, generation_id, timezone, detail::array_literal(contacts),
         detail::array_literal(ranks), detail::array_literal(priorities),
         detail::array_literal(starts), detail::array_literal(ends),
-        detail::array_literal(reasons));
+        detail::array_literal(reasons), detail::array_literal(ids));
     tx.commit();
     return generation_id;
   } catch (...) {
@@ -91,32 +143,169 @@ session::read_suggestions(const std::string& user_id,
   std::vector<suggestion_record> out;
   try {
     pqxx::read_transaction tx{impl_->conn};
+    // The first condition keeps the (user_id, status, slot_start) index
+    // usable: a pending read also scans the snoozed rows, and the second
+    // keeps the ones whose snooze has passed (and drops those from a
+    // snoozed read). The stored status stays "snoozed": a response or the
+    // next generation settles it.
     for (auto row : tx.exec_params(
-           "SELECT s.id::text, s.contact_id::text, c.name, "
-           "coalesce(s.rank, 0), s.priority, "
-           "extract(epoch from s.slot_start)::bigint, "
-           "extract(epoch from s.slot_end)::bigint, s.slot_timezone, "
-           "s.reason, s.status::text "
-           "FROM suggestions s JOIN contacts c ON c.id = s.contact_id "
-           "WHERE s.user_id = $1::uuid AND s.status = $2::suggestion_status "
-           "ORDER BY s.slot_start, s.rank, s.id",
-           user_id, status)) {
-      suggestion_record rec;
-      rec.id = row[0].c_str();
-      rec.contact_id = row[1].c_str();
-      rec.contact_name = row[2].c_str();
-      rec.rank = row[3].as<std::int32_t>();
-      rec.priority = row[4].as<double>();
-      rec.slot_start_unix_s = row[5].as<std::int64_t>();
-      rec.slot_end_unix_s = row[6].as<std::int64_t>();
-      rec.slot_timezone = row[7].c_str();
-      rec.reason = row[8].c_str();
-      rec.status = row[9].c_str();
-      out.push_back(std::move(rec));
-    }
+           std::string{"SELECT "} + suggestion_columns
+             + ", " + effective_status
+             + " FROM suggestions s JOIN contacts c ON c.id = s.contact_id "
+               "WHERE s.user_id = $1::uuid "
+               "AND s.status IN ($2::suggestion_status, "
+               "CASE WHEN $2::suggestion_status = 'pending' "
+               "THEN 'snoozed'::suggestion_status END) "
+               "AND " + effective_status + " = $2::suggestion_status "
+               "ORDER BY s.slot_start, s.rank, s.id",
+           user_id, status))
+      out.push_back(read_suggestion(row));
   } catch (...) {
     detail::rethrow_as_storage_error("cannot read suggestions of user "
                                      + user_id);
+  }
+  return out;
+}
+
+namespace {
+
+// Checks what needs no database: ids, "now", the snooze bounds, the reason.
+void validate(const suggestion_response& r) {
+  auto invalid = [&](const std::string& why) {
+    throw storage_error(ec::invalid_input,
+                        "cannot " + to_string(r.action) + " suggestion '"
+                          + printable_excerpt(r.suggestion_id) + "': " + why);
+  };
+  if (!is_uuid_text(r.user_id))
+    invalid("the user id '" + printable_excerpt(r.user_id)
+            + "' is not a UUID");
+  if (!is_uuid_text(r.suggestion_id))
+    invalid("the suggestion id is not a UUID");
+  if (r.now_unix_s <= 0)
+    invalid("\"now\" is not set");
+  switch (r.action) {
+    case suggestion_action::accept:
+      break;
+    case suggestion_action::dismiss:
+      if (r.reason.size() > dismissal_reason_bytes_max)
+        invalid("the reason has " + std::to_string(r.reason.size())
+                + " bytes, more than "
+                + std::to_string(dismissal_reason_bytes_max));
+      // The server would refuse it with a query error, not saying which.
+      if (!valid_utf8(r.reason) || r.reason.find('\0') != std::string::npos)
+        invalid("the reason is not UTF-8 text");
+      break;
+    case suggestion_action::snooze:
+      if (r.snooze_until_unix_s <= r.now_unix_s)
+        invalid("the snooze ends at " + std::to_string(r.snooze_until_unix_s)
+                + ", not after now (" + std::to_string(r.now_unix_s) + ")");
+      // Subtracting cannot overflow: both are positive here.
+      if (r.snooze_until_unix_s - r.now_unix_s > snooze_seconds_max)
+        invalid("the snooze ends more than "
+                + std::to_string(snooze_seconds_max / 86400)
+                + " days after now");
+      break;
+    default:
+      invalid("unknown action");
+  }
+}
+
+} // namespace
+
+respond_result
+session::respond_to_suggestion(const suggestion_response& response) {
+  auto& r = response;
+  validate(r);
+  const bool accept = r.action == suggestion_action::accept;
+  const bool snooze = r.action == suggestion_action::snooze;
+  const bool moves_last_contact = accept || (!snooze && r.met_recently);
+  respond_result out;
+  try {
+    pqxx::work tx{impl_->conn, "respond_to_suggestion"};
+    // One responder per user at a time: the overlap check below and the
+    // accept it guards are atomic against a concurrent accept of another
+    // suggestion. NO KEY UPDATE does not block inserts that reference the
+    // user (generations, imports take KEY SHARE on it).
+    if (tx.exec_params("SELECT 1 FROM users WHERE id = $1::uuid "
+                       "FOR NO KEY UPDATE",
+                       r.user_id)
+          .empty())
+      throw storage_error(ec::not_found, "no user " + r.user_id);
+    // Locked, so a generation replacing pending suggestions either deleted
+    // it before (not found) or waits and then keeps the answered row.
+    auto found = tx.exec_params(
+      "SELECT s.status::text, s.snoozed_until::text, "
+      "coalesce(s.snoozed_until <= to_timestamp($3::bigint), false), "
+      "s.slot_start, s.slot_end "
+      "FROM suggestions s WHERE s.id = $2::uuid AND s.user_id = $1::uuid "
+      "FOR UPDATE",
+      r.user_id, r.suggestion_id, r.now_unix_s);
+    if (found.empty())
+      throw storage_error(ec::not_found, "user " + r.user_id
+                                           + " has no suggestion "
+                                           + r.suggestion_id);
+    std::string status = found[0][0].c_str();
+    bool snooze_passed = found[0][2].as<bool>();
+    if (status != "pending" && !(status == "snoozed" && snooze_passed))
+      throw storage_error(
+        ec::conflict, "cannot " + to_string(r.action) + " suggestion "
+                        + r.suggestion_id + ": it is " + status
+                        + (status == "snoozed"
+                             ? std::string{" until "} + found[0][1].c_str()
+                             : std::string{})
+                        + ", not pending");
+    if (accept) {
+      // Slots overlap when each starts before the other ends.
+      auto overlap = tx.exec_params(
+        "SELECT o.id::text, o.slot_start::text, o.slot_end::text "
+        "FROM suggestions o WHERE o.user_id = $1::uuid "
+        "AND o.status = 'accepted' AND o.id <> $2::uuid "
+        "AND o.slot_start < $4::timestamptz AND o.slot_end > $3::timestamptz "
+        "ORDER BY o.slot_start, o.id LIMIT 1",
+        r.user_id, r.suggestion_id, found[0][3].c_str(),
+        found[0][4].c_str());
+      if (!overlap.empty())
+        throw storage_error(
+          ec::conflict, "cannot accept suggestion " + r.suggestion_id
+                          + ": its slot overlaps accepted suggestion "
+                          + overlap[0][0].c_str() + " ("
+                          + overlap[0][1].c_str() + " to "
+                          + overlap[0][2].c_str() + ")");
+    }
+    auto updated = tx.exec_params(
+      std::string{"WITH s AS (UPDATE suggestions SET "
+                  "status = $3::suggestion_status, "
+                  "responded_at = to_timestamp($4::bigint), "
+                  "snoozed_until = CASE WHEN $3::suggestion_status = "
+                  "'snoozed' THEN to_timestamp($5::bigint) "
+                  "ELSE snoozed_until END, "
+                  "dismissal_reason = CASE WHEN $3::suggestion_status = "
+                  "'dismissed' THEN nullif($6, '') "
+                  "ELSE dismissal_reason END "
+                  "WHERE id = $2::uuid AND user_id = $1::uuid RETURNING *) "
+                  "SELECT "}
+        + suggestion_columns
+        + ", s.status::text FROM s JOIN contacts c ON c.id = s.contact_id",
+      r.user_id, r.suggestion_id,
+      accept ? "accepted" : snooze ? "snoozed" : "dismissed", r.now_unix_s,
+      r.snooze_until_unix_s, r.reason);
+    out.suggestion = read_suggestion(updated.at(0));
+    if (snooze)
+      out.snoozed_until_unix_s = r.snooze_until_unix_s;
+    if (moves_last_contact)
+      out.last_contact_moved
+        = tx.exec_params("UPDATE contacts SET last_contact_date = "
+                         "to_timestamp($3::bigint) "
+                         "WHERE user_id = $1::uuid AND id = $2::uuid "
+                         "AND (last_contact_date IS NULL "
+                         "OR last_contact_date < to_timestamp($3::bigint))",
+                         r.user_id, out.suggestion.contact_id, r.now_unix_s)
+            .affected_rows()
+          > 0;
+    tx.commit();
+  } catch (...) {
+    detail::rethrow_as_storage_error("cannot " + to_string(r.action)
+                                     + " suggestion " + r.suggestion_id);
   }
   return out;
 }

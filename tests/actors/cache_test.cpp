@@ -10,7 +10,7 @@
 #include <caf/all.hpp>
 
 #include "actors/cache.hpp"
-#include "actors/engine.hpp"
+#include "actors/engine_core.hpp"
 #include "actors/repository.hpp"
 #include "actors/system_config.hpp"
 #include "messages/error.hpp"
@@ -40,11 +40,11 @@ struct fixture {
     return id;
   }
 
-  std::unique_ptr<engine> start() {
+  std::unique_ptr<engine_core> start() {
     config::settings s;
     s.database.url = db.url();
     s.database.connections_max = 2;
-    return std::make_unique<engine>(s);
+    return std::make_unique<engine_core>(s);
   }
 };
 

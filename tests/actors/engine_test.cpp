@@ -6,7 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "actors/engine.hpp"
+#include "actors/engine_core.hpp"
 #include "storage/migrations.hpp"
 #include "tests/support/test_database.hpp"
 
@@ -18,14 +18,14 @@ constexpr std::int64_t now = 1795000000; // 2026-11-18T09:46:40Z
 
 struct fixture {
   test::test_database db;
-  std::unique_ptr<engine> eng;
+  std::unique_ptr<engine_core> eng;
   std::string user;
 
   fixture() {
     config::settings s;
     s.database.url = db.url();
     s.database.connections_max = 2;
-    eng = std::make_unique<engine>(s);
+    eng = std::make_unique<engine_core>(s);
     storage::seed_options opts;
     opts.users = 1;
     opts.contacts_per_user = 400;

@@ -9,7 +9,7 @@
 #include <map>
 #include <set>
 
-#include "actors/engine.hpp"
+#include "actors/engine_core.hpp"
 #include "storage/migrations.hpp"
 #include "tests/support/test_database.hpp"
 
@@ -20,13 +20,13 @@ namespace {
 struct fixture {
   test::test_database db;
 
-  std::unique_ptr<engine> start(std::int64_t connections,
+  std::unique_ptr<engine_core> start(std::int64_t connections,
                                 std::int64_t concurrent_users) {
     config::settings s;
     s.database.url = db.url();
     s.database.connections_max = connections;
     s.generation.concurrent_users_max = concurrent_users;
-    return std::make_unique<engine>(s);
+    return std::make_unique<engine_core>(s);
   }
 
   // A user in `zone` with default availability, no calendar and

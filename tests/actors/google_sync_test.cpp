@@ -7,7 +7,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "actors/engine.hpp"
+#include "actors/engine_core.hpp"
 #include "storage/migrations.hpp"
 #include "tests/support/fake_google_server.hpp"
 #include "tests/support/test_database.hpp"
@@ -76,7 +76,7 @@ struct fixture {
     storage::migrate(db.url());
   }
 
-  std::unique_ptr<engine> start() {
+  std::unique_ptr<engine_core> start() {
     config::settings s;
     s.database.url = db.url();
     s.database.connections_max = 2;
@@ -84,7 +84,7 @@ struct fixture {
     s.sync.google_people_url = google.base_url();
     s.sync.google_calendar_url = google.base_url();
     s.sync.google_token_url = google.base_url() + "/token";
-    return std::make_unique<engine>(s);
+    return std::make_unique<engine_core>(s);
   }
 
   std::string make_user() {
@@ -92,7 +92,7 @@ struct fixture {
                     "RETURNING id")[0];
   }
 
-  import_report sync(engine& e, const std::string& user,
+  import_report sync(engine_core& e, const std::string& user,
                      google_sync_request::kind what) {
     google_sync_request r;
     r.user_id = user;

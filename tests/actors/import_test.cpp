@@ -4,14 +4,16 @@
 // with file:line and skipped, --strict stopping with earlier pages kept and
 // a rerun resuming after them, pages sized by memory pressure, the
 // calendar moving last contact dates forward, and the caches dropping what
-// an import changed.
+// an import changed. Streams import like files, report "name:line", and
+// never resume.
 
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
-#include "actors/engine.hpp"
+#include "actors/engine_core.hpp"
 #include "storage/migrations.hpp"
 #include "tests/support/fake_memory_probe.hpp"
 #include "tests/support/import_reading.hpp"
@@ -42,7 +44,7 @@ struct fixture {
                     + "', 'Europe/Berlin') RETURNING id")[0];
   }
 
-  std::unique_ptr<engine> start(std::int64_t contacts_page_items = 500,
+  std::unique_ptr<engine_core> start(std::int64_t contacts_page_items = 500,
                                 std::int64_t events_page_items = 100) {
     config::settings s;
     s.database.url = db.url();
@@ -53,7 +55,7 @@ struct fixture {
     s.sync.events_page_items = events_page_items;
     engine_options o;
     o.probe = probe;
-    return std::make_unique<engine>(s, o);
+    return std::make_unique<engine_core>(s, o);
   }
 
   std::string write(const std::string& name, const std::string& text) {
@@ -74,7 +76,7 @@ struct fixture {
   }
 };
 
-import_report import_contacts(engine& e, const std::string& user,
+import_report import_contacts(engine_core& e, const std::string& user,
                               const std::string& path, bool strict = false) {
   import_request r;
   r.user_id = user;
@@ -84,7 +86,7 @@ import_report import_contacts(engine& e, const std::string& user,
   return e.import_file(r);
 }
 
-import_report import_calendar(engine& e, const std::string& user,
+import_report import_calendar(engine_core& e, const std::string& user,
                               const std::string& path) {
   import_request r;
   r.user_id = user;
@@ -92,6 +94,20 @@ import_report import_calendar(engine& e, const std::string& user,
   r.path = path;
   r.now_unix_s = now;
   return e.import_file(r);
+}
+
+import_report import_text(engine_core& e, const std::string& user,
+                          const std::string& name, const std::string& text,
+                          std::optional<contact_format> format
+                          = contact_format::vcard,
+                          bool strict = false) {
+  import_request r;
+  r.user_id = user;
+  r.path = name;
+  r.format = format;
+  r.strict = strict;
+  r.now_unix_s = now;
+  return e.import_stream(r, std::make_unique<std::istringstream>(text));
 }
 
 std::string card(const std::string& uid, const std::string& name,
@@ -305,8 +321,15 @@ BOOST_AUTO_TEST_CASE(files_that_cannot_be_imported_give_clear_errors) {
                  != std::string::npos,
                err.what());
   }
-  auto r = import_contacts(*e, "00000000-0000-0000-0000-000000000001", good);
-  BOOST_TEST(r.error.find("no user") != std::string::npos, r.error);
+  try {
+    import_contacts(*e, "00000000-0000-0000-0000-000000000001", good);
+    BOOST_FAIL("a file was imported for an unknown user");
+  } catch (const engine_error& err) {
+    // Said before any page runs, as not_found.
+    BOOST_TEST((err.code() == ec::not_found));
+    BOOST_TEST(std::string{err.what()}.find("no user") != std::string::npos,
+               err.what());
+  }
   auto not_vcard = import_contacts(*e, user, write("x.vcf", "hello\n"));
   BOOST_TEST(not_vcard.ok());
   BOOST_TEST(not_vcard.skipped == 1u);
@@ -419,6 +442,160 @@ BOOST_AUTO_TEST_CASE(a_cancelled_event_is_removed_on_the_next_import) {
   BOOST_TEST(count("SELECT count(*) FROM calendar_events WHERE user_id = '"
                    + user + "'")
              == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_imports_the_same_contacts_as_its_file) {
+  auto e = start();
+  auto from_files = make_user("files@example.org");
+  auto from_streams = make_user("streams@example.org");
+  std::size_t inputs = 0;
+  for (auto kind : {"vcard", "csv"}) {
+    for (auto& entry :
+         std::filesystem::directory_iterator(test::real_data_dir(kind))) {
+      auto format = contact_format_of(entry.path());
+      if (!format)
+        continue;
+      std::ifstream in{entry.path(), std::ios::binary};
+      std::string text{std::istreambuf_iterator<char>{in}, {}};
+      auto name = entry.path().filename().string();
+      auto file = import_contacts(*e, from_files, entry.path());
+      auto stream = import_text(*e, from_streams, name, text, format);
+      BOOST_TEST(stream.ok(), name << ": " << stream.error);
+      BOOST_TEST(stream.items == file.items, name);
+      BOOST_TEST(stream.inserted == file.inserted, name);
+      BOOST_TEST(stream.skipped == file.skipped, name);
+      BOOST_TEST(stream.resumed_items == 0u);
+      BOOST_TEST(stream.bytes == file.bytes, name);
+      BOOST_TEST(stream.bytes_total == 0u); // unknown for a stream
+      BOOST_REQUIRE_EQUAL(stream.problems.size(), file.problems.size());
+      for (std::size_t i = 0; i < file.problems.size(); ++i) {
+        // The same line, located by the stream's name.
+        auto line = file.problems[i].where.substr(
+          file.problems[i].where.rfind(':'));
+        BOOST_TEST(stream.problems[i].where == name + line);
+        BOOST_TEST(stream.problems[i].reason == file.problems[i].reason);
+      }
+      ++inputs;
+    }
+  }
+  BOOST_TEST(inputs >= 20u);
+  auto contacts = [&](const std::string& user) {
+    return one("SELECT count(*) || ' ' || md5(coalesce(string_agg(row(name, "
+               "phone, email, linked_in, x_handle, other_social_media, "
+               "location, timezone, organization, custom_notes, "
+               "last_contact_date, frequency_preference, source, sources, "
+               "external_uid, external_revision)::text, E'\\n' ORDER BY "
+               "external_uid), '')) FROM contacts WHERE user_id = '" + user
+               + "'");
+  };
+  BOOST_TEST(contacts(from_streams) == contacts(from_files));
+  BOOST_TEST(contacts(from_files).rfind("0 ", 0) != 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_item_in_a_stream_is_reported_as_name_and_line) {
+  auto e = start();
+  auto user = make_user();
+  auto r = import_text(*e, user, "upload.vcf",
+                       card("u1", "Ada", "ada@example.org")
+                         + card("u2", "Andr\xe9", "andre@example.org")
+                         + card("u3", "Cy", "cy@example.org"));
+  BOOST_REQUIRE_MESSAGE(r.ok(), r.error);
+  BOOST_TEST(r.items == 3u);
+  BOOST_TEST(r.inserted == 2);
+  BOOST_REQUIRE_EQUAL(r.problems.size(), 1u);
+  BOOST_TEST(r.problems[0].where == "upload.vcf:10");
+  // A calendar stream locates its problems the same way, and files its
+  // events under the name.
+  import_request c;
+  c.user_id = user;
+  c.what = import_request::kind::calendar;
+  c.path = "uploads/work.ics";
+  c.now_unix_s = now;
+  auto cal = e->import_stream(
+    c, std::make_unique<std::istringstream>(
+         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\n"
+         "BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20260303T100000Z\r\n"
+         "DURATION:PT1H\r\nEND:VEVENT\r\n"
+         "BEGIN:VEVENT\r\nDTSTART:20260305T100000Z\r\nEND:VEVENT\r\n"
+         "END:VCALENDAR\r\n"));
+  BOOST_REQUIRE_MESSAGE(cal.ok(), cal.error);
+  BOOST_TEST(cal.inserted == 1);
+  BOOST_REQUIRE_EQUAL(cal.problems.size(), 1u);
+  // Line 9 opens the event without a UID.
+  BOOST_TEST(cal.problems[0].where == "uploads/work.ics:9");
+  BOOST_TEST(one("SELECT calendar_id FROM calendar_events WHERE user_id = '"
+                 + user + "'")
+             == "work.ics");
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_never_resumes_so_a_rerun_imports_everything) {
+  auto e = start(2);
+  auto user = make_user();
+  std::string text;
+  for (int i = 1; i <= 4; ++i)
+    text += card("u" + std::to_string(i), "N" + std::to_string(i),
+                 "n" + std::to_string(i) + "@example.org");
+  text += card("u5", "Andr\xe9", "andre@example.org");
+  for (int i = 6; i <= 7; ++i)
+    text += card("u" + std::to_string(i), "N" + std::to_string(i),
+                 "n" + std::to_string(i) + "@example.org");
+  // A strict run stops at page 3 and leaves a cursor after item 4.
+  auto first = import_text(*e, user, "upload", text, contact_format::vcard,
+                           true);
+  BOOST_TEST(!first.ok());
+  BOOST_TEST(first.error.find("upload:") != std::string::npos, first.error);
+  BOOST_TEST(one("SELECT status || ' ' || items_synced || ' ' || resource "
+                 "FROM sync_state WHERE user_id = '" + user + "'")
+             == "failed 4 stream:upload");
+  // The rerun reads the new stream from its start all the same.
+  auto rerun = import_text(*e, user, "upload", text);
+  BOOST_REQUIRE_MESSAGE(rerun.ok(), rerun.error);
+  BOOST_TEST(rerun.resumed_items == 0u);
+  BOOST_TEST(rerun.items == 7u);
+  BOOST_TEST(rerun.updated == 4);
+  BOOST_TEST(rerun.inserted == 2);
+  BOOST_TEST(rerun.skipped == 1u);
+  auto again = import_text(*e, user, "upload", text);
+  BOOST_TEST(again.items == 7u);
+  BOOST_TEST(again.updated == 6);
+  // Another name has its own sync state.
+  BOOST_REQUIRE(import_text(*e, user, "other", card("u9", "Zed",
+                                                    "zed@example.org"))
+                  .ok());
+  BOOST_TEST(one("SELECT string_agg(resource || ' ' || status, ',' ORDER BY "
+                 "resource) FROM sync_state WHERE user_id = '" + user + "'")
+             == "stream:other succeeded,stream:upload succeeded");
+  BOOST_TEST(count("SELECT count(*) FROM contacts WHERE user_id = '" + user
+                   + "'")
+             == 7);
+}
+
+BOOST_AUTO_TEST_CASE(a_contacts_stream_needs_its_format_and_a_name) {
+  auto e = start();
+  auto user = make_user();
+  auto code = [&](const std::string& name,
+                  std::optional<contact_format> format) {
+    try {
+      import_text(*e, user, name, card("u1", "Ada", "ada@example.org"),
+                  format);
+    } catch (const engine_error& err) {
+      return err.code();
+    }
+    return ec::none;
+  };
+  BOOST_TEST((code("upload.vcf", std::nullopt) == ec::invalid_input));
+  BOOST_TEST((code("", contact_format::vcard) == ec::invalid_input));
+  import_request r;
+  r.user_id = user;
+  r.path = "null";
+  r.format = contact_format::vcard;
+  try {
+    e->import_stream(r, nullptr);
+    BOOST_FAIL("a null stream was imported");
+  } catch (const engine_error& err) {
+    BOOST_TEST((err.code() == ec::invalid_input));
+  }
+  BOOST_TEST(count("SELECT count(*) FROM contacts") == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

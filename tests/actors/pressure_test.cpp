@@ -10,7 +10,7 @@
 
 #include <pqxx/pqxx>
 
-#include "actors/engine.hpp"
+#include "actors/engine_core.hpp"
 #include "actors/generation.hpp"
 #include "actors/memory_supervisor.hpp"
 #include "actors/repository.hpp"
@@ -61,7 +61,7 @@ struct fixture {
     return id;
   }
 
-  std::unique_ptr<engine> start() {
+  std::unique_ptr<engine_core> start() {
     config::settings s;
     s.database.url = db.url();
     s.database.connections_max = 2;
@@ -71,7 +71,7 @@ struct fixture {
     s.memory.sample_interval_ms = 600000;
     engine_options o;
     o.probe = probe;
-    return std::make_unique<engine>(s, o);
+    return std::make_unique<engine_core>(s, o);
   }
 };
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "actors/engine.hpp"
+#include "actors/engine_core.hpp"
 
 #include <filesystem>
 #include <future>
@@ -17,14 +17,19 @@
 #include "storage/error.hpp"
 #include "storage/import_store.hpp"
 #include "storage/session.hpp"
+#include "storage/user_store.hpp"
+#include "storage/migrations.hpp"
 
 namespace catchup {
 
-struct engine::impl {
+struct engine_core::impl {
   config::settings cfg;
   std::unique_ptr<storage::database> db;
-  system_config sys_cfg;
-  std::unique_ptr<caf::actor_system> sys;
+  /// The system the actors run in: our own (owned_sys) or a host's.
+  std::unique_ptr<system_config> sys_cfg;
+  std::unique_ptr<caf::actor_system> owned_sys;
+  caf::actor_system* sys = nullptr;
+  std::int64_t schema_version = 0;
   repository_actor repo;
   coordinator_actor coordinator;
   generation_config gen;
@@ -54,6 +59,13 @@ struct engine::impl {
                            std::unique_ptr<page_source> source,
                            const import_options& options,
                            import_progress_fn progress) {
+    // An unknown user is the caller's mistake, said before any page runs
+    // (the sync actor would only report it as a failed run).
+    try {
+      storage::import_store{db->url()}.check_user(target.user_id);
+    } catch (const storage::storage_error& e) {
+      throw engine_error(e.code(), e.what());
+    }
     std::promise<import_report> finished;
     auto result = finished.get_future();
     spawn_import(*sys, db->url(), std::move(target), std::move(source),
@@ -72,8 +84,19 @@ struct engine::impl {
   }
 };
 
-engine::engine(const config::settings& s, engine_options options)
+engine_core::engine_core(const config::settings& s, engine_options options)
   : impl_(std::make_unique<impl>()) {
+  start(nullptr, s, std::move(options));
+}
+
+engine_core::engine_core(caf::actor_system& host, const config::settings& s,
+                         engine_options options)
+  : impl_(std::make_unique<impl>()) {
+  start(&host, s, std::move(options));
+}
+
+void engine_core::start(caf::actor_system* host, const config::settings& s,
+                        engine_options options) {
   auto& d = *impl_;
   d.cfg = s;
   d.probe = options.probe ? std::move(options.probe)
@@ -84,7 +107,14 @@ engine::engine(const config::settings& s, engine_options options)
   initial.budget_bytes = d.budget_bytes;
   d.gauge->store(initial);
   d.db = storage::database::open(s.database);
-  d.sys = std::make_unique<caf::actor_system>(d.sys_cfg);
+  d.schema_version = storage::schema_version(d.db->url());
+  if (host) {
+    d.sys = host;
+  } else {
+    d.sys_cfg = std::make_unique<system_config>();
+    d.owned_sys = std::make_unique<caf::actor_system>(*d.sys_cfg);
+    d.sys = d.owned_sys.get();
+  }
   d.gen.batch_rows_max = static_cast<std::size_t>(s.generation.batch_rows_max);
   d.gen.suggestions_max
     = static_cast<std::size_t>(s.generation.suggestions_max);
@@ -130,7 +160,7 @@ engine::engine(const config::settings& s, engine_options options)
   }
 }
 
-engine::~engine() {
+engine_core::~engine_core() {
   auto& d = *impl_;
   if (d.sys) {
     *d.imports_cancelled = true;
@@ -141,11 +171,13 @@ engine::~engine() {
     caf::anon_send_exit(d.repo, caf::exit_reason::user_shutdown);
     if (d.supervisor)
       caf::anon_send_exit(d.supervisor, caf::exit_reason::user_shutdown);
-    d.sys.reset(); // waits for all actors
+    // Our own system waits for all actors here; a host's system goes on,
+    // and the actors end as their exit messages arrive.
+    d.owned_sys.reset();
   }
 }
 
-storage::seed_report engine::seed(const storage::seed_options& options) {
+storage::seed_report engine_core::seed(const storage::seed_options& options) {
   auto& d = *impl_;
   try {
     auto report = wrap_operation("seed", *d.gauge, *d.probe, [&] {
@@ -163,7 +195,7 @@ storage::seed_report engine::seed(const storage::seed_options& options) {
   }
 }
 
-import_report engine::import_file(const import_request& request,
+import_report engine_core::import_file(const import_request& request,
                                   import_progress_fn progress) {
   auto& d = *impl_;
   d.refuse_at_critical("import");
@@ -219,7 +251,69 @@ import_report engine::import_file(const import_request& request,
                       std::move(progress));
 }
 
-import_report engine::sync_google(const google_sync_request& request,
+import_report engine_core::import_stream(const import_request& request,
+                                         std::unique_ptr<std::istream> in,
+                                         import_progress_fn progress) {
+  auto& d = *impl_;
+  d.refuse_at_critical("import");
+  const auto& name = request.path;
+  if (name.empty())
+    throw engine_error(ec::invalid_input, "a stream import needs a name");
+  file_limits limits;
+  limits.line_bytes_max = static_cast<std::size_t>(d.cfg.sync.line_bytes_max);
+  limits.item_bytes_max = static_cast<std::size_t>(d.cfg.sync.item_bytes_max);
+  storage::import_target target;
+  target.user_id = request.user_id;
+  // Its own sync_state row per name, apart from a file at the same path.
+  // No stored cursor makes a run skip items: a stream never resumes (see
+  // open_contact_stream), so the importer starts every run over.
+  target.resource = "stream:" + name;
+  import_options options;
+  options.strict = request.strict;
+  options.now_unix_s = request.now_unix_s;
+  options.cancelled = d.imports_cancelled;
+  std::unique_ptr<page_source> source;
+  try {
+    if (request.what == import_request::kind::contacts) {
+      // A stream has no extension to tell the format by.
+      if (!request.format)
+        throw engine_error(ec::invalid_input,
+                           name + ": a stream's contacts format must be "
+                                  "named (vcard or csv)");
+      target.source = *request.format == contact_format::vcard ? "vcard"
+                                                               : "csv";
+      target.state_source = target.source;
+      options.page_items_max
+        = static_cast<std::size_t>(d.cfg.sync.contacts_page_items);
+      source = open_contact_stream(std::move(in), name, *request.format,
+                                   limits);
+    } else {
+      target.source = "ical";
+      target.state_source = "ical";
+      target.calendar_id
+        = request.calendar_id.empty()
+            ? std::filesystem::path(name).filename().string()
+            : request.calendar_id;
+      if (target.calendar_id.empty())
+        target.calendar_id = name;
+      options.page_items_max
+        = static_cast<std::size_t>(d.cfg.sync.events_page_items);
+      constexpr std::int64_t day_s = 86400;
+      source = open_calendar_stream(
+        std::move(in), name,
+        request.now_unix_s - d.cfg.sync.calendar_past_days * day_s,
+        request.now_unix_s + d.cfg.sync.calendar_future_days * day_s, limits);
+    }
+  } catch (const engine_error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw engine_error(ec::invalid_input, e.what());
+  }
+  return d.run_import(std::move(target), std::move(source), options,
+                      std::move(progress));
+}
+
+import_report engine_core::sync_google(const google_sync_request& request,
                                   import_progress_fn progress) {
   auto& d = *impl_;
   d.refuse_at_critical("sync");
@@ -270,7 +364,7 @@ import_report engine::sync_google(const google_sync_request& request,
                       std::move(progress));
 }
 
-storage::enqueue_result engine::enqueue(const std::string& kind,
+storage::enqueue_result engine_core::enqueue(const std::string& kind,
                                         const std::string& user_id,
                                         const std::string& payload_json,
                                         std::int64_t run_at_unix_ms,
@@ -284,7 +378,7 @@ storage::enqueue_result engine::enqueue(const std::string& kind,
   }
 }
 
-std::string engine::execute_job(const storage::job_record& job) {
+std::string engine_core::execute_job(const storage::job_record& job) {
   auto clock_s = std::chrono::duration_cast<std::chrono::seconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
@@ -351,7 +445,7 @@ std::string engine::execute_job(const storage::job_record& job) {
   }
 }
 
-void engine::start_worker(worker_options options) {
+void engine_core::start_worker(worker_options options) {
   auto& d = *impl_;
   if (d.dispatcher)
     throw engine_error(ec::invalid_input, "this engine already runs a worker");
@@ -363,7 +457,7 @@ void engine::start_worker(worker_options options) {
     d.supervisor, d.worker);
 }
 
-bool engine::stop_worker(std::chrono::milliseconds grace) {
+bool engine_core::stop_worker(std::chrono::milliseconds grace) {
   auto& d = *impl_;
   if (!d.dispatcher)
     return true;
@@ -383,18 +477,18 @@ bool engine::stop_worker(std::chrono::milliseconds grace) {
   return answered;
 }
 
-const worker_figures& engine::worker() const {
+const worker_figures& engine_core::worker() const {
   return *impl_->worker;
 }
 
-void engine::invalidate(const std::string& user_id) {
+void engine_core::invalidate(const std::string& user_id) {
   auto& d = *impl_;
   // Queued before any later read of this thread's caller reaches the cache.
   caf::anon_send(d.cache, atom::invalidate::value,
                  static_cast<std::uint8_t>(cache_all), user_id);
 }
 
-contact_record engine::contact(const std::string& user_id,
+contact_record engine_core::contact(const std::string& user_id,
                                const std::string& contact_id) {
   auto& d = *impl_;
   caf::scoped_actor self{*d.sys};
@@ -406,7 +500,7 @@ contact_record engine::contact(const std::string& user_id,
   return out;
 }
 
-std::vector<cache_figures> engine::cache_status() {
+std::vector<cache_figures> engine_core::cache_status() {
   auto& d = *impl_;
   caf::scoped_actor self{*d.sys};
   std::vector<cache_figures> out;
@@ -416,7 +510,7 @@ std::vector<cache_figures> engine::cache_status() {
   return out;
 }
 
-memory_status engine::sample_memory() {
+memory_status engine_core::sample_memory() {
   auto& d = *impl_;
   if (!d.supervisor)
     return d.gauge->load();
@@ -428,20 +522,20 @@ memory_status engine::sample_memory() {
   return out;
 }
 
-const metrics_registry& engine::metrics() const {
+const metrics_registry& engine_core::metrics() const {
   return *impl_->metrics;
 }
 
-std::int64_t engine::memory_budget_bytes() const {
+std::int64_t engine_core::memory_budget_bytes() const {
   return impl_->budget_bytes;
 }
 
 std::vector<std::string>
-engine::seeded_users(const storage::seed_options& options) {
+engine_core::seeded_users(const storage::seed_options& options) {
   return storage::seeded_users(impl_->db->url(), options);
 }
 
-generation_result engine::generate(const std::string& user_id,
+generation_result engine_core::generate(const std::string& user_id,
                                    std::int64_t now_unix_s) {
   auto& d = *impl_;
   caf::scoped_actor self{*d.sys};
@@ -462,7 +556,7 @@ namespace {
 // A listener actor that hands each user's result to a callback; none for an
 // empty callback.
 caf::actor spawn_progress_listener(caf::actor_system& sys,
-                                   engine::result_callback report) {
+                                   engine_core::result_callback report) {
   if (!report)
     return {};
   // The callback is a spawn argument, not a capture: CAF 0.17 spawns a
@@ -470,7 +564,7 @@ caf::actor spawn_progress_listener(caf::actor_system& sys,
   // empty tuple (undefined behaviour that UBSan reports).
   return sys.spawn(
     [](caf::event_based_actor* self,
-       engine::result_callback report) -> caf::behavior {
+       engine_core::result_callback report) -> caf::behavior {
       return {
         [report](atom::progress, const generation_result& r,
                  std::uint64_t done, std::uint64_t total) {
@@ -483,7 +577,7 @@ caf::actor spawn_progress_listener(caf::actor_system& sys,
 }
 
 template <class... Ts>
-run_summary run_many(engine::impl& d, engine::result_callback on_result,
+run_summary run_many(engine_core::impl& d, engine_core::result_callback on_result,
                      Ts&&... xs) {
   auto listener = spawn_progress_listener(*d.sys, std::move(on_result));
   caf::scoped_actor self{*d.sys};
@@ -510,7 +604,7 @@ run_summary run_many(engine::impl& d, engine::result_callback on_result,
 
 } // namespace
 
-run_summary engine::generate_all(std::int64_t now_unix_s,
+run_summary engine_core::generate_all(std::int64_t now_unix_s,
                                  result_callback on_result) {
   // Not refused at critical: the coordinator holds the run's users instead.
   run_summary out;
@@ -520,7 +614,7 @@ run_summary engine::generate_all(std::int64_t now_unix_s,
   return out;
 }
 
-run_summary engine::generate_users(const std::vector<std::string>& user_ids,
+run_summary engine_core::generate_users(const std::vector<std::string>& user_ids,
                                    std::int64_t now_unix_s,
                                    result_callback on_result) {
   run_summary out;
@@ -533,7 +627,7 @@ run_summary engine::generate_users(const std::vector<std::string>& user_ids,
 }
 
 std::int64_t
-engine::for_each_contact(const std::string& user_id, contact_order order,
+engine_core::for_each_contact(const std::string& user_id, contact_order order,
                          bool descending, bool full_projection,
                          std::size_t batch_rows,
                          const std::function<bool(const contact_record&)>& visit) {
@@ -568,7 +662,7 @@ engine::for_each_contact(const std::string& user_id, contact_order order,
 }
 
 std::vector<suggestion_record>
-engine::suggestions(const std::string& user_id) {
+engine_core::suggestions(const std::string& user_id) {
   auto& d = *impl_;
   caf::scoped_actor self{*d.sys};
   std::vector<suggestion_record> out;
@@ -580,7 +674,37 @@ engine::suggestions(const std::string& user_id) {
   return out;
 }
 
-std::vector<std::string> engine::users(bool active_only) {
+storage::respond_result
+engine_core::respond(const storage::suggestion_response& response) {
+  auto& d = *impl_;
+  // The answer drops the user's cached suggestions (its status changed)
+  // and contacts (accept and "met recently" move the last contact date).
+  // Queued before this thread's next read reaches the cache; dropped after
+  // a failure too, since a commit whose outcome is unknown may have
+  // happened. A cached pending list may also hold a snooze that has passed
+  // since it was read: it shows again once the entry's TTL
+  // (cache.suggestions_ttl_ms) ends or another write drops it.
+  auto drop_cached = [&] {
+    caf::anon_send(d.cache, atom::invalidate::value,
+                   static_cast<std::uint8_t>(cache_suggestions
+                                             | cache_contacts),
+                   response.user_id);
+  };
+  try {
+    // A short transaction on its own connection, on the caller's thread
+    // (like `enqueue`): a response must not queue behind generations for
+    // a repository worker.
+    storage::session db{d.db->url()};
+    auto out = db.respond_to_suggestion(response);
+    drop_cached();
+    return out;
+  } catch (const storage::storage_error& e) {
+    drop_cached();
+    throw engine_error(e.code(), e.what());
+  }
+}
+
+std::vector<std::string> engine_core::users(bool active_only) {
   auto& d = *impl_;
   caf::scoped_actor self{*d.sys};
   std::vector<std::string> out;
@@ -591,17 +715,61 @@ std::vector<std::string> engine::users(bool active_only) {
   return out;
 }
 
-const std::string& engine::database_url() const {
+const std::string& engine_core::database_url() const {
   return impl_->db->url();
 }
 
-bool engine::embedded_database() const {
+bool engine_core::embedded_database() const {
   return impl_->db->embedded();
 }
 
-std::string engine::data_dir() const {
+std::string engine_core::data_dir() const {
   return impl_->db->embedded() ? impl_->db->cluster()->data_dir()
                                : std::string{};
+}
+
+std::string engine_core::put_user(const storage::user_profile& profile) {
+  try {
+    auto id = storage::put_user(impl_->db->url(), profile);
+    // Zone and availability shape the user's slots.
+    invalidate(id);
+    return id;
+  } catch (const storage::storage_error& e) {
+    throw engine_error(e.code(), e.what());
+  }
+}
+
+bool engine_core::worker_running() const {
+  return static_cast<bool>(impl_->dispatcher);
+}
+
+coordinator_actor engine_core::coordinator() const {
+  return impl_->coordinator;
+}
+
+cache_actor engine_core::cache() const {
+  return impl_->cache;
+}
+
+memory_supervisor_actor engine_core::supervisor() const {
+  return impl_->supervisor;
+}
+
+std::chrono::milliseconds engine_core::generation_timeout() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+    impl_->gen.user_timeout);
+}
+
+std::int64_t engine_core::schema_version() const {
+  return impl_->schema_version;
+}
+
+memory_status engine_core::last_memory_status() const {
+  return impl_->gauge->load();
+}
+
+const char* engine_version() {
+  return CATCHUP_ENGINE_VERSION;
 }
 
 } // namespace catchup

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <istream>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "actors/dispatcher.hpp"
+#include "actors/interfaces.hpp"
 #include "actors/google_client.hpp"
 #include "actors/importer.hpp"
 #include "config/settings.hpp"
@@ -21,6 +24,8 @@
 #include "messages/generation.hpp"
 #include "messages/memory.hpp"
 #include "storage/seed.hpp"
+#include "storage/user_store.hpp"
+#include "storage/session.hpp"
 
 namespace catchup {
 
@@ -87,14 +92,22 @@ struct engine_options {
 /// default), runs the actor system with the streaming repository and the
 /// generation coordinator, and offers the engine's operations as blocking
 /// calls. The `catchup` binary is a thin user of this class.
-class engine {
+class engine_core {
 public:
   /// Opens the database named by `s.database` and starts the actors.
   /// @throws storage::storage_error if the database cannot be opened.
-  explicit engine(const config::settings& s, engine_options options = {});
-  ~engine();
-  engine(const engine&) = delete;
-  engine& operator=(const engine&) = delete;
+  explicit engine_core(const config::settings& s, engine_options options = {});
+
+  /// As above, with the actors spawned into a host's actor system instead
+  /// of one of the engine's own. The host keeps its system running while
+  /// this object lives; destroying it tells the actors to exit and does
+  /// not wait for them.
+  engine_core(caf::actor_system& host, const config::settings& s,
+              engine_options options = {});
+
+  ~engine_core();
+  engine_core(const engine_core&) = delete;
+  engine_core& operator=(const engine_core&) = delete;
 
   /// Seeds deterministic demo data (see storage/seed.hpp).
   storage::seed_report seed(const storage::seed_options& options);
@@ -148,6 +161,14 @@ public:
   /// suggestion cache; a generation's save invalidates it).
   std::vector<suggestion_record> suggestions(const std::string& user_id);
 
+  /// Records a user's answer to one of their suggestions (accept, dismiss
+  /// or snooze; the rules are storage::session::respond_to_suggestion's)
+  /// and drops the user's cached suggestions and contacts, so reads after
+  /// it see the answer and a moved last contact date.
+  /// @throws engine_error: invalid_input, not_found, conflict, db_*.
+  storage::respond_result
+  respond(const storage::suggestion_response& response);
+
   /// One contact of a user by id (through the contact cache).
   /// @throws engine_error(not_found) if the user has no such contact.
   contact_record contact(const std::string& user_id,
@@ -162,6 +183,20 @@ public:
   /// unknown, memory_critical while the circuit breaker is open.
   import_report import_file(const import_request& request,
                             import_progress_fn progress = {});
+
+  /// Imports from a stream (an upload, a pipe) like `import_file`, with
+  /// `request.path` as the stream's name: problems are located as
+  /// "name:line", and the run's sync state is kept under that name (a
+  /// resource "stream:<name>", apart from any file's). Contacts need
+  /// `request.format`; a calendar's id defaults to the name's last path
+  /// element. A stream cannot resume: every run reads it all, whatever an
+  /// earlier run of the same name left behind.
+  /// @throws engine_error(invalid_input) without a format (contacts), a
+  /// name or a readable stream; memory_critical while the circuit breaker
+  /// is open.
+  import_report import_stream(const import_request& request,
+                              std::unique_ptr<std::istream> in,
+                              import_progress_fn progress = {});
 
   /// Syncs a user's Google contacts or calendar like `import_file` (one
   /// page per transaction, resumable); rows a full sync no longer sees
@@ -228,10 +263,38 @@ public:
   /// Data directory of the private cluster ("" for an external server).
   std::string data_dir() const;
 
+  /// Creates or updates a user (see storage::put_user) and drops what is
+  /// cached about them. @returns the id. @throws engine_error.
+  std::string put_user(const storage::user_profile& profile);
+
+  /// True while a worker runs (between start_worker and stop_worker).
+  bool worker_running() const;
+
+  /// The engine's actors, for actor-level hosts (api/'s node).
+  coordinator_actor coordinator() const;
+  cache_actor cache() const;
+  /// Invalid without memory monitoring.
+  memory_supervisor_actor supervisor() const;
+
+  /// How long one user's generation may take (generation.user_timeout).
+  std::chrono::milliseconds generation_timeout() const;
+
+  /// The schema version of the database in use.
+  std::int64_t schema_version() const;
+
+  /// The last classified memory reading, without sampling.
+  memory_status last_memory_status() const;
+
   struct impl;
 
 private:
+  void start(caf::actor_system* host, const config::settings& s,
+             engine_options options);
+
   std::unique_ptr<impl> impl_;
 };
+
+/// The engine's version string ("0.1.0"), the project's version.
+const char* engine_version();
 
 } // namespace catchup

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// @file
+/// The engine facade: everything a host program needs to run CatchUp
+/// Engine as its worker engine, in plain C++ types.
+///
+/// Errors are values: every fallible call returns `result<T>`; no
+/// exception leaves this API, and no call aborts the process.
+///
+/// Thread-safety: all member functions of an open `engine` may be called
+/// from any number of threads at once; calls for different users run in
+/// parallel, and each call's result is its own. Moving or destroying an
+/// engine is not thread-safe: do it when no other thread uses it.
+///
+/// Blocking and asynchronous forms: each long operation has a blocking
+/// form, a `std::future` form (`..._async`) and a callback form. The
+/// asynchronous forms run on the engine's own call threads
+/// (`engine_config::async_threads`), at most that many at once; up to
+/// `async_queue_max` more wait, and beyond that a call fails at once with
+/// error_code::busy. Callbacks run on those call threads too, so a
+/// callback may itself call the engine (blocking forms included).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <istream>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "catchup/error.hpp"
+#include "catchup/export.hpp"
+#include "catchup/types.hpp"
+#include "catchup/version.hpp"
+
+namespace catchup {
+
+/// How to open an engine. Everything but the database and the call
+/// threads is a setting, named as in the `catchup` binary's config file
+/// (`catchup config keys` lists them with defaults and ranges).
+struct engine_config {
+  /// A PostgreSQL URL ("postgresql://user@host/db"). Empty: the engine
+  /// creates and owns a private PostgreSQL cluster in `data_dir` (initdb on
+  /// first use, unix socket only), started on open and stopped on close.
+  std::string database_url;
+  /// Directory of the private cluster; empty: the setting
+  /// database.data_dir (".catchup/pg"). Ignored with a database_url.
+  std::string data_dir;
+  /// A config file read before `settings` (same format as the binary's
+  /// --config); empty: none.
+  std::string config_file;
+  /// Settings as (key, value), applied last, e.g.
+  /// {"generation.batch_rows_max", "50"}. Validated like the config file:
+  /// an unknown key or a bad value fails `open` with invalid_config.
+  std::vector<std::pair<std::string, std::string>> settings;
+  /// Also read CATCHUP_* environment variables (as the binary does).
+  /// Off by default: a library should not change behaviour with its
+  /// host's environment.
+  bool read_environment = false;
+  /// Point spdlog's default logger at stderr with the settings log.level
+  /// and log.format. Turn it off when the host configures spdlog itself
+  /// (the engine logs through spdlog's default logger).
+  bool configure_logging = true;
+  /// Threads that run asynchronous calls and callbacks (1..256).
+  std::size_t async_threads = 4;
+  /// Asynchronous calls that may wait for a call thread (1..1,000,000).
+  std::size_t async_queue_max = 1024;
+};
+
+/// A handle to a pressure subscription; pass it to `unsubscribe`.
+using subscription_id = std::uint64_t;
+
+/// One open engine: a database (private or shared), the actor system that
+/// streams contacts in bounded batches, the memory supervisor, the caches
+/// and, when started, the job dispatcher. Open several to serve several
+/// databases; one is enough for any number of users and threads.
+///
+/// Example:
+/// @code
+/// auto eng = catchup::engine::open({});          // private database
+/// if (!eng) { std::cerr << eng.error().message; return 1; }
+/// auto user = eng->put_user({"", "ada@example.org", "Ada", "Europe/London"});
+/// auto summary = eng->generate(*user);
+/// @endcode
+class CATCHUP_API engine {
+public:
+  /// Opens the database (starting the private cluster if needed, applying
+  /// schema migrations) and starts the engine's actors.
+  /// @returns the engine, or invalid_config (a bad setting, file or
+  /// option), database_unavailable (no server, or a private cluster that
+  /// cannot be created or started, with the reason), schema_mismatch.
+  static result<engine> open(const engine_config& config) noexcept;
+
+  /// An engine that is closed; every call on it fails with `closed`.
+  engine() noexcept;
+  engine(engine&&) noexcept;
+  engine& operator=(engine&&) noexcept;
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+  /// Closes the engine (see `close`).
+  ~engine();
+
+  /// Stops the dispatcher (handing its jobs back), waits for the calls in
+  /// flight, completes asynchronous calls still waiting with `closed`
+  /// (their callbacks run), stops the actors and, for a private cluster,
+  /// the database server. Later calls fail with `closed`. Idempotent.
+  /// Must not be called from one of the engine's own callbacks.
+  void close() noexcept;
+
+  /// True until `close`.
+  bool is_open() const noexcept;
+
+  // -- users ------------------------------------------------------------------
+
+  /// Creates or updates a user (see user_profile) and returns the id.
+  /// Idempotent: the same profile twice is one user.
+  /// @returns invalid_argument (no id and no email, an unknown zone, a bad
+  /// window), not_found (an id that does not exist, without an email).
+  result<std::string> put_user(const user_profile& profile);
+
+  // -- generation -------------------------------------------------------------
+
+  /// Generates suggestions for one user: streams the user's contacts in
+  /// batches, ranks the most overdue ones and places them in free slots
+  /// of the next days, replacing the user's pending suggestions.
+  /// `now_unix_s` 0 means the clock. Bounded by generation.user_timeout.
+  /// @returns the summary with the new suggestions; not_found (no such
+  /// user), invalid_argument (a malformed id), memory_critical, timeout.
+  result<generation_summary> generate(const std::string& user_id,
+                                      std::int64_t now_unix_s = 0);
+  std::future<result<generation_summary>>
+  generate_async(const std::string& user_id, std::int64_t now_unix_s = 0);
+  void generate_async(const std::string& user_id, std::int64_t now_unix_s,
+                      std::function<void(result<generation_summary>)> done);
+
+  /// Called with each user's summary (without its items) as the user
+  /// finishes, and the users done and in the run; one call at a time.
+  using user_done_fn = std::function<void(const generation_summary&,
+                                          std::size_t, std::size_t)>;
+
+  /// Generates for every active user, generation.concurrent_users_max at a
+  /// time (fewer under memory pressure; at critical the run waits). Memory
+  /// does not grow with the number of users: each summary goes to
+  /// `on_user` (may be empty) and is not kept.
+  result<run_totals> generate_all(std::int64_t now_unix_s = 0,
+                                  user_done_fn on_user = {});
+  std::future<result<run_totals>> generate_all_async(std::int64_t now_unix_s = 0,
+                                                     user_done_fn on_user = {});
+
+  // -- suggestions ------------------------------------------------------------
+
+  /// A user's pending suggestions, earliest slot first (cached; a
+  /// generation or response invalidates the cache).
+  result<std::vector<suggestion>> suggestions(const std::string& user_id);
+  std::future<result<std::vector<suggestion>>>
+  suggestions_async(const std::string& user_id);
+
+  /// Accepts, dismisses or snoozes a pending suggestion.
+  /// @returns the suggestion as it is now; not_found (no such suggestion
+  /// of that user), conflict (not pending any more, or accepting it would
+  /// overlap another accepted slot), invalid_argument (a snooze time not
+  /// after now or too far ahead).
+  result<suggestion> respond(const suggestion_response& response);
+
+  /// Shorthands for `respond`.
+  result<suggestion> accept(const std::string& user_id,
+                            const std::string& suggestion_id);
+  result<suggestion> dismiss(const std::string& user_id,
+                             const std::string& suggestion_id,
+                             const std::string& reason = {});
+  result<suggestion> snooze(const std::string& user_id,
+                            const std::string& suggestion_id,
+                            std::int64_t until_unix_s);
+
+  // -- imports ----------------------------------------------------------------
+
+  /// Called after every committed page with the totals so far, on an
+  /// engine thread; keep it short.
+  using import_progress_fn = std::function<void(const import_summary&)>;
+
+  /// Imports a contacts file (vCard 2.1/3.0/4.0 or CSV) or a calendar
+  /// (iCalendar) for a user, page by page, one transaction per page; bad
+  /// items are skipped and reported with file:line (or, when strict, stop
+  /// the import). A file import that stopped resumes after its last
+  /// committed page when run again on the unchanged file.
+  /// @returns the summary (with its warnings); invalid_argument (unknown
+  /// format, missing file), not_found (no such user), invalid_input (a
+  /// strict import hit a bad item: pages before it stay committed),
+  /// memory_critical.
+  result<import_summary> import_file(const std::string& path,
+                                     const import_params& options,
+                                     import_progress_fn progress = {});
+  std::future<result<import_summary>>
+  import_file_async(const std::string& path, const import_params& options,
+                    import_progress_fn progress = {});
+
+  /// As `import_file`, from a stream the engine reads page by page (it
+  /// never holds more than a page). `name` stands for the stream in
+  /// warnings ("name:line"); `options.format` must be given. A stream
+  /// cannot be resumed: a rerun reads it from the start (rows are merged
+  /// by key, so nothing is duplicated). The stream must stay valid until
+  /// the call returns.
+  result<import_summary> import_stream(std::istream& in, const std::string& name,
+                                       const import_params& options,
+                                       import_progress_fn progress = {});
+
+  // -- job dispatcher ---------------------------------------------------------
+
+  /// Starts taking jobs from the durable queue shared by every engine on
+  /// the same database (settings node.* and schedule.*): generations and
+  /// imports, with leases so a job of a dead process is taken over.
+  /// @returns conflict if it already runs.
+  result<void> start_dispatcher();
+
+  /// Stops claiming; jobs in flight get `grace` to finish, the rest go
+  /// back to the queue for any engine. No-op when not running.
+  result<void> stop_dispatcher(std::chrono::milliseconds grace
+                               = std::chrono::seconds(30));
+
+  /// Queues a generation for a user, run by whichever engine's dispatcher
+  /// claims it first, at `run_at_unix_ms` (0: now). A pending generation of
+  /// the same user makes this a no-op. @returns the job's id.
+  result<std::int64_t> enqueue_generation(const std::string& user_id,
+                                          std::int64_t run_at_unix_ms = 0);
+
+  // -- memory and metrics -----------------------------------------------------
+
+  /// Samples memory now and returns the reading (level with hysteresis).
+  result<memory_snapshot> memory();
+
+  /// The metrics now (Prometheus text and the main figures).
+  result<metrics_snapshot> metrics();
+
+  /// Calls `on_change` with the current memory reading, then with every
+  /// change of the memory level, on a call thread, in order (a burst of
+  /// changes may arrive as its latest one).
+  /// @returns the id for `unsubscribe`, or closed.
+  result<subscription_id>
+  on_pressure_change(std::function<void(const memory_snapshot&)> on_change);
+
+  /// Ends a subscription; no call of it starts after this returns.
+  void unsubscribe(subscription_id id) noexcept;
+
+  // -- about this engine ------------------------------------------------------
+
+  /// True when the engine runs on its private PostgreSQL cluster.
+  bool embedded_database() const noexcept;
+
+  /// The database URL in use (for a private cluster, its socket URL).
+  std::string database_url() const;
+
+  struct impl;
+
+private:
+  explicit engine(std::unique_ptr<impl> d) noexcept;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace catchup

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+/// @file
+/// The values the public API takes and returns: plain structs of standard
+/// types, copyable, with no behaviour and no engine internals. Times are
+/// Unix seconds (UTC); sizes are bytes; durations say their unit.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catchup/export.hpp"
+
+namespace catchup {
+
+// -- users --------------------------------------------------------------------
+
+/// When a user is open to catching up, in the user's own zone.
+struct availability_window {
+  /// ISO weekday: 1 = Monday ... 7 = Sunday.
+  int weekday = 1;
+  /// Minutes after local midnight, [start, end); end 1440 is midnight.
+  int start_minute = 0;
+  int end_minute = 0;
+};
+
+/// A user of the host program, mirrored into the engine (see
+/// engine::put_user). The engine needs little: who, which zone, when free.
+struct user_profile {
+  /// The user's id (a UUID). Empty: the user is found by `email` and
+  /// created with a new id when there is none.
+  std::string id;
+  /// Unique per user; required to create one.
+  std::string email;
+  std::string name;
+  /// IANA zone ("Europe/Berlin"); suggested slots are in it.
+  std::string timezone = "UTC";
+  /// Inactive users are left out of `generate_all` and scheduled runs.
+  bool active = true;
+  /// Replaces the user's windows when set (empty: the engine's default,
+  /// weekdays 18:00-21:00 and weekends 10:00-20:00); unset leaves them. At
+  /// most 168 windows.
+  std::optional<std::vector<availability_window>> availability;
+};
+
+// -- suggestions --------------------------------------------------------------
+
+/// Where a suggestion is in its life.
+enum class suggestion_status : std::uint8_t {
+  pending,
+  accepted,
+  dismissed,
+  snoozed,
+  expired,
+};
+
+/// "pending", "accepted", ...
+CATCHUP_API const char* to_string(suggestion_status status) noexcept;
+
+/// One suggestion: catch up with this contact in this free slot.
+struct suggestion {
+  std::string id;
+  std::string contact_id;
+  std::string contact_name;
+  /// 1 = most overdue contact of its generation.
+  std::int32_t rank = 0;
+  /// How overdue the contact is; higher first.
+  double priority = 0;
+  /// The free slot, [start, end), Unix seconds.
+  std::int64_t slot_start_unix_s = 0;
+  std::int64_t slot_end_unix_s = 0;
+  /// The user's zone when the slot was chosen, for display.
+  std::string slot_timezone;
+  /// A sentence a person can read: why this contact, why now.
+  std::string reason;
+  suggestion_status status = suggestion_status::pending;
+};
+
+/// What one user's generation did.
+struct generation_summary {
+  std::string user_id;
+  std::string generation_id;
+  /// Contacts streamed (in batches; never all at once).
+  std::int64_t contacts_read = 0;
+  std::int64_t suggestions = 0;
+  std::int64_t free_slots = 0;
+  /// True when memory pressure lowered the suggestion cap.
+  bool partial = false;
+  /// True when the user is paused (nothing was generated).
+  bool paused = false;
+  /// Things a person should know (a contact without a usable zone, ...).
+  std::vector<std::string> warnings;
+  double wall_ms = 0;
+  /// The new pending suggestions, best first.
+  std::vector<suggestion> items;
+};
+
+/// Totals of a run over many users. Each user's summary goes to the run's
+/// callback as the user finishes instead, so a run's memory does not grow
+/// with its number of users.
+struct run_totals {
+  std::int64_t users = 0;
+  /// Users whose generation failed (their summary's warnings say why).
+  std::int64_t failed = 0;
+  std::int64_t partial = 0;
+  std::int64_t paused = 0;
+  std::int64_t contacts_read = 0;
+  std::int64_t suggestions = 0;
+  /// Times critical memory pressure held the run's remaining users.
+  std::int64_t breaker_holds = 0;
+  double wall_ms = 0;
+};
+
+/// A user's answer to a suggestion.
+enum class suggestion_action : std::uint8_t {
+  /// They will catch up in the slot: the contact counts as contacted now.
+  accept,
+  /// Not this one; `reason` may say why.
+  dismiss,
+  /// Ask again at `snooze_until_unix_s`.
+  snooze,
+};
+
+/// Answers one pending suggestion (see engine::respond).
+struct suggestion_response {
+  std::string user_id;
+  std::string suggestion_id;
+  suggestion_action action = suggestion_action::accept;
+  /// Snooze: when to ask again; after "now", at most 90 days ahead.
+  std::int64_t snooze_until_unix_s = 0;
+  /// Dismiss: why, in the user's words (may be empty).
+  std::string reason;
+  /// Dismiss: the user met the contact recently, so the contact counts as
+  /// contacted now.
+  bool met_recently = false;
+  /// "Now"; 0 means the clock.
+  std::int64_t now_unix_s = 0;
+};
+
+// -- imports ------------------------------------------------------------------
+
+/// Formats an import reads.
+enum class import_format : std::uint8_t {
+  /// Chosen by the file name's extension (.vcf/.vcard, .csv, .ics).
+  by_extension,
+  vcard,
+  csv,
+  icalendar,
+};
+
+/// One import of contacts or calendar events for a user.
+struct import_params {
+  std::string user_id;
+  import_format format = import_format::by_extension;
+  /// Stop at the first bad item instead of skipping it.
+  bool strict = false;
+  /// Calendars: the calendar the events are filed under; empty means the
+  /// file's (or stream's) name.
+  std::string calendar_id;
+  /// "Now" (0: the clock): a calendar import keeps events in a window
+  /// around it, and events ended by then move contacts' last contact date.
+  std::int64_t now_unix_s = 0;
+};
+
+/// One item an import skipped (or, when strict, stopped at).
+struct import_warning {
+  /// "file:line" (or "name:line" for a stream).
+  std::string where;
+  std::string reason;
+  /// A short, printable piece of the item.
+  std::string excerpt;
+};
+
+/// What an import did. Pages are committed one at a time: a file import
+/// that stopped (a crash, a strict failure) resumes after its last
+/// committed page when run again.
+struct import_summary {
+  /// Items read, bad ones included.
+  std::uint64_t items = 0;
+  /// Items a resumed file import skipped because an earlier run
+  /// committed them.
+  std::uint64_t resumed_items = 0;
+  std::int64_t inserted = 0;
+  std::int64_t updated = 0;
+  std::int64_t deleted = 0;
+  /// Bad items.
+  std::uint64_t skipped = 0;
+  /// Contacts whose last contact date a past calendar event moved.
+  std::int64_t last_contact_moved = 0;
+  std::uint64_t pages = 0;
+  std::uint64_t bytes = 0;
+  double wall_ms = 0;
+  /// The first bad items (at most 100).
+  std::vector<import_warning> warnings;
+};
+
+// -- memory and metrics ---------------------------------------------------------
+
+/// How close the engine is to its memory budget. Batches shrink (100, 50,
+/// 25 contacts) and suggestion caps fall (50, 25, 10) as it rises; at
+/// critical, new work is refused until it falls.
+enum class memory_level : std::uint8_t {
+  normal,
+  elevated,
+  high,
+  critical,
+};
+
+/// "normal", "elevated", "high", "critical".
+CATCHUP_API const char* to_string(memory_level level) noexcept;
+
+/// One memory reading.
+struct memory_snapshot {
+  memory_level level = memory_level::normal;
+  /// Heap in use, from the allocator.
+  std::int64_t heap_bytes = 0;
+  /// Resident set of the process.
+  std::int64_t resident_bytes = 0;
+  /// The budget the level refers to (memory.budget_bytes, else the cgroup
+  /// limit, else physical memory).
+  std::int64_t budget_bytes = 0;
+  /// heap_bytes in percent of budget_bytes.
+  double used_percent = 0;
+};
+
+/// The engine's metrics at one moment.
+struct metrics_snapshot {
+  /// Every metric in the Prometheus text exposition format, ready to
+  /// serve on a host's own /metrics.
+  std::string prometheus_text;
+  memory_snapshot memory;
+  /// Generations finished and failed since the engine opened.
+  std::int64_t generations = 0;
+  std::int64_t generations_failed = 0;
+  /// Jobs the dispatcher finished and failed since it started.
+  std::int64_t jobs_done = 0;
+  std::int64_t jobs_failed = 0;
+  std::int64_t jobs_in_flight = 0;
+};
+
+} // namespace catchup

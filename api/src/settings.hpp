@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Private to api/: an engine_config becomes validated settings the same
+// way the binary's flags and config file do, so a key means one thing
+// everywhere and a bad value fails with the same message.
+
+#include "catchup/engine.hpp"
+#include "catchup/error.hpp"
+#include "config/settings.hpp"
+
+namespace catchup::api {
+
+result<config::settings> load_settings(const engine_config& config) noexcept;
+
+} // namespace catchup::api
