@@ -22,12 +22,34 @@
 
 namespace catchup {
 
+namespace {
+
+/// CAF 0.17.6 keeps a reference to a system's logger in a thread_local of
+/// every thread that made the system or a scoped_actor in it, and
+/// ~actor_system waits until those references are gone: a host closing its
+/// engine on one thread while another thread that once called the engine
+/// is blocked (say, in a join) would hang. Every engine call that touches
+/// our own system drops the reference again on its way out.
+struct thread_logger_release {
+  bool owned;
+  ~thread_logger_release() {
+    if (owned)
+      caf::logger::set_current_actor_system(nullptr);
+  }
+};
+
+} // namespace
+
 struct engine_core::impl {
   config::settings cfg;
   std::unique_ptr<storage::database> db;
   /// The system the actors run in: our own (owned_sys) or a host's.
   std::unique_ptr<system_config> sys_cfg;
   std::unique_ptr<caf::actor_system> owned_sys;
+
+  thread_logger_release release_thread_logger() const {
+    return {owned_sys != nullptr};
+  }
   caf::actor_system* sys = nullptr;
   std::int64_t schema_version = 0;
   repository_actor repo;
@@ -77,9 +99,11 @@ struct engine_core::impl {
   }
 
   [[noreturn]] void raise(const caf::error& err) {
-    auto code = err.category() == caf::atom("catchup")
-                  ? static_cast<ec>(err.code())
-                  : ec::db_unavailable;
+    auto code = ec::db_unavailable; // an actor of ours went away
+    if (err.category() == caf::atom("catchup"))
+      code = static_cast<ec>(err.code());
+    else if (err == caf::sec::request_timeout)
+      code = ec::timeout;
     throw engine_error(code, sys->render(err));
   }
 };
@@ -115,6 +139,7 @@ void engine_core::start(caf::actor_system* host, const config::settings& s,
     d.owned_sys = std::make_unique<caf::actor_system>(*d.sys_cfg);
     d.sys = d.owned_sys.get();
   }
+  auto unset_logger = d.release_thread_logger(); // set by the system's making
   d.gen.batch_rows_max = static_cast<std::size_t>(s.generation.batch_rows_max);
   d.gen.suggestions_max
     = static_cast<std::size_t>(s.generation.suggestions_max);
@@ -145,6 +170,7 @@ void engine_core::start(caf::actor_system* host, const config::settings& s,
   if (d.supervisor) {
     // Subscribed before the first request, so no work starts unaware of
     // the current level.
+    auto unset_logger = d.release_thread_logger();
     caf::scoped_actor self{*d.sys};
     for (auto sub : {caf::actor_cast<caf::actor>(d.repo),
                      caf::actor_cast<caf::actor>(d.coordinator),
@@ -462,6 +488,7 @@ bool engine_core::stop_worker(std::chrono::milliseconds grace) {
   if (!d.dispatcher)
     return true;
   bool answered = false;
+  auto unset_logger = d.release_thread_logger();
   caf::scoped_actor self{*d.sys};
   self->request(d.dispatcher, caf::infinite, atom::stop::value,
                 static_cast<std::int64_t>(grace.count()))
@@ -491,6 +518,7 @@ void engine_core::invalidate(const std::string& user_id) {
 contact_record engine_core::contact(const std::string& user_id,
                                const std::string& contact_id) {
   auto& d = *impl_;
+  auto unset_logger = d.release_thread_logger();
   caf::scoped_actor self{*d.sys};
   contact_record out;
   self->request(d.cache, std::chrono::seconds(60), atom::contact::value,
@@ -502,6 +530,7 @@ contact_record engine_core::contact(const std::string& user_id,
 
 std::vector<cache_figures> engine_core::cache_status() {
   auto& d = *impl_;
+  auto unset_logger = d.release_thread_logger();
   caf::scoped_actor self{*d.sys};
   std::vector<cache_figures> out;
   self->request(d.cache, std::chrono::seconds(10), atom::status::value)
@@ -514,6 +543,7 @@ memory_status engine_core::sample_memory() {
   auto& d = *impl_;
   if (!d.supervisor)
     return d.gauge->load();
+  auto unset_logger = d.release_thread_logger();
   caf::scoped_actor self{*d.sys};
   memory_status out;
   self->request(d.supervisor, std::chrono::seconds(10), atom::sample::value)
@@ -538,6 +568,7 @@ engine_core::seeded_users(const storage::seed_options& options) {
 generation_result engine_core::generate(const std::string& user_id,
                                    std::int64_t now_unix_s) {
   auto& d = *impl_;
+  auto unset_logger = d.release_thread_logger();
   caf::scoped_actor self{*d.sys};
   generation_result out;
   // The coordinator's watchdog answers after user_timeout (plus one of its
@@ -562,7 +593,9 @@ caf::actor spawn_progress_listener(caf::actor_system& sys,
   // The callback is a spawn argument, not a capture: CAF 0.17 spawns a
   // function without arguments by dereferencing a null shared_ptr to an
   // empty tuple (undefined behaviour that UBSan reports).
-  return sys.spawn(
+  // Detached: the host's callback may block (even call the engine again)
+  // without holding up a scheduler thread.
+  return sys.spawn<caf::detached>(
     [](caf::event_based_actor* self,
        engine_core::result_callback report) -> caf::behavior {
       return {
@@ -580,6 +613,7 @@ template <class... Ts>
 run_summary run_many(engine_core::impl& d, engine_core::result_callback on_result,
                      Ts&&... xs) {
   auto listener = spawn_progress_listener(*d.sys, std::move(on_result));
+  auto unset_logger = d.release_thread_logger();
   caf::scoped_actor self{*d.sys};
   run_summary out;
   caf::error failure;
@@ -632,6 +666,7 @@ engine_core::for_each_contact(const std::string& user_id, contact_order order,
                          std::size_t batch_rows,
                          const std::function<bool(const contact_record&)>& visit) {
   auto& d = *impl_;
+  auto unset_logger = d.release_thread_logger();
   caf::scoped_actor self{*d.sys};
   // A bulk stream: one snapshot through a server-side cursor.
   auto cursor = storage::session::open_bulk(user_id, order, descending,
@@ -664,6 +699,7 @@ engine_core::for_each_contact(const std::string& user_id, contact_order order,
 std::vector<suggestion_record>
 engine_core::suggestions(const std::string& user_id) {
   auto& d = *impl_;
+  auto unset_logger = d.release_thread_logger();
   caf::scoped_actor self{*d.sys};
   std::vector<suggestion_record> out;
   self
@@ -706,6 +742,7 @@ engine_core::respond(const storage::suggestion_response& response) {
 
 std::vector<std::string> engine_core::users(bool active_only) {
   auto& d = *impl_;
+  auto unset_logger = d.release_thread_logger();
   caf::scoped_actor self{*d.sys};
   std::vector<std::string> out;
   self->request(d.repo, std::chrono::seconds(60), atom::users::value,

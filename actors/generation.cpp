@@ -450,7 +450,7 @@ void user_failed(coordinator_pointer self, const caf::actor_addr& addr,
     self->send(st.cache, atom::invalidate::value,
                static_cast<std::uint8_t>(cache_suggestions), w.user_id);
   if (w.overdue)
-    err = caf::make_error(ec::db_unavailable, overdue_text(st.cfg));
+    err = caf::make_error(ec::timeout, overdue_text(st.cfg));
   if (!w.run) {
     w.rp.deliver(std::move(err));
     return;

@@ -18,6 +18,7 @@ std::string to_string(ec code) {
     case ec::memory_critical: return "memory_critical";
     case ec::shutting_down: return "shutting_down";
     case ec::conflict: return "conflict";
+    case ec::timeout: return "timeout";
   }
   return "ec(" + std::to_string(static_cast<int>(code)) + ")";
 }

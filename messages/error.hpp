@@ -41,6 +41,9 @@ enum class ec : std::uint8_t {
   /// responded to, a slot overlapping an accepted one); the context names
   /// what is in the way. Retrying the same request fails the same way.
   conflict = 35,
+  /// An operation ran past its time limit (a generation past
+  /// generation.user_timeout, a request whose answer did not come).
+  timeout = 40,
 };
 
 /// Returns the enumerator's name, e.g. "db_unavailable".

@@ -19,7 +19,7 @@ void check_profile(const user_profile& p) {
   if (p.id.empty() && p.email.empty())
     throw storage_error(ec::invalid_input,
                         "a user needs an id or an email");
-  if (p.timezone.empty())
+  if (p.timezone && p.timezone->empty())
     throw storage_error(ec::invalid_input, "user timezone is empty");
   if (!p.availability)
     return;
@@ -44,6 +44,14 @@ void check_profile(const user_profile& p) {
   }
 }
 
+const char* text_or_null(const std::optional<std::string>& x) {
+  return x ? x->c_str() : nullptr;
+}
+
+const char* bool_or_null(const std::optional<bool>& x) {
+  return x ? (*x ? "true" : "false") : nullptr;
+}
+
 } // namespace
 
 std::string put_user(const std::string& url, const user_profile& p,
@@ -53,38 +61,48 @@ std::string put_user(const std::string& url, const user_profile& p,
     pqxx::connection conn{url};
     detail::configure_connection(conn, statement_timeout_ms);
     pqxx::work tx{conn};
-    if (tx.exec_params("SELECT 1 FROM pg_timezone_names WHERE name = $1",
-                       p.timezone)
-          .empty())
+    if (p.timezone
+        && tx.exec_params("SELECT 1 FROM pg_timezone_names WHERE name = $1",
+                          *p.timezone)
+             .empty())
       throw storage_error(ec::invalid_input,
-                          "user timezone '" + p.timezone
+                          "user timezone '" + *p.timezone
                             + "' is not an IANA zone name");
+    auto name = text_or_null(p.name);
+    auto zone = text_or_null(p.timezone);
+    auto active = bool_or_null(p.active);
     std::string id = p.id;
     if (id.empty()) {
-      // By email: one statement, so two hosts creating the same user at
+      // By email, in one statement, so two hosts creating the same user at
       // once end with one row.
       auto row = tx.exec_params1(
         "INSERT INTO users (email, name, timezone, active) "
-        "VALUES ($1, $2, $3, $4) ON CONFLICT (email) DO UPDATE SET "
-        "name = EXCLUDED.name, timezone = EXCLUDED.timezone, "
-        "active = EXCLUDED.active RETURNING id::text",
-        p.email, p.name, p.timezone, p.active);
+        "VALUES ($1, coalesce($2, ''), coalesce($3, 'UTC'), "
+        "coalesce($4::boolean, true)) ON CONFLICT (email) DO UPDATE SET "
+        "name = coalesce($2, users.name), "
+        "timezone = coalesce($3, users.timezone), "
+        "active = coalesce($4::boolean, users.active) RETURNING id::text",
+        p.email, name, zone, active);
       id = row[0].as<std::string>();
     } else if (p.email.empty()) {
       auto rows = tx.exec_params(
-        "UPDATE users SET name = $2, timezone = $3, active = $4 "
+        "UPDATE users SET name = coalesce($2, name), "
+        "timezone = coalesce($3, timezone), "
+        "active = coalesce($4::boolean, active) "
         "WHERE id = $1::uuid RETURNING 1",
-        id, p.name, p.timezone, p.active);
+        id, name, zone, active);
       if (rows.empty())
         throw storage_error(ec::not_found,
                             "no user " + id + " (give an email to create it)");
     } else {
       tx.exec_params(
         "INSERT INTO users (id, email, name, timezone, active) "
-        "VALUES ($1::uuid, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET "
-        "email = EXCLUDED.email, name = EXCLUDED.name, "
-        "timezone = EXCLUDED.timezone, active = EXCLUDED.active",
-        id, p.email, p.name, p.timezone, p.active);
+        "VALUES ($1::uuid, $2, coalesce($3, ''), coalesce($4, 'UTC'), "
+        "coalesce($5::boolean, true)) ON CONFLICT (id) DO UPDATE SET "
+        "email = EXCLUDED.email, name = coalesce($3, users.name), "
+        "timezone = coalesce($4, users.timezone), "
+        "active = coalesce($5::boolean, users.active)",
+        id, p.email, name, zone, active);
     }
     if (p.availability) {
       tx.exec_params("DELETE FROM availability_windows WHERE user_id = $1::uuid",
@@ -97,6 +115,10 @@ std::string put_user(const std::string& url, const user_profile& p,
     }
     tx.commit();
     return id;
+  } catch (const pqxx::unique_violation&) {
+    throw storage_error(ec::conflict, "cannot store user " + p.id
+                                        + ": email " + p.email
+                                        + " belongs to another user");
   } catch (...) {
     detail::rethrow_as_storage_error("cannot store user "
                                      + (p.id.empty() ? p.email : p.id));

@@ -28,11 +28,12 @@ struct user_profile {
   std::string id;
   /// Unique per user; required when creating.
   std::string email;
-  std::string name;
+  /// Unset fields keep their stored values (a new user: "", "UTC", true).
+  std::optional<std::string> name;
   /// IANA zone, checked against the server's zone names.
-  std::string timezone = "UTC";
+  std::optional<std::string> timezone;
   /// Inactive users get no scheduled generation.
-  bool active = true;
+  std::optional<bool> active;
   /// Replaces the user's windows when set (an empty list means the
   /// engine's default hours); left alone when unset.
   std::optional<std::vector<availability_window>> availability;
@@ -45,7 +46,7 @@ inline constexpr std::size_t availability_windows_max = 7 * 24;
 /// @throws storage_error: invalid_input (bad id, empty email, unknown zone,
 /// a window out of range or too many windows; the message names the field),
 /// not_found (an id that does not exist and no email to create it with),
-/// db_* on database failure.
+/// conflict (the email belongs to another user), db_* on database failure.
 std::string put_user(const std::string& url, const user_profile& profile,
                      std::int64_t statement_timeout_ms = 60000);
 

@@ -6,20 +6,31 @@ namespace catchup::api {
 call_pool::call_pool(std::size_t threads, std::size_t queue_max)
   : queue_max_(queue_max) {
   threads_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i)
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (std::size_t i = 0; i < threads; ++i) {
     threads_.emplace_back([this] { run(); });
+    thread_ids_.push_back(threads_.back().get_id());
+  }
+}
+
+bool call_pool::on_pool_thread() const noexcept {
+  auto self = std::this_thread::get_id();
+  for (const auto& id : thread_ids_)
+    if (id == self)
+      return true;
+  return false;
 }
 
 call_pool::~call_pool() {
   stop();
 }
 
-call_pool::refusal call_pool::post(std::function<void()> task) {
+call_pool::refusal call_pool::post(std::function<void()> task, bool bounded) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (stopped_)
       return refusal::stopped;
-    if (tasks_.size() >= queue_max_)
+    if (bounded && tasks_.size() >= queue_max_)
       return refusal::full;
     tasks_.push_back(std::move(task));
   }
@@ -28,16 +39,15 @@ call_pool::refusal call_pool::post(std::function<void()> task) {
 }
 
 void call_pool::stop() {
+  std::vector<std::thread> threads;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    if (stopped_ && threads_.empty())
-      return;
     stopped_ = true;
+    threads.swap(threads_); // a second stop finds nothing to join
   }
   wake_.notify_all();
-  for (auto& t : threads_)
+  for (auto& t : threads)
     t.join();
-  threads_.clear();
 }
 
 void call_pool::run() {

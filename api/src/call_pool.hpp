@@ -27,11 +27,16 @@ public:
   enum class refusal { none, full, stopped };
 
   /// Queues `task`; refused when the queue is full or the pool stopped.
-  refusal post(std::function<void()> task);
+  /// `bounded` false skips the queue limit, for the engine's own
+  /// deliveries, which are bounded by their own coalescing.
+  refusal post(std::function<void()> task, bool bounded = true);
 
   /// Refuses new tasks, runs the waiting ones, joins the threads.
   /// Idempotent; must not be called from a pool thread.
   void stop();
+
+  /// True on one of this pool's threads.
+  bool on_pool_thread() const noexcept;
 
 private:
   void run();
@@ -42,6 +47,8 @@ private:
   std::size_t queue_max_;
   bool stopped_ = false;
   std::vector<std::thread> threads_;
+  /// Fixed at construction, so on_pool_thread needs no lock.
+  std::vector<std::thread::id> thread_ids_;
 };
 
 } // namespace catchup::api

@@ -36,6 +36,8 @@ error_code public_code(ec code, input_means input) {
       return error_code::closed;
     case ec::conflict:
       return error_code::conflict;
+    case ec::timeout:
+      return error_code::timeout;
   }
   return error_code::internal;
 }

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "actors/dispatcher.hpp"
 #include "actors/engine_core.hpp"
@@ -85,6 +86,10 @@ struct engine::impl {
 
   std::mutex dispatcher_mtx;
 
+  // One close at a time; `closed` once it finished.
+  std::mutex close_mtx;
+  bool closed = false;
+
   // Read without a call: fixed at open.
   bool embedded = false;
   std::string url;
@@ -160,10 +165,10 @@ struct engine::impl {
         return;
       delivery_queued = true;
     }
-    auto refusal = pool->post([this] { deliver_pressure(); });
+    auto refusal = pool->post([this] { deliver_pressure(); }, false);
     if (refusal != api::call_pool::refusal::none) {
       std::lock_guard<std::mutex> guard{latest_mtx};
-      delivery_queued = false; // the next change tries again
+      delivery_queued = false; // closing: nobody hears any more
     }
   }
 
@@ -192,10 +197,10 @@ struct engine::impl {
       std::lock_guard<std::mutex> guard{latest_mtx};
       m = latest;
     }
-    auto refusal = pool->post([sub, m] {
-      sub->deliver(api::to_public(m), m.change_seq);
-    });
-    (void) refusal; // full or closing: the next change reaches it
+    // Unbounded: one per subscription call, which the caller paces.
+    auto refusal = pool->post(
+      [sub, m] { sub->deliver(api::to_public(m), m.change_seq); }, false);
+    (void) refusal; // closing: nobody hears any more
   }
 
   std::size_t settings_queue_max = 0;
@@ -262,28 +267,19 @@ engine::engine(std::unique_ptr<impl> d) noexcept : impl_(std::move(d)) {
 
 engine::engine(engine&&) noexcept = default;
 
-engine& engine::operator=(engine&& other) noexcept {
-  if (this != &other) {
-    close();
-    impl_ = std::move(other.impl_);
-  }
-  return *this;
-}
+namespace {
 
-engine::~engine() {
-  close();
-}
-
-void engine::close() noexcept {
-  if (!impl_)
-    return;
-  auto& d = *impl_;
+/// Closes `d` (see engine::close). On one of the engine's own call threads
+/// it only refuses new calls: that thread cannot wait for itself; the rest
+/// happens when the engine is destroyed or closed from another thread.
+void close_impl(engine::impl& d) noexcept {
+  std::lock_guard<std::mutex> closing{d.close_mtx};
   {
     std::lock_guard<std::mutex> guard{d.calls_mtx};
-    if (d.closing && !d.core)
-      return;
     d.closing = true;
   }
+  if (d.closed || d.pool->on_pool_thread())
+    return;
   // Waiting asynchronous calls now complete with `closed`; running ones
   // finish.
   d.pool->stop();
@@ -292,14 +288,54 @@ void engine::close() noexcept {
     d.calls_idle.wait(guard, [&] { return d.calls_active == 0; });
   }
   try {
-    if (d.core) {
-      d.core->stop_worker(std::chrono::milliseconds{
-        d.settings.node.shutdown_grace_ms});
-      d.core.reset();
-    }
+    if (d.core)
+      d.core->stop_worker(
+        std::chrono::milliseconds{d.settings.node.shutdown_grace_ms});
   } catch (...) {
-    d.core.reset();
+    // Closing goes on: the jobs' leases expire and another node takes them.
   }
+  d.core.reset();
+  d.closed = true;
+}
+
+/// Closes and frees an engine's state. On one of its own call threads (a
+/// callback that held the last reference to its engine) that is handed to
+/// a thread of its own, which can wait for the call threads to end.
+void retire(std::unique_ptr<engine::impl> d) noexcept {
+  if (!d)
+    return;
+  if (!d->pool->on_pool_thread()) {
+    close_impl(*d);
+    return;
+  }
+  try {
+    std::thread([raw = d.release()] {
+      close_impl(*raw);
+      delete raw;
+    }).detach();
+  } catch (...) {
+    // No thread to be had: leaking the engine beats aborting the host.
+    (void) d.release();
+  }
+}
+
+} // namespace
+
+engine& engine::operator=(engine&& other) noexcept {
+  if (this != &other) {
+    retire(std::move(impl_));
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+engine::~engine() {
+  retire(std::move(impl_));
+}
+
+void engine::close() noexcept {
+  if (impl_)
+    close_impl(*impl_);
 }
 
 bool engine::is_open() const noexcept {
@@ -332,43 +368,26 @@ result<std::string> engine::put_user(const user_profile& profile) {
 
 // -- generation -------------------------------------------------------------------
 
-result<generation_summary> engine::generate(const std::string& user_id,
-                                            std::int64_t now_unix_s) {
-  if (!impl_)
+// The bodies of calls that also have asynchronous forms take the impl, not
+// the engine: a queued call must survive the engine object being moved.
+
+namespace {
+
+result<generation_summary> generate_on(engine::impl* d,
+                                       const std::string& user_id,
+                                       std::int64_t now_unix_s) {
+  if (!d)
     return error{error_code::closed, closed_text};
-  return impl_->call<generation_summary>([&] {
-    return api::to_public(impl_->core->generate(user_id, or_clock(now_unix_s)));
+  return d->call<generation_summary>([&] {
+    return api::to_public(d->core->generate(user_id, or_clock(now_unix_s)));
   });
 }
 
-std::future<result<generation_summary>>
-engine::generate_async(const std::string& user_id, std::int64_t now_unix_s) {
-  if (!impl_) {
-    std::promise<result<generation_summary>> p;
-    p.set_value(error{error_code::closed, closed_text});
-    return p.get_future();
-  }
-  return impl_->post_future<generation_summary>(
-    [this, user_id, now_unix_s] { return generate(user_id, now_unix_s); });
-}
-
-void engine::generate_async(
-  const std::string& user_id, std::int64_t now_unix_s,
-  std::function<void(result<generation_summary>)> done) {
-  if (!impl_) {
-    done(error{error_code::closed, closed_text});
-    return;
-  }
-  impl_->post<generation_summary>(
-    [this, user_id, now_unix_s] { return generate(user_id, now_unix_s); },
-    std::move(done));
-}
-
-result<run_totals> engine::generate_all(std::int64_t now_unix_s,
-                                        user_done_fn on_user) {
-  if (!impl_)
+result<run_totals> generate_all_on(engine::impl* d, std::int64_t now_unix_s,
+                                   const engine::user_done_fn& on_user) {
+  if (!d)
     return error{error_code::closed, closed_text};
-  return impl_->call<run_totals>([&] {
+  return d->call<run_totals>([&] {
     engine_core::result_callback cb;
     if (on_user)
       cb = [&on_user](const generation_result& r, std::size_t done,
@@ -380,20 +399,72 @@ result<run_totals> engine::generate_all(std::int64_t now_unix_s,
         }
       };
     return api::to_public(
-      impl_->core->generate_all(or_clock(now_unix_s), std::move(cb)));
+      d->core->generate_all(or_clock(now_unix_s), std::move(cb)));
   });
+}
+
+result<std::vector<suggestion>> suggestions_on(engine::impl* d,
+                                               const std::string& user_id) {
+  if (!d)
+    return error{error_code::closed, closed_text};
+  return d->call<std::vector<suggestion>>([&] {
+    std::vector<suggestion> out;
+    for (const auto& s : d->core->suggestions(user_id))
+      out.push_back(api::to_public(s));
+    return out;
+  });
+}
+
+template <class T>
+std::future<result<T>> closed_future() {
+  std::promise<result<T>> p;
+  p.set_value(error{error_code::closed, closed_text});
+  return p.get_future();
+}
+
+} // namespace
+
+result<generation_summary> engine::generate(const std::string& user_id,
+                                            std::int64_t now_unix_s) {
+  return generate_on(impl_.get(), user_id, now_unix_s);
+}
+
+std::future<result<generation_summary>>
+engine::generate_async(const std::string& user_id, std::int64_t now_unix_s) {
+  if (!impl_)
+    return closed_future<generation_summary>();
+  return impl_->post_future<generation_summary>(
+    [d = impl_.get(), user_id, now_unix_s] {
+      return generate_on(d, user_id, now_unix_s);
+    });
+}
+
+void engine::generate_async(
+  const std::string& user_id, std::int64_t now_unix_s,
+  std::function<void(result<generation_summary>)> done) {
+  if (!impl_) {
+    done(error{error_code::closed, closed_text});
+    return;
+  }
+  impl_->post<generation_summary>(
+    [d = impl_.get(), user_id, now_unix_s] {
+      return generate_on(d, user_id, now_unix_s);
+    },
+    std::move(done));
+}
+
+result<run_totals> engine::generate_all(std::int64_t now_unix_s,
+                                        user_done_fn on_user) {
+  return generate_all_on(impl_.get(), now_unix_s, on_user);
 }
 
 std::future<result<run_totals>>
 engine::generate_all_async(std::int64_t now_unix_s, user_done_fn on_user) {
-  if (!impl_) {
-    std::promise<result<run_totals>> p;
-    p.set_value(error{error_code::closed, closed_text});
-    return p.get_future();
-  }
+  if (!impl_)
+    return closed_future<run_totals>();
   return impl_->post_future<run_totals>(
-    [this, now_unix_s, on_user = std::move(on_user)] {
-      return generate_all(now_unix_s, on_user);
+    [d = impl_.get(), now_unix_s, on_user = std::move(on_user)] {
+      return generate_all_on(d, now_unix_s, on_user);
     });
 }
 
@@ -401,25 +472,15 @@ engine::generate_all_async(std::int64_t now_unix_s, user_done_fn on_user) {
 
 result<std::vector<suggestion>>
 engine::suggestions(const std::string& user_id) {
-  if (!impl_)
-    return error{error_code::closed, closed_text};
-  return impl_->call<std::vector<suggestion>>([&] {
-    std::vector<suggestion> out;
-    for (const auto& s : impl_->core->suggestions(user_id))
-      out.push_back(api::to_public(s));
-    return out;
-  });
+  return suggestions_on(impl_.get(), user_id);
 }
 
 std::future<result<std::vector<suggestion>>>
 engine::suggestions_async(const std::string& user_id) {
-  if (!impl_) {
-    std::promise<result<std::vector<suggestion>>> p;
-    p.set_value(error{error_code::closed, closed_text});
-    return p.get_future();
-  }
+  if (!impl_)
+    return closed_future<std::vector<suggestion>>();
   return impl_->post_future<std::vector<suggestion>>(
-    [this, user_id] { return suggestions(user_id); });
+    [d = impl_.get(), user_id] { return suggestions_on(d, user_id); });
 }
 
 result<suggestion> engine::respond(const suggestion_response& response) {
@@ -540,34 +601,41 @@ result<import_summary> outcome_of(const import_report& report, bool strict) {
 
 } // namespace
 
-result<import_summary> engine::import_file(const std::string& path,
-                                           const import_params& params,
-                                           import_progress_fn progress) {
-  if (!impl_)
+namespace {
+
+result<import_summary> import_file_on(engine::impl* d, const std::string& path,
+                                      const import_params& params,
+                                      engine::import_progress_fn progress) {
+  if (!d)
     return error{error_code::closed, closed_text};
-  return impl_->call<import_summary>(
+  return d->call<import_summary>(
     [&]() -> result<import_summary> {
       auto request = request_of(path, params, false);
       if (!request)
         return request.error();
-      auto report = impl_->core->import_file(*request,
-                                             progress_of(std::move(progress)));
+      auto report = d->core->import_file(*request,
+                                         progress_of(std::move(progress)));
       return outcome_of(report, params.strict);
     },
     input_means::data);
 }
 
+} // namespace
+
+result<import_summary> engine::import_file(const std::string& path,
+                                           const import_params& params,
+                                           import_progress_fn progress) {
+  return import_file_on(impl_.get(), path, params, std::move(progress));
+}
+
 std::future<result<import_summary>>
 engine::import_file_async(const std::string& path, const import_params& params,
                           import_progress_fn progress) {
-  if (!impl_) {
-    std::promise<result<import_summary>> p;
-    p.set_value(error{error_code::closed, closed_text});
-    return p.get_future();
-  }
+  if (!impl_)
+    return closed_future<import_summary>();
   return impl_->post_future<import_summary>(
-    [this, path, params, progress = std::move(progress)] {
-      return import_file(path, params, progress);
+    [d = impl_.get(), path, params, progress = std::move(progress)] {
+      return import_file_on(d, path, params, progress);
     });
 }
 

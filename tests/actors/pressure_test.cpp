@@ -286,6 +286,38 @@ BOOST_AUTO_TEST_CASE(a_generation_past_its_timeout_is_stopped_and_reported) {
   self->send_exit(repo, caf::exit_reason::user_shutdown);
 }
 
+BOOST_AUTO_TEST_CASE(a_single_generation_past_its_timeout_is_a_timeout_error) {
+  auto user = make_user(5);
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  repository_config rc;
+  rc.url = db.url();
+  rc.connections_max = 1;
+  auto repo = spawn_repository(sys, rc);
+  generation_config gc;
+  gc.user_timeout = std::chrono::milliseconds(300);
+  auto coordinator = spawn_coordinator(sys, repo, gc);
+  caf::scoped_actor self{sys};
+  caf::error failure;
+  {
+    pqxx::connection locker{db.url()};
+    pqxx::work lock{locker};
+    lock.exec0("LOCK TABLE users IN ACCESS EXCLUSIVE MODE");
+    self
+      ->request(coordinator, std::chrono::seconds(30), atom::generate::value,
+                generation_request{user, now})
+      .receive([&](generation_result&) { BOOST_FAIL("it finished"); },
+               [&](caf::error& err) { failure = std::move(err); });
+    lock.abort();
+  }
+  // A timeout, not an unavailable database: the caller may simply retry.
+  BOOST_TEST((failure == ec::timeout), sys.render(failure));
+  BOOST_TEST(sys.render(failure).find("300 ms") != std::string::npos,
+             sys.render(failure));
+  self->send_exit(coordinator, caf::exit_reason::user_shutdown);
+  self->send_exit(repo, caf::exit_reason::user_shutdown);
+}
+
 BOOST_AUTO_TEST_CASE(users_held_past_breaker_wait_max_fail_with_the_figures) {
   std::vector<std::string> users{make_user(5), make_user(5)};
   system_config cfg;

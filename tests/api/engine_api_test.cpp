@@ -351,9 +351,23 @@ BOOST_AUTO_TEST_CASE(a_full_call_queue_answers_busy_at_once) {
   auto opened = engine::open(c);
   BOOST_TEST_REQUIRE(opened.ok());
   auto& small = *opened;
-  // The one call thread waits inside a callback until released.
+  // The one call thread waits inside a callback until released; released
+  // on every way out, so a failed check cannot leave it waiting.
   std::promise<void> release;
   auto released = release.get_future().share();
+  struct releaser {
+    std::promise<void>& p;
+    bool done = false;
+    void operator()() {
+      if (!done) {
+        done = true;
+        p.set_value();
+      }
+    }
+    ~releaser() {
+      (*this)();
+    }
+  } release_once{release};
   std::promise<void> occupied;
   small.generate_async("not-a-uuid", now_unix_s,
                        [&, released](result<generation_summary>) {
@@ -366,7 +380,7 @@ BOOST_AUTO_TEST_CASE(a_full_call_queue_answers_busy_at_once) {
   auto r = refused.get();
   BOOST_TEST_REQUIRE(!r.ok());
   BOOST_TEST(r.error().code == error_code::busy);
-  release.set_value();
+  release_once();
   BOOST_TEST(queued.get().error().code == error_code::invalid_argument);
 }
 
@@ -437,6 +451,100 @@ BOOST_AUTO_TEST_CASE(sixteen_threads_get_correct_independent_results) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_queued_call_survives_moving_its_engine) {
+  auto user = user_with_contacts(eng, "moved", 2);
+  auto c = config_for(db);
+  c.async_threads = 1;
+  auto opened = engine::open(c);
+  BOOST_TEST_REQUIRE(opened.ok());
+  engine a = std::move(*opened);
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::promise<void> occupied;
+  a.generate_async("not-a-uuid", now_unix_s,
+                   [&, released](result<generation_summary>) {
+                     occupied.set_value();
+                     released.wait();
+                   });
+  occupied.get_future().wait();
+  auto queued = a.generate_async(user, now_unix_s); // waits for the thread
+  engine b = std::move(a);
+  release.set_value();
+  auto r = queued.get();
+  BOOST_TEST_REQUIRE(r.ok(), (r.ok() ? "" : r.error().message));
+  BOOST_TEST(r->suggestions == 2);
+  BOOST_TEST(b.is_open());
+}
+
+BOOST_AUTO_TEST_CASE(closing_from_many_threads_at_once_closes_once) {
+  auto opened = engine::open(config_for(db));
+  BOOST_TEST_REQUIRE(opened.ok());
+  auto& e = *opened;
+  std::atomic<int> ready{0};
+  std::vector<std::thread> closers;
+  for (int i = 0; i < 8; ++i)
+    closers.emplace_back([&] {
+      ++ready;
+      while (ready.load() < 8)
+        std::this_thread::yield();
+      e.close();
+      // Every close returns with the engine closed.
+      BOOST_TEST(!e.is_open());
+    });
+  for (auto& t : closers)
+    t.join();
+  BOOST_TEST(e.generate("x").error().code == error_code::closed);
+}
+
+BOOST_AUTO_TEST_CASE(an_engine_released_by_its_own_callback_closes) {
+  auto opened = engine::open(config_for(db));
+  BOOST_TEST_REQUIRE(opened.ok());
+  auto shared = std::make_shared<engine>(std::move(*opened));
+  std::promise<error_code> answered;
+  auto future = answered.get_future();
+  // The callback holds the last reference: the engine ends on its own
+  // call thread, which must neither abort nor hang.
+  auto* raw = shared.get();
+  raw->generate_async("not-a-uuid", now_unix_s,
+                      [keep = std::move(shared), &answered](
+                        result<generation_summary> r) mutable {
+                        answered.set_value(r.error().code);
+                        keep.reset();
+                      });
+  BOOST_TEST((future.get() == error_code::invalid_argument));
+}
+
+BOOST_AUTO_TEST_CASE(put_user_with_only_an_email_keeps_the_other_fields) {
+  user_profile full;
+  full.email = "kept@example.org";
+  full.name = "Kept";
+  full.timezone = "Asia/Kolkata";
+  auto id = eng.put_user(full);
+  BOOST_TEST_REQUIRE(id.ok());
+  user_profile lookup;
+  lookup.email = "kept@example.org";
+  auto again = eng.put_user(lookup);
+  BOOST_TEST_REQUIRE(again.ok());
+  BOOST_TEST(*again == *id);
+  // The zone is still Kolkata's: a generation places slots in it.
+  std::istringstream in{vcards("kept", 1)};
+  import_params params;
+  params.user_id = *id;
+  params.format = import_format::vcard;
+  BOOST_TEST_REQUIRE(eng.import_stream(in, "kept.vcf", params).ok());
+  auto summary = eng.generate(*id, now_unix_s);
+  BOOST_TEST_REQUIRE(summary.ok());
+  BOOST_TEST_REQUIRE(summary->items.size() == 1u);
+  BOOST_TEST(summary->items[0].slot_timezone == "Asia/Kolkata");
+
+  user_profile thief;
+  thief.id = "00000000-0000-4000-8000-000000000007";
+  thief.email = "kept@example.org";
+  auto taken = eng.put_user(thief);
+  BOOST_TEST_REQUIRE(!taken.ok());
+  BOOST_TEST(taken.error().code == error_code::conflict);
+}
+
 BOOST_AUTO_TEST_CASE(metrics_and_memory_are_readable) {
   auto user = user_with_contacts(eng, "metrics", 2);
   BOOST_TEST_REQUIRE(eng.generate(user, now_unix_s).ok());
@@ -452,7 +560,10 @@ BOOST_AUTO_TEST_CASE(metrics_and_memory_are_readable) {
   BOOST_TEST(mem->budget_bytes > 0);
 }
 
-BOOST_AUTO_TEST_CASE(pressure_subscribers_hear_level_changes_in_order) {
+BOOST_AUTO_TEST_CASE(pressure_subscribers_hear_the_current_level_then_changes) {
+  // Declared before the engine, so they outlive its callbacks.
+  std::promise<memory_snapshot> heard;
+  std::atomic<int> calls{0};
   // A budget far below what any process holds (64 KiB): the first sample
   // is critical.
   auto c = config_for(db);
@@ -463,8 +574,6 @@ BOOST_AUTO_TEST_CASE(pressure_subscribers_hear_level_changes_in_order) {
   auto& tight = *opened;
   // The current reading comes first (normal, if no sample ran yet), then
   // the change to critical.
-  std::promise<memory_snapshot> heard;
-  std::atomic<int> calls{0};
   auto id = tight.on_pressure_change([&](const memory_snapshot& m) {
     if (calls++ < 2 && m.level == memory_level::critical)
       heard.set_value(m);

@@ -45,12 +45,22 @@ foreach(h catchup.hpp engine.hpp error.hpp types.hpp version.hpp export.hpp
 endforeach()
 # Private dependencies do not leak: not into the exported interface, not
 # into pkg-config flags, not into the library's exported symbols.
-file(READ ${targets_file} targets_text)
-foreach(private pqxx jemalloc spdlog ical httplib)
-  if(targets_text MATCHES "${private}")
-    message(FATAL_ERROR "check_examples: ${private} appears in ${targets_file}")
-  endif()
+# Every targets file (the per-configuration ones too); only INTERFACE_
+# properties reach a host's compile and link lines.
+get_filename_component(package_dir ${targets_file} DIRECTORY)
+file(GLOB all_targets_files ${package_dir}/CatchupEngine*Targets*.cmake)
+foreach(f ${all_targets_files})
+  file(STRINGS ${f} interface_lines REGEX "INTERFACE_")
+  foreach(private pqxx jemalloc spdlog ical httplib)
+    if(interface_lines MATCHES "${private}")
+      message(FATAL_ERROR "check_examples: ${private} in the interface: ${f}")
+    endif()
+  endforeach()
 endforeach()
+file(STRINGS ${targets_file} engine_interface REGEX "INTERFACE_")
+if(engine_interface MATCHES "CAF::")
+  message(FATAL_ERROR "check_examples: Catchup::engine's interface names CAF")
+endif()
 get_filename_component(pc_dir ${pc_file} DIRECTORY)
 set(ENV{PKG_CONFIG_PATH} ${pc_dir})
 run(pkg-config --cflags --libs catchup-engine)

@@ -19,7 +19,9 @@
 /// (`engine_config::async_threads`), at most that many at once; up to
 /// `async_queue_max` more wait, and beyond that a call fails at once with
 /// error_code::busy. Callbacks run on those call threads too, so a
-/// callback may itself call the engine (blocking forms included).
+/// callback may itself call the engine (blocking forms included). A call
+/// refused at once (busy, closed) completes before it returns, on the
+/// calling thread: a callback must not wait for a lock its caller holds.
 
 #include <chrono>
 #include <cstddef>
@@ -107,8 +109,10 @@ public:
   /// Stops the dispatcher (handing its jobs back), waits for the calls in
   /// flight, completes asynchronous calls still waiting with `closed`
   /// (their callbacks run), stops the actors and, for a private cluster,
-  /// the database server. Later calls fail with `closed`. Idempotent.
-  /// Must not be called from one of the engine's own callbacks.
+  /// the database server. Later calls fail with `closed`. Idempotent and
+  /// safe to call from several threads (all return once it is closed).
+  /// From one of the engine's own callbacks it only refuses new calls; the
+  /// rest happens when the engine is destroyed.
   void close() noexcept;
 
   /// True until `close`.
@@ -119,7 +123,8 @@ public:
   /// Creates or updates a user (see user_profile) and returns the id.
   /// Idempotent: the same profile twice is one user.
   /// @returns invalid_argument (no id and no email, an unknown zone, a bad
-  /// window), not_found (an id that does not exist, without an email).
+  /// window), not_found (an id that does not exist, without an email),
+  /// conflict (the email belongs to another user's id).
   result<std::string> put_user(const user_profile& profile);
 
   // -- generation -------------------------------------------------------------

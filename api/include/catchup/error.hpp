@@ -64,8 +64,8 @@ struct error {
 };
 
 /// Either a value or an error. Reading the value of a failed result (or
-/// the error of a successful one) is a programming error caught by an
-/// assertion in debug builds; check `ok()` first.
+/// the error of a successful one) is a programming error: it throws
+/// std::bad_variant_access. Check `ok()` first.
 template <class T>
 class result {
 public:

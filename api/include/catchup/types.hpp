@@ -34,11 +34,13 @@ struct user_profile {
   std::string id;
   /// Unique per user; required to create one.
   std::string email;
-  std::string name;
+  /// Unset fields keep what is stored (a new user gets "", "UTC", true),
+  /// so a profile with only an email is also a lookup.
+  std::optional<std::string> name;
   /// IANA zone ("Europe/Berlin"); suggested slots are in it.
-  std::string timezone = "UTC";
+  std::optional<std::string> timezone;
   /// Inactive users are left out of `generate_all` and scheduled runs.
-  bool active = true;
+  std::optional<bool> active;
   /// Replaces the user's windows when set (empty: the engine's default,
   /// weekdays 18:00-21:00 and weekends 10:00-20:00); unset leaves them. At
   /// most 168 windows.
