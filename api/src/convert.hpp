@@ -31,9 +31,11 @@ run_totals to_public(const run_summary& x);
 memory_snapshot to_public(const memory_status& x);
 import_summary to_public(const import_report& x);
 
-/// The storage form of a response; "now" 0 becomes `clock_unix_s`.
-storage::suggestion_response to_internal(const suggestion_response& x,
-                                         std::int64_t clock_unix_s);
+/// "Now" as the public API takes it: 0 means the clock.
+std::int64_t or_clock(std::int64_t now_unix_s);
+
+/// The storage form of a response.
+storage::suggestion_response to_internal(const suggestion_response& x);
 
 /// Converts the exception in flight (call inside `catch (...)`): engine,
 /// storage and configuration errors keep their code; anything else is

@@ -21,20 +21,11 @@ namespace catchup {
 
 using api::current_error;
 using api::input_means;
+using api::or_clock;
 
 namespace {
 
 constexpr const char* closed_text = "the engine is closed";
-
-std::int64_t clock_unix_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
-std::int64_t or_clock(std::int64_t now_unix_s) {
-  return now_unix_s != 0 ? now_unix_s : clock_unix_s();
-}
 
 /// One pressure subscription. The recursive mutex is held while the
 /// callback runs, so `unsubscribe` waits for a running call (and a
@@ -488,7 +479,7 @@ result<suggestion> engine::respond(const suggestion_response& response) {
     return error{error_code::closed, closed_text};
   return impl_->call<suggestion>([&] {
     return api::to_public(
-      impl_->core->respond(api::to_internal(response, clock_unix_s())).suggestion);
+      impl_->core->respond(api::to_internal(response)).suggestion);
   });
 }
 
@@ -542,17 +533,18 @@ result<import_request> request_of(const std::string& path_or_name,
     if (needs_format)
       return error{error_code::invalid_argument,
                    path_or_name + ": a stream import needs its format"};
+    // Contacts by the importer's own rule; calendars by theirs.
+    auto contacts = contact_format_of(path_or_name);
     auto dot = path_or_name.rfind('.');
     auto ext = dot == std::string::npos ? std::string{}
                                         : path_or_name.substr(dot + 1);
     for (auto& c : ext)
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (ext == "ics" || ext == "ical" || ext == "ifb")
+    if (contacts)
+      format = *contacts == contact_format::vcard ? import_format::vcard
+                                                  : import_format::csv;
+    else if (ext == "ics" || ext == "ical" || ext == "ifb")
       format = import_format::icalendar;
-    else if (ext == "vcf" || ext == "vcard")
-      format = import_format::vcard;
-    else if (ext == "csv")
-      format = import_format::csv;
     else
       return error{error_code::invalid_argument,
                    path_or_name

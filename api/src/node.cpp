@@ -70,10 +70,7 @@ blocking_worker(blocking_worker_actor::pointer,
     [core](node_atoms::respond,
            const suggestion_response& r) -> caf::result<suggestion> {
       try {
-        auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-        return api::to_public(core->respond(api::to_internal(r, now)).suggestion);
+        return api::to_public(core->respond(api::to_internal(r)).suggestion);
       } catch (...) {
         return failure_in_flight();
       }
@@ -91,14 +88,6 @@ struct node_state {
   // The engine (and with it its actors and a private database server)
   // ends when the node and its workers have let go of it.
 };
-
-std::int64_t or_clock(std::int64_t now_unix_s) {
-  if (now_unix_s != 0)
-    return now_unix_s;
-  return std::chrono::duration_cast<std::chrono::seconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 node_actor::behavior_type
 node_impl(node_actor::stateful_pointer<node_state> self,
@@ -131,7 +120,7 @@ node_impl(node_actor::stateful_pointer<node_state> self,
       self
         ->request(self->state.core->coordinator(), timeout,
                   atom::generate::value,
-                  generation_request{user_id, or_clock(now_unix_s)})
+                  generation_request{user_id, api::or_clock(now_unix_s)})
         .then([rp](generation_result& r) mutable { rp.deliver(api::to_public(r)); },
               [rp, render](caf::error& err) mutable { rp.deliver(render(err)); });
       return rp;
@@ -143,7 +132,7 @@ node_impl(node_actor::stateful_pointer<node_state> self,
       // timeout inside the coordinator.
       self
         ->request(self->state.core->coordinator(), caf::infinite,
-                  atom::generate::value, or_clock(now_unix_s), caf::actor{})
+                  atom::generate::value, api::or_clock(now_unix_s), caf::actor{})
         .then([rp](run_summary& r) mutable { rp.deliver(api::to_public(r)); },
               [rp, render](caf::error& err) mutable { rp.deliver(render(err)); });
       return rp;

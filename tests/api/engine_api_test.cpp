@@ -93,6 +93,12 @@ BOOST_AUTO_TEST_CASE(bad_engine_config_limits_are_refused) {
   BOOST_TEST_REQUIRE(!eng.ok());
   BOOST_TEST(eng.error().code == error_code::invalid_config);
   BOOST_TEST(eng.error().message.find("async_threads") != std::string::npos);
+  c.async_threads = 4;
+  c.async_queue_max = 0;
+  eng = engine::open(c);
+  BOOST_TEST_REQUIRE(!eng.ok());
+  BOOST_TEST(eng.error().code == error_code::invalid_config);
+  BOOST_TEST(eng.error().message.find("async_queue_max") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_database_server_is_an_error_value) {
@@ -200,6 +206,21 @@ BOOST_AUTO_TEST_CASE(put_user_is_idempotent_and_checks_its_fields) {
   BOOST_TEST_REQUIRE(!r.ok());
   BOOST_TEST(r.error().code == error_code::invalid_argument);
   BOOST_TEST(r.error().message.find("weekday 8") != std::string::npos);
+
+  auto too_many = p;
+  too_many.availability = std::vector<availability_window>(
+    169, availability_window{1, 0, 60});
+  r = eng.put_user(too_many);
+  BOOST_TEST_REQUIRE(!r.ok());
+  BOOST_TEST(r.error().code == error_code::invalid_argument);
+  BOOST_TEST(r.error().message.find("169 availability windows")
+             != std::string::npos);
+
+  auto no_zone = p;
+  no_zone.timezone = "";
+  r = eng.put_user(no_zone);
+  BOOST_TEST_REQUIRE(!r.ok());
+  BOOST_TEST(r.error().code == error_code::invalid_argument);
 
   user_profile nobody;
   nobody.id = "00000000-0000-4000-8000-000000000001";
