@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <map>
+#include <optional>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -32,6 +34,11 @@ struct dispatcher_state {
   /// Jobs this node runs: id -> kind and user, for the logs.
   std::map<std::int64_t, std::string> in_flight;
   pressure_level level = pressure_level::normal;
+  /// The lowest level among the cluster's live peers; empty without any.
+  std::optional<pressure_level> lowest_peer_level;
+  /// The last lease renewal failed (the database is out of reach): claim
+  /// nothing until one succeeds, since peers may be rescuing our jobs.
+  bool renewal_failing = false;
   bool draining = false;
   caf::response_promise stopped;
   bool stop_pending = false;
@@ -41,12 +48,9 @@ struct dispatcher_state {
   caf::actor listener;
 
   std::size_t capacity() const {
-    // The coordinator's concurrency policy: full, full, half, none.
-    auto percent = policy_for(level, 100, 50).concurrency_percent;
-    auto n = options.jobs_max * static_cast<std::size_t>(percent) / 100;
-    if (percent > 0 && n == 0)
-      n = 1;
-    return n;
+    if (renewal_failing)
+      return 0;
+    return claim_capacity(level, lowest_peer_level, options.jobs_max);
   }
 
   void publish() {
@@ -245,15 +249,44 @@ caf::behavior dispatcher_actor(caf::event_based_actor* self,
             spdlog::warn("worker: {} of {} leases were taken over by "
                          "another node",
                          ids.size() - held.size(), ids.size());
+          if (st->renewal_failing)
+            spdlog::info("worker: leases renewed again; claiming resumes");
+          st->renewal_failing = false;
         } catch (const std::exception& e) {
-          spdlog::error("worker: cannot renew leases: {}", e.what());
+          if (!st->renewal_failing)
+            spdlog::error("worker: cannot renew leases ({}); claiming "
+                          "nothing until a renewal succeeds",
+                          e.what());
+          st->renewal_failing = true;
         }
+      } else {
+        // Nothing to renew: a claim is the next contact with the queue.
+        st->renewal_failing = false;
       }
       self->delayed_send(self, milliseconds(st->options.lease_ms / 3),
                          atom::heartbeat::value);
     },
     [=](atom::pressure, const memory_status& status) {
       st->level = status.level;
+    },
+    // The cluster's view of its peers: the lowest level among them, or -1
+    // without live peers.
+    [=](atom::peers, std::int32_t lowest_peer_level) {
+      auto before = st->capacity();
+      if (lowest_peer_level < 0)
+        st->lowest_peer_level.reset();
+      else
+        st->lowest_peer_level = static_cast<pressure_level>(
+          std::min<std::int32_t>(lowest_peer_level, 3));
+      if (st->capacity() != before)
+        spdlog::info("worker: {} jobs at once now (own level {}, lowest "
+                     "peer {})",
+                     st->capacity(), to_string(st->level),
+                     st->lowest_peer_level
+                       ? std::string{to_string(*st->lowest_peer_level)}
+                       : std::string{"none"});
+      if (st->capacity() > before)
+        claim(self, *st);
     },
     [=](atom::stop, std::int64_t grace_ms) -> caf::result<bool> {
       st->draining = true;

@@ -136,6 +136,8 @@ void engine_core::start(caf::actor_system* host, const config::settings& s,
     d.sys = host;
   } else {
     d.sys_cfg = std::make_unique<system_config>();
+    if (options.configure_system)
+      options.configure_system(*d.sys_cfg);
     d.owned_sys = std::make_unique<caf::actor_system>(*d.sys_cfg);
     d.sys = d.owned_sys.get();
   }
@@ -778,6 +780,14 @@ std::string engine_core::put_user(const storage::user_profile& profile) {
 
 bool engine_core::worker_running() const {
   return static_cast<bool>(impl_->dispatcher);
+}
+
+caf::actor_system& engine_core::system() const {
+  return *impl_->sys;
+}
+
+caf::actor engine_core::dispatcher() const {
+  return impl_->dispatcher;
 }
 
 coordinator_actor engine_core::coordinator() const {

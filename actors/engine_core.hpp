@@ -86,6 +86,10 @@ struct engine_options {
   /// Called with every memory sample, on an engine thread (may be empty);
   /// for timelines.
   std::function<void(const memory_status&)> on_memory_sample;
+  /// Adjusts the configuration of the engine's own actor system before it
+  /// is made (loads the middleman for a cluster node). May be empty;
+  /// unused when the engine runs in a host's system.
+  std::function<void(caf::actor_system_config&)> configure_system;
 };
 
 /// The engine as one object: opens the database (the private cluster by
@@ -269,6 +273,12 @@ public:
 
   /// True while a worker runs (between start_worker and stop_worker).
   bool worker_running() const;
+
+  /// The actor system the engine's actors run in.
+  caf::actor_system& system() const;
+
+  /// The worker's dispatcher; invalid without a worker.
+  caf::actor dispatcher() const;
 
   /// The engine's actors, for actor-level hosts (api/'s node).
   coordinator_actor coordinator() const;

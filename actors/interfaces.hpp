@@ -13,7 +13,7 @@
 #include "messages/contact.hpp"
 #include "messages/generation.hpp"
 #include "messages/memory.hpp"
-#include "messages/node_status.hpp"
+#include "messages/cluster.hpp"
 
 namespace catchup {
 

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/cluster.hpp"
 #include "actors/engine_core.hpp"
 #include "actors/system_config.hpp"
 #include "app/bench.hpp"
@@ -427,6 +428,27 @@ int demo_command(const config::configuration& cfg, std::int64_t users,
   return exit_ok;
 }
 
+/// `catchup generate --user ID --via ADDRESS`: the node at ADDRESS runs the
+/// generation on the least-pressured node of its cluster.
+int generate_via_command(const config::configuration& cfg,
+                         const std::string& address,
+                         const std::string& user_id, bool as_json,
+                         std::int64_t now, std::int64_t timeout_ms) {
+  auto routed = generate_via(cfg.values.cluster, address, user_id, now,
+                             std::chrono::milliseconds(timeout_ms));
+  if (as_json) {
+    auto doc = to_json(routed.result);
+    doc["node"] = routed.node_id;
+    doc["attempts"] = routed.attempts;
+    std::cout << doc.dump(2) << '\n';
+  } else {
+    print_result_line(routed.result);
+    std::cout << "ran on node " << routed.node_id
+              << (routed.attempts > 1 ? " (after a retry)" : "") << '\n';
+  }
+  return exit_ok;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -563,10 +585,33 @@ int main(int argc, char** argv) {
                        "write every memory sample and level to FILE (CSV) "
                        "and plot it to FILE with .png (needs gnuplot)")
     ->type_name("FILE");
+  std::string via_address;
+  std::int64_t via_timeout_ms = 0;
+  auto* via_opt = generate->add_option(
+    "--via", via_address,
+    "ask the cluster node at HOST:PORT; it runs the generation on the "
+    "least-pressured node it reaches (TLS per cluster.tls.*)")
+    ->type_name("HOST:PORT");
+  via_opt->excludes(all_opt);
+  generate->add_option("--timeout-ms", via_timeout_ms,
+                       "with --via: the answer or an error within this "
+                       "long (default cluster.route_timeout_ms)")
+    ->needs(via_opt)
+    ->check(CLI::Range(static_cast<std::int64_t>(10),
+                       static_cast<std::int64_t>(3600000)));
   generate->callback([&] {
     if (user_id.empty() && !all_users)
       throw CLI::RequiredError("--user or --all");
     auto now = parse_now();
+    if (!via_address.empty()) {
+      run = [&, now](const config::configuration& c) {
+        auto timeout = via_timeout_ms > 0 ? via_timeout_ms
+                                          : c.values.cluster.route_timeout_ms;
+        return generate_via_command(c, via_address, user_id, as_json, now,
+                                    timeout);
+      };
+      return;
+    }
     run = [&, now](const config::configuration& c) {
       return generate_command(c, user_id, all_users, as_json, summary_only,
                               now, timeline_path);
@@ -742,6 +787,18 @@ int main(int argc, char** argv) {
   }
 
   app::bench_options bench_opts;
+  auto* cluster_cmd = cli.add_subcommand("cluster", "inspect the cluster");
+  cluster_cmd->require_subcommand(1);
+  auto* cluster_status = cluster_cmd->add_subcommand(
+    "status", "every node: state, pressure level, memory, jobs in flight, "
+              "last heartbeat");
+  cluster_status->add_flag("--json", as_json, "print JSON");
+  cluster_status->callback([&] {
+    run = [&](const config::configuration& c) {
+      return app::run_cluster_status(c.values, as_json);
+    };
+  });
+
   auto* bench = cli.add_subcommand(
     "bench", "time generations on seeded data sets S1-S6 and check them "
              "against a brute-force ranking (figures, not a test)");

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/cluster.hpp"
 #include "actors/engine_core.hpp"
 #include "actors/http_endpoint.hpp"
 #include "app/signals.hpp"
@@ -19,6 +20,7 @@
 #include "storage/error.hpp"
 #include "storage/job_queue.hpp"
 #include "storage/migrations.hpp"
+#include "storage/node_registry.hpp"
 
 namespace catchup::app {
 
@@ -40,11 +42,52 @@ nlohmann::json job_json(const storage::job_record& j) {
           {"finished_unix_ms", j.finished_unix_ms}};
 }
 
+nlohmann::json node_json(const storage::node_record& n) {
+  return {{"id", n.id},
+          {"address", n.address},
+          {"version", n.version},
+          {"state", n.state},
+          {"level", n.level},
+          {"allocated_bytes", n.allocated_bytes},
+          {"budget_bytes", n.budget_bytes},
+          {"jobs_in_flight", n.jobs_in_flight},
+          {"started_unix_ms", n.started_unix_ms},
+          {"heartbeat_unix_ms", n.heartbeat_unix_ms},
+          {"heartbeat_age_ms", n.heartbeat_age_ms},
+          {"down_unix_ms", n.down_unix_ms},
+          {"down_reason", n.down_reason}};
+}
+
+/// What a node of the cluster says about itself: the engine's last memory
+/// reading and the worker's jobs.
+node_status self_status_of(const engine_core& e) {
+  auto m = e.last_memory_status();
+  node_status s;
+  s.level = m.level;
+  s.allocated_bytes = m.allocated_bytes;
+  s.budget_bytes = m.budget_bytes;
+  s.used_percent = m.used_percent;
+  s.jobs_in_flight = static_cast<std::int64_t>(e.worker().in_flight.load());
+  return s;
+}
+
 } // namespace
 
 int run_serve(const config::settings& settings,
               std::function<void()> reload_log_level) {
-  auto e = std::make_unique<engine_core>(settings);
+  engine_options eo;
+  if (settings.cluster.enabled) {
+    try {
+      check_cluster_security(settings.cluster);
+    } catch (const std::invalid_argument& ex) {
+      throw engine_error(ec::invalid_config,
+                         std::string{"invalid configuration: "} + ex.what());
+    }
+    eo.configure_system = [c = settings.cluster](caf::actor_system_config& cfg) {
+      configure_cluster_network(cfg, c);
+    };
+  }
+  auto e = std::make_unique<engine_core>(settings, std::move(eo));
   auto url = e->database_url();
   auto wo = worker_options_from(settings);
 
@@ -104,6 +147,15 @@ int run_serve(const config::settings& settings,
       } catch (const std::exception& ex) {
         doc["queue"] = {{"error", ex.what()}};
       }
+      try {
+        storage::node_registry nodes{url, 5000};
+        auto list = nlohmann::json::array();
+        for (auto& n : nodes.list())
+          list.push_back(node_json(n));
+        doc["cluster"] = {{"nodes", list}};
+      } catch (const std::exception& ex) {
+        doc["cluster"] = {{"error", ex.what()}};
+      }
       return doc.dump();
     };
     http = std::make_unique<http_endpoint>(ho, cb);
@@ -113,6 +165,22 @@ int run_serve(const config::settings& settings,
   e->start_worker(wo);
   spdlog::info("node {} takes jobs (lease {} ms, at most {} at once)",
                wo.owner, wo.lease_ms, wo.jobs_max);
+  cluster_membership membership;
+  if (settings.cluster.enabled) {
+    cluster_options co;
+    co.settings = settings.cluster;
+    co.node_id = wo.owner;
+    co.database_url = url;
+    co.version = engine_version();
+    co.coordinator = e->coordinator();
+    co.generation_timeout = e->generation_timeout();
+    co.dispatcher = e->dispatcher();
+    co.supervisor = e->supervisor();
+    co.self_status = [eng = e.get()] { return self_status_of(*eng); };
+    membership = join_cluster(e->system(), std::move(co));
+    std::printf("catchup serve: cluster endpoint %s\n",
+                membership.address.c_str());
+  }
 
   // The signal thread asks for the shutdown and waits for it; this thread
   // does it, so the engine (and the private cluster) close on the thread
@@ -146,6 +214,12 @@ int run_serve(const config::settings& settings,
   spdlog::info("stopping: no new jobs; {} in flight",
                e->worker().in_flight.load());
   e->stop_worker(std::chrono::milliseconds(settings.node.shutdown_grace_ms));
+  // After the worker handed its jobs back, so peers that see us go find
+  // nothing of ours to rescue.
+  leave_cluster(e->system(), membership);
+  // The handles keep actors alive, and the engine's actor system waits for
+  // every actor when it goes.
+  membership = {};
   if (http)
     http->stop();
   auto& w = e->worker();
@@ -222,6 +296,39 @@ int run_jobs(const config::settings& settings, const std::string& action,
   }
   std::printf("job %lld %s\n", static_cast<long long>(id),
               action == "retry" ? "pending again" : "cancelled");
+  return 0;
+}
+
+int run_cluster_status(const config::settings& settings, bool as_json) {
+  auto db = storage::database::open(settings.database);
+  storage::node_registry registry{db->url()};
+  auto nodes = registry.list();
+  if (as_json) {
+    auto out = nlohmann::json::array();
+    for (auto& n : nodes)
+      out.push_back(node_json(n));
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  if (nodes.empty()) {
+    std::printf("no node has joined the cluster (cluster.enabled = true on "
+                "`catchup serve`)\n");
+    return 0;
+  }
+  std::printf("%-28s  %-21s  %-5s  %-8s  %10s  %10s  %5s  %10s\n", "node",
+              "address", "state", "level", "heap MiB", "budget MiB", "jobs",
+              "heartbeat");
+  for (auto& n : nodes) {
+    auto mib = [](std::int64_t b) { return static_cast<double>(b) / 1048576.0; };
+    std::printf("%-28s  %-21s  %-5s  %-8s  %10.1f  %10.1f  %5lld  %7.1f s "
+                "ago%s\n",
+                n.id.c_str(), n.address.c_str(), n.state.c_str(),
+                n.level.c_str(), mib(n.allocated_bytes), mib(n.budget_bytes),
+                static_cast<long long>(n.jobs_in_flight),
+                static_cast<double>(n.heartbeat_age_ms) / 1000.0,
+                n.down_reason.empty() ? ""
+                                      : ("  (" + n.down_reason + ")").c_str());
+  }
   return 0;
 }
 

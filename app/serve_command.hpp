@@ -27,4 +27,9 @@ int run_jobs(const config::settings& settings, const std::string& action,
              std::int64_t id, const std::string& state, std::int64_t limit,
              bool as_json);
 
+/// `catchup cluster status [--json]`: every node the `nodes` table knows,
+/// with its state, pressure level, memory, jobs in flight and the age of
+/// its last heartbeat.
+int run_cluster_status(const config::settings& settings, bool as_json);
+
 } // namespace catchup::app

@@ -131,6 +131,34 @@ const std::vector<key_spec> all_keys = {
   {"schedule.generate_interval_ms", value_kind::integer, "21600000", "", 0,
    int_max, "", "enqueue generation for every active user this often "
    "(spread over the interval); 0 = off"},
+  {"cluster.enabled", value_kind::boolean, "false", "", 0, 0, "",
+   "join the cluster while `catchup serve` runs"},
+  {"cluster.address", value_kind::string, "127.0.0.1", "", 0, 0, "",
+   "address the node's cluster endpoint listens on"},
+  {"cluster.port", value_kind::integer, "4242", "", 0, 65535, "",
+   "port of the cluster endpoint; 0 picks a free one"},
+  {"cluster.advertise", value_kind::string, "", "", 0, 0, "",
+   "host the other nodes reach this one at; empty = cluster.address"},
+  {"cluster.seeds", value_kind::string, "", "", 0, 0, "",
+   "nodes to connect to besides those registered, as host:port,host:port"},
+  {"cluster.heartbeat_ms", value_kind::integer, "500", "", 10, 60000, "",
+   "heartbeat between connected nodes"},
+  {"cluster.peer_timeout_ms", value_kind::integer, "2000", "", 50, 600000,
+   "", "a peer silent this long is down and its jobs are rescued"},
+  {"cluster.membership_interval_ms", value_kind::integer, "1000", "", 10,
+   600000, "", "how often a node writes its row and looks for new peers"},
+  {"cluster.peers_max", value_kind::integer, "64", "", 1, 1024, "",
+   "peers one node connects to at most"},
+  {"cluster.route_timeout_ms", value_kind::integer, "30000", "", 10,
+   3600000, "", "default time limit of a routed generation"},
+  {"cluster.insecure", value_kind::boolean, "false", "", 0, 0, "",
+   "cluster without TLS (never silently: CAF would use anonymous TLS)"},
+  {"cluster.tls.cert", value_kind::string, "", "", 0, 0, "",
+   "this node's certificate (PEM)"},
+  {"cluster.tls.key", value_kind::string, "", "", 0, 0, "",
+   "the key of this node's certificate (PEM)"},
+  {"cluster.tls.ca", value_kind::string, "", "", 0, 0, "",
+   "the CA certificate every node's certificate must be signed by (PEM)"},
 };
 
 // -- parsing values -----------------------------------------------------------
@@ -310,6 +338,31 @@ void apply_value(settings& s, const key_spec& spec, const std::string& text) {
      [](settings& x, auto& v) {
        x.schedule.generate_interval_ms = std::stoll(v);
      }},
+    {"cluster.enabled",
+     [](settings& x, auto& v) { x.cluster.enabled = parse_bool(v); }},
+    {"cluster.address", [](settings& x, auto& v) { x.cluster.address = v; }},
+    {"cluster.port",
+     [](settings& x, auto& v) { x.cluster.port = std::stoll(v); }},
+    {"cluster.advertise",
+     [](settings& x, auto& v) { x.cluster.advertise = v; }},
+    {"cluster.seeds", [](settings& x, auto& v) { x.cluster.seeds = v; }},
+    {"cluster.heartbeat_ms",
+     [](settings& x, auto& v) { x.cluster.heartbeat_ms = std::stoll(v); }},
+    {"cluster.peer_timeout_ms",
+     [](settings& x, auto& v) { x.cluster.peer_timeout_ms = std::stoll(v); }},
+    {"cluster.membership_interval_ms",
+     [](settings& x, auto& v) {
+       x.cluster.membership_interval_ms = std::stoll(v);
+     }},
+    {"cluster.peers_max",
+     [](settings& x, auto& v) { x.cluster.peers_max = std::stoll(v); }},
+    {"cluster.route_timeout_ms",
+     [](settings& x, auto& v) { x.cluster.route_timeout_ms = std::stoll(v); }},
+    {"cluster.insecure",
+     [](settings& x, auto& v) { x.cluster.insecure = parse_bool(v); }},
+    {"cluster.tls.cert", [](settings& x, auto& v) { x.cluster.tls_cert = v; }},
+    {"cluster.tls.key", [](settings& x, auto& v) { x.cluster.tls_key = v; }},
+    {"cluster.tls.ca", [](settings& x, auto& v) { x.cluster.tls_ca = v; }},
   };
   setters.at(spec.key)(s, text);
 }

@@ -132,6 +132,44 @@ struct schedule_settings {
   std::int64_t generate_interval_ms = 6LL * 3600 * 1000;
 };
 
+/// Several nodes working as one engine: they find each other through the
+/// `nodes` table and `seeds`, talk over CAF's middleman (TLS by default),
+/// watch each other with heartbeats, share their memory pressure and route
+/// interactive generations to the least-pressured node.
+struct cluster_settings {
+  /// Join the cluster while `catchup serve` runs.
+  bool enabled = false;
+  /// Address the node's cluster endpoint listens on.
+  std::string address = "127.0.0.1";
+  /// Port of the cluster endpoint; 0 picks a free one (registered).
+  std::int64_t port = 4242;
+  /// Host the other nodes reach this one at; empty means `address`.
+  std::string advertise;
+  /// Nodes to connect to besides those in the `nodes` table, as
+  /// "host:port,host:port".
+  std::string seeds;
+  /// CAF heartbeat between connected nodes.
+  std::int64_t heartbeat_ms = 500;
+  /// A peer silent this long (no heartbeat, SIGSTOP, a cut link) is down:
+  /// its jobs are rescued at once.
+  std::int64_t peer_timeout_ms = 2000;
+  /// How often the node writes its row (level, memory, jobs) and looks for
+  /// new peers in the table.
+  std::int64_t membership_interval_ms = 1000;
+  /// Peers one node connects to at most.
+  std::int64_t peers_max = 64;
+  /// A routed generation's default time limit (a caller may give its own).
+  std::int64_t route_timeout_ms = 30000;
+  /// Cluster without TLS. Only when set explicitly: without certificates
+  /// CAF 0.17 would silently use anonymous, unauthenticated TLS.
+  bool insecure = false;
+  /// This node's certificate, its key and the CA that signs every node's
+  /// certificate (PEM files). Required unless `insecure`.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+};
+
 /// The effective, validated configuration.
 struct settings {
   database_settings database;
@@ -143,6 +181,7 @@ struct settings {
   node_settings node;
   http_settings http;
   schedule_settings schedule;
+  cluster_settings cluster;
 };
 
 } // namespace catchup::config

@@ -41,6 +41,32 @@ pressure_policy policy_for(pressure_level level, std::size_t batch_rows_max,
   return {batch(1), cap(1), 100, 100};
 }
 
+std::size_t claim_capacity(pressure_level own,
+                           std::optional<pressure_level> lowest_peer_level,
+                           std::size_t jobs_max) noexcept {
+  if (own >= pressure_level::high && lowest_peer_level
+      && *lowest_peer_level < pressure_level::high)
+    return 0;
+  auto percent = static_cast<std::size_t>(
+    policy_for(own, 100, 50).concurrency_percent);
+  auto n = jobs_max * percent / 100;
+  // Half of one job is still one job: high pressure slows a node, only
+  // critical stops it.
+  return percent > 0 && n == 0 ? 1 : n;
+}
+
+bool less_pressured(const route_candidate& a,
+                    const route_candidate& b) noexcept {
+  if (a.level != b.level)
+    return a.level < b.level;
+  // Whole points: a sliver of heap is no reason to send work elsewhere.
+  auto a_points = static_cast<std::int64_t>(a.used_percent);
+  auto b_points = static_cast<std::int64_t>(b.used_percent);
+  if (a_points != b_points)
+    return a_points < b_points;
+  return a.jobs_in_flight < b.jobs_in_flight;
+}
+
 pressure_classifier::pressure_classifier(double critical_percent,
                                          double hysteresis_points) noexcept
   : critical_percent_(std::max(critical_percent, high_percent + 1)),

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -37,6 +38,29 @@ struct pressure_policy {
 /// suggestions).
 pressure_policy policy_for(pressure_level level, std::size_t batch_rows_max,
                            std::size_t suggestions_max) noexcept;
+
+/// How many jobs a node may have in flight: `jobs_max` at normal and
+/// elevated pressure, half at high, none at critical (the concurrency
+/// policy). In a cluster a node at high claims nothing new while a peer
+/// below high (`lowest_peer_level`, empty without peers) can take the
+/// work: memory is scarce here, not there.
+std::size_t claim_capacity(pressure_level own,
+                           std::optional<pressure_level> lowest_peer_level,
+                           std::size_t jobs_max) noexcept;
+
+/// One candidate for an interactive request: its level, its heap use in
+/// percent of its budget and its jobs in flight.
+struct route_candidate {
+  pressure_level level = pressure_level::normal;
+  double used_percent = 0;
+  std::int64_t jobs_in_flight = 0;
+};
+
+/// True if `a` is less pressured than `b`: lower level first, then less
+/// heap use in whole percentage points, then fewer jobs in flight. Ties keep their order, so a caller
+/// that lists itself first runs the request without a hop.
+bool less_pressured(const route_candidate& a,
+                    const route_candidate& b) noexcept;
 
 /// Classifies memory use in percent of the budget into levels:
 /// normal < 60 <= elevated < 70 <= high < critical_percent <= critical. A

@@ -46,7 +46,17 @@ using done = caf::atom_constant<caf::atom("done")>;
 using wake = caf::atom_constant<caf::atom("wake")>;
 /// Asks a worker to stop claiming and finish or hand back its work.
 using stop = caf::atom_constant<caf::atom("stop")>;
-/// Renews the leases of the jobs a node runs.
+/// Renews the leases of the jobs a node runs; writes a node's row.
 using heartbeat = caf::atom_constant<caf::atom("heartbeat")>;
+/// Runs work on this node, never forwarded to a peer.
+using local = caf::atom_constant<caf::atom("local")>;
+/// Asks for, or carries, what a node knows about its peers.
+using peers = caf::atom_constant<caf::atom("peers")>;
+/// A peer went down: record it and rescue its jobs.
+using down = caf::atom_constant<caf::atom("down")>;
+/// Connects to a peer.
+using connect = caf::atom_constant<caf::atom("connect")>;
+/// A node leaves the cluster (graceful stop).
+using leave = caf::atom_constant<caf::atom("leave")>;
 
 } // namespace catchup::atom

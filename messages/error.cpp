@@ -19,6 +19,7 @@ std::string to_string(ec code) {
     case ec::shutting_down: return "shutting_down";
     case ec::conflict: return "conflict";
     case ec::timeout: return "timeout";
+    case ec::unavailable: return "unavailable";
   }
   return "ec(" + std::to_string(static_cast<int>(code)) + ")";
 }

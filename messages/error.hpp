@@ -44,6 +44,9 @@ enum class ec : std::uint8_t {
   /// An operation ran past its time limit (a generation past
   /// generation.user_timeout, a request whose answer did not come).
   timeout = 40,
+  /// No node can take the work now (every reachable one is at critical
+  /// pressure, or the ones tried failed); another try later may succeed.
+  unavailable = 45,
 };
 
 /// Returns the enumerator's name, e.g. "db_unavailable".

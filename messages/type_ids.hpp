@@ -14,7 +14,7 @@
 #include "messages/contact.hpp"
 #include "messages/generation.hpp"
 #include "messages/memory.hpp"
-#include "messages/node_status.hpp"
+#include "messages/cluster.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(catchup, caf::first_custom_type_id)
 
@@ -36,6 +36,8 @@ CAF_ADD_TYPE_ID(catchup, (catchup::run_summary))
 CAF_ADD_TYPE_ID(catchup, (catchup::cache_figures))
 CAF_ADD_TYPE_ID(catchup, (std::vector<catchup::cache_figures>))
 CAF_ADD_TYPE_ID(catchup, (std::vector<catchup::busy_record>))
+CAF_ADD_TYPE_ID(catchup, (catchup::routed_generation))
+CAF_ADD_TYPE_ID(catchup, (std::vector<catchup::node_status>))
 
 CAF_END_TYPE_ID_BLOCK(catchup)
 

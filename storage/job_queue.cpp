@@ -51,6 +51,13 @@ constexpr std::size_t ids_per_call_max = 10000;
 // machine. Each round is one short statement.
 constexpr int supersede_rounds_max = 20;
 
+// How far into the past expire_leases sets a lease's end. A claim takes a
+// lease as expired when lease_expires_at <= now(), and the now() of any
+// transaction that starts after ours committed is at least ours - unless
+// the server's clock is stepped back in between (an NTP correction), which
+// this margin absorbs, so that the next claim always sees the lease ended.
+constexpr std::int64_t ended_lease_margin_ms = 60000;
+
 constexpr std::int32_t max_attempts_min = 1;
 constexpr std::int32_t max_attempts_max = 100;
 constexpr std::size_t owner_bytes_max = 200;
@@ -474,6 +481,23 @@ std::string job_queue::fail(std::int64_t id, const std::string& owner,
       detail::rethrow_as_storage_error("cannot record the failure of job "
                                        + std::to_string(id));
     }
+  }
+}
+
+std::int64_t job_queue::expire_leases(const std::string& owner) {
+  check_owner(owner);
+  try {
+    pqxx::nontransaction tx{impl_->conn};
+    // A row a concurrent renew, complete or claim has locked is waited for
+    // and checked again: one finished or taken over by then is left alone.
+    return static_cast<std::int64_t>(
+      tx.exec_params("UPDATE jobs SET lease_expires_at = now() - $2 * "
+                     "interval '1 millisecond' WHERE state = 'running' "
+                     "AND lease_owner = $1 AND lease_expires_at > now()",
+                     owner, ended_lease_margin_ms)
+        .affected_rows());
+  } catch (...) {
+    detail::rethrow_as_storage_error("cannot end the leases of " + owner);
   }
 }
 

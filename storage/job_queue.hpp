@@ -133,6 +133,17 @@ public:
   std::string fail(std::int64_t id, const std::string& owner,
                    const std::string& error, const retry_policy& policy = {});
 
+  /// Ends now the leases `owner` holds (a node its peers saw die), so the
+  /// next claim by any node rescues those jobs at once instead of after
+  /// their lease ran out. A job on its last attempt is failed by that claim
+  /// instead, as for any expired lease. The owner's late complete/fail is
+  /// refused as for any taken-over lease once another node claimed the
+  /// job; until then an expired lease nobody took over is still held (see
+  /// `renew`), so a node declared down by mistake loses nothing it can
+  /// still finish. Leases that had expired already are left alone.
+  /// @returns how many leases were ended.
+  std::int64_t expire_leases(const std::string& owner);
+
   /// Graceful shutdown: hands the jobs `owner` holds among `ids` back,
   /// pending and due at once, without counting the interrupted attempt.
   /// One superseded by a pending job of its kind and user is cancelled.

@@ -95,6 +95,22 @@ std::string session::save_generation(const generation_output& out) {
     // for the WAL flush takes the commit off the generation's critical path;
     // the transaction stays atomic either way.
     tx.exec0("SET LOCAL synchronous_commit = off");
+    // One save per user at a time. Two saves for the same user at once (a
+    // job rescued from a hung node runs while that node still finishes it)
+    // would otherwise both delete the old pending rows and both insert:
+    // under READ COMMITTED the second DELETE waits for the first's rows,
+    // finds them gone and, its snapshot taken before the first committed,
+    // never sees the first's new rows - two pending suggestions per
+    // contact. Locked, the second save starts after the first committed
+    // and replaces its rows. The same lock as respond_to_suggestion takes,
+    // taken first as there, so a response and a save serialise too without
+    // deadlocking; NO KEY UPDATE still lets inserts referencing the user
+    // (imports, enqueues, this save's own rows) through.
+    if (tx.exec_params("SELECT 1 FROM users WHERE id = $1::uuid "
+                       "FOR NO KEY UPDATE",
+                       r.user_id)
+          .empty())
+      throw storage_error(ec::not_found, "no user " + r.user_id);
     auto gen = tx.exec_params1(
       "INSERT INTO generations (user_id, as_of, finished_at, contacts_read, "
       "batches, suggestions, partial, warnings, wall_ms) "

@@ -40,6 +40,8 @@ error_code public_code(ec code, input_means input) {
       return error_code::conflict;
     case ec::timeout:
       return error_code::timeout;
+    case ec::unavailable:
+      return error_code::busy;
   }
   return error_code::internal;
 }

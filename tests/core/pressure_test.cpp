@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <optional>
+
 #include <cmath>
 #include <ostream>
 
@@ -135,6 +137,42 @@ BOOST_AUTO_TEST_CASE(flat_or_small_growth_is_not_a_leak) {
   BOOST_TEST(!flat.check().leak);
   BOOST_TEST(!slow.check().leak);
   BOOST_TEST(slow.size() == 10u);
+}
+
+BOOST_AUTO_TEST_CASE(a_node_claims_by_its_level_and_its_peers) {
+  using L = pressure_level;
+  std::optional<L> alone;
+  // Alone: full, full, half (at least one), none.
+  BOOST_TEST(claim_capacity(L::normal, alone, 8) == 8u);
+  BOOST_TEST(claim_capacity(L::elevated, alone, 8) == 8u);
+  BOOST_TEST(claim_capacity(L::high, alone, 8) == 4u);
+  BOOST_TEST(claim_capacity(L::high, alone, 1) == 1u);
+  BOOST_TEST(claim_capacity(L::critical, alone, 8) == 0u);
+  // At high, nothing new while a peer below high can take it.
+  BOOST_TEST(claim_capacity(L::high, L::normal, 8) == 0u);
+  BOOST_TEST(claim_capacity(L::high, L::elevated, 8) == 0u);
+  // Peers as pressed as this node: it keeps its share of the work.
+  BOOST_TEST(claim_capacity(L::high, L::high, 8) == 4u);
+  BOOST_TEST(claim_capacity(L::high, L::critical, 8) == 4u);
+  // Peers never make a node below high claim less, nor a critical one more.
+  BOOST_TEST(claim_capacity(L::elevated, L::normal, 8) == 8u);
+  BOOST_TEST(claim_capacity(L::critical, L::normal, 8) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(routing_prefers_the_lower_level_then_less_heap_then_fewer_jobs) {
+  using L = pressure_level;
+  route_candidate calm{L::normal, 55, 8};
+  route_candidate warm{L::elevated, 61, 0};
+  BOOST_TEST(less_pressured(calm, warm));
+  BOOST_TEST(!less_pressured(warm, calm));
+  route_candidate roomy{L::normal, 10, 8};
+  BOOST_TEST(less_pressured(roomy, calm));
+  // Less than a point apart is a tie; then jobs in flight decide.
+  route_candidate idle{L::normal, 10.9, 0};
+  BOOST_TEST(less_pressured(idle, roomy));
+  BOOST_TEST(!less_pressured(roomy, idle));
+  // A full tie is not "less", so a stable sort keeps the caller first.
+  BOOST_TEST(!less_pressured(idle, idle));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

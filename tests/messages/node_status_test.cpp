@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 
 #include "actors/system_config.hpp"
+#include "messages/atoms.hpp"
 #include "messages/error.hpp"
 #include "messages/type_ids.hpp"
 
@@ -34,7 +35,17 @@ BOOST_AUTO_TEST_SUITE(messages_node_status)
 BOOST_AUTO_TEST_CASE(node_status_round_trips) {
   system_config cfg;
   caf::actor_system sys{cfg};
-  node_status x{"host:42", "0.1.0", 7, true};
+  node_status x;
+  x.node_id = "host:42";
+  x.address = "10.0.0.2:4242";
+  x.version = "0.1.0";
+  x.state = "down";
+  x.level = pressure_level::high;
+  x.allocated_bytes = 750;
+  x.budget_bytes = 1000;
+  x.used_percent = 75;
+  x.jobs_in_flight = 3;
+  x.heartbeat_age_ms = 1200;
   BOOST_TEST((roundtrip(sys, x) == x));
   // Registered under its stable wire name.
   auto msg = caf::make_message(x);
@@ -98,6 +109,76 @@ BOOST_AUTO_TEST_CASE(error_codes_have_readable_names) {
   auto text = sys.render(caf::make_error(ec::schema_too_new, "version 9"));
   BOOST_TEST(text.find("schema_too_new") != std::string::npos);
   BOOST_TEST(text.find("version 9") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(every_message_of_the_cluster_interface_round_trips) {
+  // What crosses nodes, as whole messages: an unregistered element would
+  // arrive as an empty message on the other node.
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  node_status peer;
+  peer.node_id = "b:7";
+  peer.address = "10.0.0.3:4242";
+  peer.level = pressure_level::elevated;
+  peer.used_percent = 63.5;
+  routed_generation routed;
+  routed.node_id = "b:7";
+  routed.attempts = 2;
+  routed.result.user_id = "u";
+  routed.result.generation_id = "g";
+  routed.result.suggestions = 1;
+  routed.result.warnings = {"partial"};
+  suggestion_record item;
+  item.id = "s";
+  item.contact_id = "c";
+  item.rank = 1;
+  item.priority = 0.5;
+  item.slot_start_unix_s = 100;
+  item.slot_end_unix_s = 200;
+  routed.result.items.push_back(item);
+  std::vector<caf::message> messages{
+    caf::make_message(atom::generate::value, std::string{"u"},
+                      std::int64_t{1772452800}, std::int64_t{5000}),
+    caf::make_message(atom::local::value, std::string{"u"}, std::int64_t{0},
+                      std::int64_t{5000}),
+    caf::make_message(atom::status::value),
+    caf::make_message(atom::peers::value),
+    caf::make_message(atom::pressure::value, peer),
+    caf::make_message(atom::pressure::value, memory_status{}),
+    caf::make_message(atom::tick::value),
+    caf::make_message(routed),
+    caf::make_message(peer),
+    caf::make_message(std::vector<node_status>{peer, peer}),
+    caf::make_message(
+      caf::make_error(ec::unavailable, "every node is at critical pressure")),
+  };
+  for (auto& msg : messages) {
+    std::vector<char> buf;
+    caf::binary_serializer sink{sys, buf};
+    BOOST_REQUIRE(!sink(msg));
+    caf::message back;
+    caf::binary_deserializer source{sys, buf};
+    BOOST_REQUIRE(!source(back));
+    BOOST_TEST(back.size() == msg.size(), caf::to_string(msg));
+    BOOST_TEST(caf::to_string(back) == caf::to_string(msg));
+  }
+  // The values themselves, not only their text.
+  auto back = roundtrip(sys, routed);
+  BOOST_TEST(back.node_id == "b:7");
+  BOOST_TEST(back.attempts == 2);
+  BOOST_REQUIRE_EQUAL(back.result.items.size(), 1u);
+  BOOST_TEST(back.result.items[0].slot_end_unix_s == 200);
+  BOOST_TEST(back.result.warnings.at(0) == "partial");
+  auto peers = roundtrip(sys, std::vector<node_status>{peer});
+  BOOST_TEST((peers.at(0) == peer));
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_level_beyond_critical_is_clamped) {
+  system_config cfg;
+  caf::actor_system sys{cfg};
+  node_status x;
+  x.level = static_cast<pressure_level>(9);
+  BOOST_TEST((roundtrip(sys, x).level == pressure_level::critical));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

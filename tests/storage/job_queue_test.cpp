@@ -3,8 +3,9 @@
 // user), claims honour run_at and never hand one job to two claimers, an
 // expired lease is rescued and the old owner's late answer refused, failures
 // back off exponentially and then fail, and the generation schedule runs
-// once across nodes. Leases are expired by moving lease_expires_at into the
-// past in the test database, never by sleeping.
+// once across nodes; a dead owner's leases can be ended at once. Leases are
+// expired by moving lease_expires_at into the past in the test database,
+// never by sleeping.
 
 #include <boost/test/unit_test.hpp>
 
@@ -106,8 +107,9 @@ BOOST_AUTO_TEST_SUITE(storage_job_queue)
 
 BOOST_AUTO_TEST_CASE(the_jobs_migration_is_schema_version_two) {
   migrated_database m;
-  BOOST_TEST(known_schema_version() == 2);
-  BOOST_TEST(schema_version(m.db.url()) == 2);
+  BOOST_TEST(known_schema_version() >= 2);
+  BOOST_TEST(schema_version(m.db.url()) == known_schema_version());
+  BOOST_TEST(built_in_migrations().at(1).version == 2);
   BOOST_TEST(built_in_migrations().at(1).name == "jobs");
 }
 
@@ -395,6 +397,79 @@ BOOST_AUTO_TEST_CASE(an_expired_lease_on_the_last_attempt_fails_the_job) {
   BOOST_TEST(job->last_error.find("lease of dying expired during attempt 1 "
                                   "of 1")
              != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(ending_a_dead_owners_leases_lets_the_next_claim_rescue_them) {
+  migrated_database m;
+  auto& db = m.db;
+  job_queue q{db.url()};
+  auto a1 = q.enqueue("generate", make_user(db, "a1")).id;
+  auto a2 = q.enqueue("sync_contacts", make_user(db, "a2")).id;
+  BOOST_TEST(q.claim("dead", 2, lease_ms).size() == 2u);
+  auto b = q.enqueue("generate", make_user(db, "b")).id;
+  BOOST_TEST(q.claim("alive", 1, lease_ms).size() == 1u);
+  // Live leases: nobody else gets a job.
+  BOOST_TEST(q.claim("rescuer", 10, lease_ms).empty());
+
+  BOOST_TEST(q.expire_leases("dead") == 2);
+  auto now = q.now_unix_ms();
+  BOOST_TEST(q.get(a1)->lease_expires_unix_ms <= now);
+  BOOST_TEST(q.get(a2)->lease_expires_unix_ms <= now);
+  // The very next claim, a transaction of its own, takes both at once.
+  auto rescued = q.claim("rescuer", 10, lease_ms);
+  BOOST_TEST((ids_of(rescued) == std::vector<std::int64_t>{a1, a2}));
+  for (auto& j : rescued) {
+    BOOST_TEST(j.lease_owner == "rescuer");
+    BOOST_TEST(j.attempts == 2);
+    BOOST_TEST(j.lease_expires_unix_ms >= now + lease_ms - 1);
+    BOOST_TEST(j.last_error.find("lease of dead expired")
+               != std::string::npos);
+  }
+  // The dead owner's late answers are refused and change nothing.
+  BOOST_TEST(!q.complete(a1, "dead"));
+  BOOST_TEST(q.fail(a2, "dead", "late").empty());
+  BOOST_TEST(q.renew("dead", {a1, a2}, lease_ms).empty());
+  BOOST_TEST(q.get(a1)->state == "running");
+  BOOST_TEST(q.get(a1)->lease_owner == "rescuer");
+  BOOST_TEST(q.get(a2)->lease_owner == "rescuer");
+  // Another owner's lease is untouched and still its own.
+  auto alive = q.get(b);
+  BOOST_TEST(alive->lease_owner == "alive");
+  BOOST_TEST(alive->lease_expires_unix_ms > now);
+  BOOST_TEST(q.complete(b, "alive"));
+  BOOST_TEST(q.complete(a1, "rescuer"));
+  // Nothing is left to end; nor for an owner that holds nothing.
+  BOOST_TEST(q.expire_leases("dead") == 0);
+  BOOST_TEST(q.expire_leases("nobody") == 0);
+  BOOST_TEST((code_of([&] { q.expire_leases(""); }) == ec::invalid_input));
+}
+
+BOOST_AUTO_TEST_CASE(ended_leases_follow_the_rules_of_any_expired_lease) {
+  migrated_database m;
+  auto& db = m.db;
+  job_queue q{db.url()};
+  auto last = q.enqueue("generate", make_user(db, "last"), "{}", 0, 1).id;
+  auto mistaken = q.enqueue("generate", make_user(db, "mistaken")).id;
+  auto stale = q.enqueue("generate", make_user(db, "stale")).id;
+  BOOST_TEST(q.claim("suspect", 3, lease_ms).size() == 3u);
+  // A lease that ran out already is not ended again (nor counted).
+  expire_lease(db, stale);
+  BOOST_TEST(q.expire_leases("suspect") == 2);
+  // Declared down by mistake: until another node claims a job, its owner
+  // still holds it and may renew and finish it.
+  BOOST_TEST((q.renew("suspect", {mistaken}, lease_ms)
+              == std::vector<std::int64_t>{mistaken}));
+  BOOST_TEST(q.complete(mistaken, "suspect"));
+  // The next claim rescues the stale job and fails the one on its last
+  // attempt instead of running it again.
+  BOOST_TEST((ids_of(q.claim("rescuer", 10, lease_ms))
+              == std::vector<std::int64_t>{stale}));
+  auto job = q.get(last);
+  BOOST_TEST(job->state == "failed");
+  BOOST_TEST(job->last_error.find("lease of suspect expired during attempt 1 "
+                                  "of 1")
+             != std::string::npos);
+  BOOST_TEST(q.get(mistaken)->state == "done");
 }
 
 BOOST_AUTO_TEST_CASE(renew_extends_and_returns_only_the_leases_still_held) {

@@ -1,0 +1,933 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "actors/cluster.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/system_config.hpp"
+#include "messages/error.hpp"
+#include "storage/job_queue.hpp"
+#include "storage/node_registry.hpp"
+
+namespace catchup {
+
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+/// Upper bound of one database call of the registry actor, and of the
+/// cluster actor's wait for it.
+constexpr std::int64_t registry_statement_timeout_ms = 10000;
+/// How long a connection attempt may take before the cluster actor gives
+/// up on it (the connecting thread may stay blocked longer, in the kernel's
+/// connect; one per address at most).
+constexpr std::int64_t connect_timeout_ms = 5000;
+/// A peer that does not say who it is within this long is dropped.
+constexpr std::int64_t hello_timeout_ms = 5000;
+/// A generation is tried on at most this many nodes.
+constexpr std::int32_t route_attempts_max = 2;
+/// A row whose node is not connected to us counts as dead when its
+/// heartbeat is older than this many membership intervals (and than the
+/// peer timeout): it died before we ever reached it.
+constexpr std::int64_t stale_row_intervals = 3;
+/// Rows of nodes that left or died are deleted after a day.
+constexpr std::int64_t node_row_keep_ms = 24LL * 3600 * 1000;
+
+std::string level_text(pressure_level level) {
+  return std::string{to_string(level)};
+}
+
+pressure_level level_of(const std::string& text) {
+  for (auto level : {pressure_level::normal, pressure_level::elevated,
+                     pressure_level::high, pressure_level::critical})
+    if (text == to_string(level))
+      return level;
+  return pressure_level::critical; // unknown: treat as unable to take work
+}
+
+node_status status_of(const storage::node_record& r) {
+  node_status s;
+  s.node_id = r.id;
+  s.address = r.address;
+  s.version = r.version;
+  s.state = r.state;
+  s.level = level_of(r.level);
+  s.allocated_bytes = r.allocated_bytes;
+  s.budget_bytes = r.budget_bytes;
+  s.used_percent = r.budget_bytes > 0 ? 100.0
+                                          * static_cast<double>(
+                                            r.allocated_bytes)
+                                          / static_cast<double>(r.budget_bytes)
+                                      : 0.0;
+  s.jobs_in_flight = r.jobs_in_flight;
+  s.heartbeat_age_ms = r.heartbeat_age_ms;
+  return s;
+}
+
+storage::node_heartbeat heartbeat_of(const node_status& s) {
+  storage::node_heartbeat hb;
+  hb.level = level_text(s.level);
+  hb.allocated_bytes = std::max<std::int64_t>(0, s.allocated_bytes);
+  hb.budget_bytes = std::max<std::int64_t>(0, s.budget_bytes);
+  hb.jobs_in_flight = std::max<std::int64_t>(0, s.jobs_in_flight);
+  return hb;
+}
+
+caf::error runtime_error(const std::string& what) {
+  return caf::make_error(caf::sec::runtime_error, what);
+}
+
+// -- the registry actor: the cluster's database calls, off the scheduler --
+
+caf::behavior registry_actor(caf::event_based_actor*, std::string url,
+                             std::string node_id, std::string address,
+                             std::string version) {
+  struct db {
+    std::unique_ptr<storage::node_registry> nodes;
+    std::unique_ptr<storage::job_queue> queue;
+  };
+  auto d = std::make_shared<db>();
+  // Opened lazily and again after a failure, so a database that comes back
+  // is used again.
+  auto open = [=] {
+    if (!d->nodes)
+      d->nodes = std::make_unique<storage::node_registry>(
+        url, registry_statement_timeout_ms);
+    if (!d->queue)
+      d->queue = std::make_unique<storage::job_queue>(
+        url, registry_statement_timeout_ms);
+  };
+  auto reset = [=] {
+    d->nodes.reset();
+    d->queue.reset();
+  };
+  return {
+    [=](atom::heartbeat,
+        const node_status& own) -> caf::result<std::vector<node_status>> {
+      try {
+        open();
+        if (!d->nodes->heartbeat(node_id, heartbeat_of(own))) {
+          d->nodes->register_node(node_id, address, version);
+          d->nodes->heartbeat(node_id, heartbeat_of(own));
+        }
+        std::vector<node_status> out;
+        for (auto& r : d->nodes->list(storage::node_list_rows_max))
+          out.push_back(status_of(r));
+        return out;
+      } catch (const std::exception& e) {
+        reset();
+        return runtime_error(e.what());
+      }
+    },
+    [=](atom::down, const std::string& peer_id,
+        const std::string& reason) -> caf::result<std::int64_t> {
+      try {
+        open();
+        d->nodes->mark_down(peer_id, reason);
+        return d->queue->expire_leases(peer_id);
+      } catch (const std::exception& e) {
+        reset();
+        return runtime_error(e.what());
+      }
+    },
+  };
+}
+
+// -- connecting: remote_actor blocks, so each attempt has its own thread --
+
+caf::behavior connector_actor(caf::event_based_actor* self, bool tls) {
+  return {
+    [=](atom::connect, const std::string& host,
+        std::uint16_t port) -> caf::result<caf::strong_actor_ptr> {
+      self->quit();
+      auto& sys = self->home_system();
+      auto node = tls ? caf::openssl::remote_actor<cluster_node_actor>(
+                          sys, host, port)
+                      : sys.middleman().remote_actor<cluster_node_actor>(
+                          host, port);
+      if (!node)
+        return node.error();
+      return caf::actor_cast<caf::strong_actor_ptr>(*node);
+    },
+  };
+}
+
+// -- the cluster actor --------------------------------------------------------
+
+/// One interactive generation on its way through the cluster.
+struct route_state {
+  std::string user_id;
+  std::int64_t now_unix_s = 0;
+  steady_clock::time_point deadline;
+  caf::typed_response_promise<routed_generation> promise;
+  /// Nodes tried so far, by id.
+  std::set<std::string> tried;
+  std::int32_t attempts = 0;
+  /// The peer (by address) the current attempt runs on; "" when local.
+  std::string on_peer;
+  /// Why the last attempt failed, for the final error.
+  std::string last_failure;
+  bool done = false;
+};
+using route_ptr = std::shared_ptr<route_state>;
+
+struct peer_info {
+  std::string address;
+  cluster_node_actor handle;
+  /// Empty until the peer said who it is.
+  std::string node_id;
+  node_status status;
+  bool status_known = false;
+  /// Routed generations running on it now.
+  std::vector<route_ptr> routes;
+};
+
+struct cluster_state {
+  cluster_options opt;
+  bool tls = true;
+  caf::actor registry;
+  /// host:port this node registered; set by join_cluster after publishing.
+  std::mutex address_mtx;
+  std::string self_address;
+  pressure_level own_level = pressure_level::normal;
+  /// Connected peers by the address we reached them at.
+  std::map<std::string, peer_info> peers;
+  /// Addresses a connection attempt runs for.
+  std::set<std::string> connecting;
+  /// Addresses whose last attempt failed, so the warning is logged once.
+  std::set<std::string> unreachable;
+  std::vector<std::string> seeds;
+  /// The lowest peer level last told to the dispatcher (-2: never told).
+  std::int32_t told_lowest = -2;
+  /// Nodes this node declared down and not seen up since.
+  std::set<std::string> declared_down;
+  /// When the next membership tick is due, and until when this node
+  /// counts as just resumed from a stall (see `stalled`).
+  steady_clock::time_point next_tick_due = steady_clock::now();
+  steady_clock::time_point stalled_until{};
+
+  /// True while this node itself was, or just was, not running (SIGSTOP,
+  /// a VM pause, heavy swapping): its connections then time out on its
+  /// side too, and the peers at their other ends are alive. Declaring
+  /// them down would end their leases for nothing.
+  bool stalled() const {
+    auto now = steady_clock::now();
+    auto slack = milliseconds(opt.settings.peer_timeout_ms / 2);
+    return now < stalled_until || now > next_tick_due + slack;
+  }
+
+  std::string address() {
+    std::lock_guard<std::mutex> lock{address_mtx};
+    return self_address;
+  }
+
+  node_status own_status() {
+    node_status s = opt.self_status ? opt.self_status() : node_status{};
+    s.node_id = opt.node_id;
+    s.address = address();
+    s.version = opt.version;
+    s.state = "up";
+    // The supervisor's broadcast is the newest word on the level.
+    s.level = std::max(s.level, own_level);
+    s.heartbeat_age_ms = 0;
+    return s;
+  }
+
+  peer_info* find_by_id(const std::string& id) {
+    for (auto& [address, p] : peers)
+      if (p.node_id == id)
+        return &p;
+    return nullptr;
+  }
+};
+using cluster_ptr = std::shared_ptr<cluster_state>;
+using cluster_self = cluster_node_actor::pointer;
+
+std::int64_t now_or_clock(std::int64_t now_unix_s) {
+  return now_unix_s > 0 ? now_unix_s
+                        : static_cast<std::int64_t>(std::time(nullptr));
+}
+
+void tell_dispatcher(cluster_self, cluster_state& st) {
+  std::int32_t lowest = -1;
+  for (auto& [address, p] : st.peers)
+    if (p.status_known)
+      lowest = lowest < 0 ? static_cast<std::int32_t>(p.status.level)
+                          : std::min(lowest, static_cast<std::int32_t>(
+                                               p.status.level));
+  if (lowest == st.told_lowest || !st.opt.dispatcher)
+    return;
+  st.told_lowest = lowest;
+  caf::anon_send(st.opt.dispatcher, atom::peers::value, lowest);
+}
+
+void route(cluster_self self, const cluster_ptr& st, const route_ptr& r);
+
+void finish(const route_ptr& r, routed_generation result) {
+  if (r->done)
+    return;
+  r->done = true;
+  r->promise.deliver(std::move(result));
+}
+
+void fail(const route_ptr& r, caf::error err) {
+  if (r->done)
+    return;
+  r->done = true;
+  r->promise.deliver(std::move(err));
+}
+
+bool is_transport_failure(const caf::error& err) {
+  // The engine's own errors (not found, memory critical, ...) would fail
+  // the same way elsewhere; everything else says the node or the link
+  // failed.
+  return err.category() != caf::atom("catchup");
+}
+
+void run_locally(cluster_self self, const cluster_ptr& st,
+                 const route_ptr& r, milliseconds remaining) {
+  auto attempt = r->attempts;
+  self
+    ->request(st->opt.coordinator, remaining, atom::generate::value,
+              generation_request{r->user_id, r->now_unix_s})
+    .then(
+      [=](generation_result& result) {
+        if (r->attempts == attempt)
+          finish(r, {st->opt.node_id, attempt, std::move(result)});
+      },
+      [=](caf::error& err) {
+        if (r->attempts != attempt)
+          return;
+        if (err == caf::sec::request_timeout)
+          err = caf::make_error(ec::timeout,
+                                "the generation did not finish in time on "
+                                  + st->opt.node_id);
+        fail(r, std::move(err));
+      });
+}
+
+void run_on_peer(cluster_self self, const cluster_ptr& st, const route_ptr& r,
+                 peer_info& peer, milliseconds remaining) {
+  auto attempt = r->attempts;
+  r->on_peer = peer.address;
+  peer.routes.push_back(r);
+  auto peer_id = peer.node_id;
+  self
+    ->request(peer.handle, remaining, atom::local::value, r->user_id,
+              r->now_unix_s, static_cast<std::int64_t>(remaining.count()))
+    .then(
+      [=](routed_generation& result) {
+        if (r->attempts != attempt)
+          return;
+        result.attempts = attempt;
+        finish(r, std::move(result));
+      },
+      [=](caf::error& err) {
+        if (r->attempts != attempt || r->done)
+          return;
+        if (!is_transport_failure(err)) {
+          fail(r, std::move(err));
+          return;
+        }
+        r->last_failure = peer_id + ": " + self->system().render(err);
+        spdlog::warn("cluster: generation for user {} failed on {} ({}); "
+                     "trying elsewhere",
+                     r->user_id, peer_id, self->system().render(err));
+        route(self, st, r);
+      });
+}
+
+void route(cluster_self self, const cluster_ptr& st, const route_ptr& r) {
+  if (r->done)
+    return;
+  auto remaining = std::chrono::duration_cast<milliseconds>(r->deadline
+                                                            - steady_clock::now());
+  if (remaining.count() <= 0) {
+    fail(r, caf::make_error(ec::timeout, "no answer for user " + r->user_id
+                                           + " in time"
+                                           + (r->last_failure.empty()
+                                                ? std::string{}
+                                                : "; " + r->last_failure)));
+    return;
+  }
+  if (r->attempts >= route_attempts_max) {
+    fail(r, caf::make_error(ec::unavailable,
+                            "generation for user " + r->user_id + " failed on "
+                              + std::to_string(r->attempts)
+                              + " nodes; last: " + r->last_failure));
+    return;
+  }
+  // This node first, so a tie runs here without a hop.
+  struct candidate {
+    route_candidate figures;
+    peer_info* peer; // null: this node
+  };
+  std::vector<candidate> candidates;
+  auto own = st->own_status();
+  if (r->tried.count(own.node_id) == 0)
+    candidates.push_back(
+      {{own.level, own.used_percent, own.jobs_in_flight}, nullptr});
+  for (auto& [address, p] : st->peers)
+    if (p.status_known && r->tried.count(p.node_id) == 0)
+      candidates.push_back({{p.status.level, p.status.used_percent,
+                             p.status.jobs_in_flight},
+                            &p});
+  candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                  [](const candidate& c) {
+                                    return c.figures.level
+                                           == pressure_level::critical;
+                                  }),
+                   candidates.end());
+  if (candidates.empty()) {
+    fail(r, caf::make_error(ec::unavailable,
+                            "no reachable node can generate for user "
+                              + r->user_id
+                              + " now: every one is at critical memory "
+                                "pressure or failed"
+                              + (r->last_failure.empty()
+                                   ? std::string{}
+                                   : " (" + r->last_failure + ")")));
+    return;
+  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const candidate& a, const candidate& b) {
+                     return less_pressured(a.figures, b.figures);
+                   });
+  auto& pick = candidates.front();
+  r->attempts += 1;
+  if (pick.peer == nullptr) {
+    r->tried.insert(own.node_id);
+    r->on_peer.clear();
+    run_locally(self, st, r, remaining);
+  } else {
+    r->tried.insert(pick.peer->node_id);
+    run_on_peer(self, st, r, *pick.peer, remaining);
+  }
+}
+
+void declare_down(cluster_self self, const cluster_ptr& st,
+                  const std::string& node_id, const std::string& reason) {
+  if (node_id.empty() || node_id == st->opt.node_id)
+    return;
+  st->declared_down.insert(node_id);
+  auto started = steady_clock::now();
+  self
+    ->request(st->registry, milliseconds(registry_statement_timeout_ms * 2),
+              atom::down::value, node_id, reason)
+    .then(
+      [=](std::int64_t rescued) {
+        auto took_ms = std::chrono::duration_cast<milliseconds>(
+                         steady_clock::now() - started)
+                         .count();
+        spdlog::warn("cluster: node {} is down ({}); ended its {} job "
+                     "leases in {} ms, so they are claimed again now",
+                     node_id, reason, rescued, took_ms);
+        if (st->opt.dispatcher && rescued > 0)
+          caf::anon_send(st->opt.dispatcher, atom::wake::value);
+      },
+      [=](caf::error& err) {
+        // Its leases then run out by themselves and any node rescues the
+        // jobs; only the delay suffers.
+        spdlog::error("cluster: node {} is down ({}), but its jobs cannot "
+                      "be rescued now: {}",
+                      node_id, reason, self->system().render(err));
+      });
+}
+
+void connect(cluster_self self, const cluster_ptr& st,
+             const std::string& address) {
+  if (address.empty() || st->connecting.count(address) > 0
+      || st->peers.count(address) > 0 || address == st->address()
+      || st->peers.size() + st->connecting.size()
+           >= static_cast<std::size_t>(st->opt.settings.peers_max))
+    return;
+  std::pair<std::string, std::uint16_t> target;
+  try {
+    target = split_address(address);
+  } catch (const std::exception& e) {
+    if (st->unreachable.insert(address).second)
+      spdlog::warn("cluster: ignoring peer address: {}", e.what());
+    return;
+  }
+  st->connecting.insert(address);
+  auto connector = self->spawn<caf::detached>(connector_actor, st->tls);
+  self
+    ->request(connector, milliseconds(connect_timeout_ms), atom::connect::value,
+              target.first, target.second)
+    .then(
+      [=](caf::strong_actor_ptr& ptr) {
+        st->connecting.erase(address);
+        st->unreachable.erase(address);
+        auto handle = caf::actor_cast<cluster_node_actor>(ptr);
+        self->monitor(handle);
+        auto& p = st->peers[address];
+        p.address = address;
+        p.handle = handle;
+        self->send(handle, atom::pressure::value, st->own_status());
+        self->request(handle, milliseconds(hello_timeout_ms), atom::status::value)
+          .then(
+            [=](node_status& status) {
+              auto i = st->peers.find(address);
+              if (i == st->peers.end())
+                return;
+              auto* same = st->find_by_id(status.node_id);
+              if (status.node_id == st->opt.node_id
+                  || (same != nullptr && same != &i->second)) {
+                // Ourselves, or a node reached by two addresses: keep one.
+                self->demonitor(i->second.handle.address());
+                st->peers.erase(i);
+                return;
+              }
+              i->second.node_id = status.node_id;
+              i->second.status = status;
+              i->second.status_known = true;
+              self->send(i->second.handle, atom::connect::value,
+                         st->own_status(), caf::actor_cast<caf::actor>(self));
+              st->declared_down.erase(status.node_id);
+              spdlog::info("cluster: connected to node {} at {} ({}, {} "
+                           "jobs in flight)",
+                           status.node_id, address, level_text(status.level),
+                           status.jobs_in_flight);
+              tell_dispatcher(self, *st);
+            },
+            [=](caf::error& err) {
+              spdlog::warn("cluster: node at {} did not say who it is ({}); "
+                           "dropping the connection",
+                           address, self->system().render(err));
+              auto i = st->peers.find(address);
+              if (i != st->peers.end()) {
+                self->demonitor(i->second.handle.address());
+                st->peers.erase(i);
+              }
+            });
+      },
+      [=](caf::error& err) {
+        st->connecting.erase(address);
+        if (st->unreachable.insert(address).second) {
+          auto text = self->system().render(err);
+          if (err == caf::sec::disconnect_during_handshake)
+            text += " (the TLS handshake failed: one side's certificate is "
+                    "not signed by the other's cluster.tls.ca, or one side "
+                    "runs without TLS)";
+          spdlog::warn("cluster: cannot connect to {}: {}", address, text);
+        }
+      });
+}
+
+void on_rows(cluster_self self, const cluster_ptr& st,
+             std::vector<node_status>& rows) {
+  auto stale_ms = std::max(st->opt.settings.peer_timeout_ms,
+                           stale_row_intervals
+                             * st->opt.settings.membership_interval_ms);
+  for (auto& row : rows) {
+    if (row.node_id == st->opt.node_id || row.state != "up")
+      continue;
+    auto* peer = st->find_by_id(row.node_id);
+    if (peer == nullptr && row.heartbeat_age_ms > stale_ms) {
+      // Died before we reached it, or while we could not: nobody saw its
+      // connection drop, so its silence in the table is the signal.
+      declare_down(self, st, row.node_id,
+                   "no heartbeat for " + std::to_string(row.heartbeat_age_ms)
+                     + " ms");
+      continue;
+    }
+    // One connection per pair: two nodes dialling each other at once
+    // make CAF drop one of the connections, and the proxies on it report
+    // the peer down. The lower id dials; the other learns of it by hello.
+    if (peer == nullptr && st->opt.node_id < row.node_id)
+      connect(self, st, row.address);
+  }
+  for (auto& seed : st->seeds)
+    connect(self, st, seed);
+}
+
+cluster_node_actor::behavior_type cluster_actor(cluster_self self,
+                                                cluster_ptr st) {
+  self->set_down_handler([=](caf::down_msg& dm) {
+    for (auto i = st->peers.begin(); i != st->peers.end(); ++i) {
+      if (i->second.handle.address() != dm.source)
+        continue;
+      auto peer = std::move(i->second);
+      st->peers.erase(i);
+      auto reason = self->system().render(dm.reason);
+      if (dm.reason == caf::exit_reason::user_shutdown
+          || dm.reason == caf::exit_reason::normal) {
+        // A graceful stop: it handed its jobs back before it went.
+        spdlog::info("cluster: node {} left",
+                     peer.node_id.empty() ? peer.address : peer.node_id);
+      } else if (st->stalled()) {
+        spdlog::warn("cluster: lost the connection to {} while this node "
+                     "was stalled; reconnecting instead of declaring it "
+                     "down",
+                     peer.node_id.empty() ? peer.address : peer.node_id);
+      } else if (peer.node_id.empty()) {
+        spdlog::warn("cluster: lost the connection to {} before it said who "
+                     "it is ({})",
+                     peer.address, reason);
+      } else {
+        declare_down(self, st, peer.node_id, reason);
+      }
+      // Generations running there go elsewhere now, not at their timeout.
+      for (auto& r : peer.routes)
+        if (!r->done && r->on_peer == peer.address) {
+          r->last_failure = (peer.node_id.empty() ? peer.address
+                                                  : peer.node_id)
+                            + " went down (" + reason + ")";
+          route(self, st, r);
+        }
+      tell_dispatcher(self, *st);
+      return;
+    }
+  });
+  if (st->opt.supervisor)
+    self
+      ->request(st->opt.supervisor, caf::infinite, atom::subscribe::value,
+                caf::actor_cast<caf::actor>(self))
+      .then([](std::uint64_t) {}, [](const caf::error&) {});
+  return {
+    [=](atom::generate, std::string& user_id, std::int64_t now_unix_s,
+        std::int64_t timeout_ms) -> caf::result<routed_generation> {
+      auto r = std::make_shared<route_state>();
+      r->user_id = std::move(user_id);
+      // "Now" is fixed here, so a retry elsewhere generates for the same
+      // instant.
+      r->now_unix_s = now_or_clock(now_unix_s);
+      r->deadline = steady_clock::now()
+                    + milliseconds(timeout_ms > 0
+                                     ? timeout_ms
+                                     : st->opt.settings.route_timeout_ms);
+      r->promise = self->make_response_promise<routed_generation>();
+      route(self, st, r);
+      return r->promise;
+    },
+    [=](atom::local, std::string& user_id, std::int64_t now_unix_s,
+        std::int64_t timeout_ms) -> caf::result<routed_generation> {
+      auto r = std::make_shared<route_state>();
+      r->user_id = std::move(user_id);
+      r->now_unix_s = now_or_clock(now_unix_s);
+      auto limit = milliseconds(timeout_ms > 0
+                                  ? timeout_ms
+                                  : st->opt.settings.route_timeout_ms);
+      r->deadline = steady_clock::now() + limit;
+      r->promise = self->make_response_promise<routed_generation>();
+      r->attempts = 1;
+      r->tried.insert(st->opt.node_id);
+      run_locally(self, st, r, limit);
+      return r->promise;
+    },
+    [=](atom::status) -> node_status { return st->own_status(); },
+    [=](atom::peers) -> std::vector<node_status> {
+      std::vector<node_status> out{st->own_status()};
+      for (auto& [address, p] : st->peers)
+        if (p.status_known)
+          out.push_back(p.status);
+      return out;
+    },
+    [=](atom::connect, node_status& status, caf::actor& handle) {
+      if (!handle || status.node_id.empty()
+          || status.node_id == st->opt.node_id
+          || st->find_by_id(status.node_id) != nullptr)
+        return;
+      auto key = status.address.empty() ? status.node_id : status.address;
+      auto& p = st->peers[key];
+      p.address = key;
+      p.handle = caf::actor_cast<cluster_node_actor>(handle);
+      p.node_id = status.node_id;
+      p.status = std::move(status);
+      p.status_known = true;
+      st->connecting.erase(key);
+      st->unreachable.erase(key);
+      st->declared_down.erase(p.node_id);
+      self->monitor(p.handle);
+      spdlog::info("cluster: connected to node {} at {} (it dialled; {}, {} "
+                   "jobs in flight)",
+                   p.node_id, key, level_text(p.status.level),
+                   p.status.jobs_in_flight);
+      tell_dispatcher(self, *st);
+    },
+    [=](atom::pressure, node_status& status) {
+      auto* peer = st->find_by_id(status.node_id);
+      if (peer == nullptr)
+        return; // not connected yet: its status comes with the hello
+      status.heartbeat_age_ms = 0;
+      peer->status = std::move(status);
+      tell_dispatcher(self, *st);
+    },
+    [=](atom::pressure, const memory_status& m) {
+      if (m.level == st->own_level)
+        return;
+      st->own_level = m.level;
+      // Peers route and claim by it: tell them now, not next interval.
+      auto own = st->own_status();
+      for (auto& [address, p] : st->peers)
+        self->send(p.handle, atom::pressure::value, own);
+    },
+    [=](atom::tick) {
+      auto now = steady_clock::now();
+      auto late = now - st->next_tick_due;
+      if (late > milliseconds(st->opt.settings.peer_timeout_ms / 2)) {
+        st->stalled_until
+          = now + milliseconds(2 * st->opt.settings.peer_timeout_ms);
+        spdlog::warn("cluster: this node stalled for {} ms; peers may have "
+                     "declared it down and rescued its jobs (its late "
+                     "results are refused)",
+                     std::chrono::duration_cast<milliseconds>(late).count());
+      }
+      st->next_tick_due
+        = now + milliseconds(st->opt.settings.membership_interval_ms);
+      auto own = st->own_status();
+      for (auto& [address, p] : st->peers)
+        self->send(p.handle, atom::pressure::value, own);
+      self
+        ->request(st->registry,
+                  milliseconds(registry_statement_timeout_ms * 2),
+                  atom::heartbeat::value, own)
+        .then([=](std::vector<node_status>& rows) { on_rows(self, st, rows); },
+              [=](caf::error& err) {
+                spdlog::error("cluster: cannot write this node's heartbeat: "
+                              "{}",
+                              self->system().render(err));
+                // Seeds need no table.
+                for (auto& seed : st->seeds)
+                  connect(self, st, seed);
+              });
+      self->delayed_send(self,
+                         milliseconds(st->opt.settings.membership_interval_ms),
+                         atom::tick::value);
+    },
+  };
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::string item;
+  auto flush = [&] {
+    auto b = item.find_first_not_of(" \t");
+    auto e = item.find_last_not_of(" \t");
+    if (b != std::string::npos)
+      out.push_back(item.substr(b, e - b + 1));
+    item.clear();
+  };
+  for (char c : text) {
+    if (c == ',')
+      flush();
+    else
+      item += c;
+  }
+  flush();
+  return out;
+}
+
+bool readable(const std::string& path) {
+  std::ifstream in{path};
+  return in.good();
+}
+
+} // namespace
+
+std::pair<std::string, std::uint16_t>
+split_address(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    throw std::invalid_argument("\"" + address
+                                + "\" is not host:port (e.g. 10.0.0.2:4242)");
+  auto host = address.substr(0, colon);
+  auto port_text = address.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  long port = 0;
+  try {
+    std::size_t used = 0;
+    port = std::stol(port_text, &used);
+    if (used != port_text.size())
+      port = 0;
+  } catch (const std::exception&) {
+    port = 0;
+  }
+  if (port < 1 || port > 65535)
+    throw std::invalid_argument("\"" + address + "\": the port must be a "
+                                "number from 1 to 65535");
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+void check_cluster_security(const config::cluster_settings& c) {
+  if (c.insecure)
+    return;
+  std::vector<std::string> missing;
+  if (c.tls_cert.empty())
+    missing.push_back("cluster.tls.cert");
+  if (c.tls_key.empty())
+    missing.push_back("cluster.tls.key");
+  if (c.tls_ca.empty())
+    missing.push_back("cluster.tls.ca");
+  if (!missing.empty()) {
+    std::string names;
+    for (auto& m : missing)
+      names += (names.empty() ? "" : ", ") + m;
+    throw std::invalid_argument(
+      "clustering needs TLS certificates, and " + names
+      + (missing.size() == 1 ? " is" : " are")
+      + " not set: without them CAF would fall back to anonymous, "
+        "unauthenticated TLS. Set cluster.tls.cert, cluster.tls.key and "
+        "cluster.tls.ca (PEM files; the CA signs every node's certificate), "
+        "or set cluster.insecure = true to cluster without TLS on a "
+        "network you trust");
+  }
+  for (auto [key, path] : {std::pair{"cluster.tls.cert", &c.tls_cert},
+                           std::pair{"cluster.tls.key", &c.tls_key},
+                           std::pair{"cluster.tls.ca", &c.tls_ca}})
+    if (!readable(*path))
+      throw std::invalid_argument(std::string{key} + " = \"" + *path
+                                  + "\": cannot read the file");
+}
+
+void configure_cluster_network(caf::actor_system_config& cfg,
+                               const config::cluster_settings& c) {
+  cfg.load<caf::io::middleman>();
+  if (!c.insecure) {
+    cfg.load<caf::openssl::manager>();
+    cfg.openssl_certificate = c.tls_cert;
+    cfg.openssl_key = c.tls_key;
+    cfg.openssl_cafile = c.tls_ca;
+  }
+  // Without both, a hung peer (SIGSTOP, a cut link) is never noticed: the
+  // socket stays open and no down message comes.
+  cfg.set("middleman.heartbeat-interval",
+          caf::timespan{milliseconds(c.heartbeat_ms)});
+  cfg.set("middleman.connection-timeout",
+          caf::timespan{milliseconds(c.peer_timeout_ms)});
+}
+
+cluster_membership join_cluster(caf::actor_system& sys,
+                                cluster_options options) {
+  auto st = std::make_shared<cluster_state>();
+  st->tls = !options.settings.insecure;
+  st->seeds = split_list(options.settings.seeds);
+  st->opt = std::move(options);
+  auto& c = st->opt.settings;
+  auto node = sys.spawn(cluster_actor, st);
+  auto port = static_cast<std::uint16_t>(c.port);
+  auto published
+    = st->tls ? caf::openssl::publish(node, port, c.address.c_str(), true)
+              : sys.middleman().publish(node, port, c.address.c_str(), true);
+  if (!published) {
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    throw std::runtime_error("cannot open the cluster endpoint on "
+                             + c.address + ":" + std::to_string(c.port)
+                             + ": " + sys.render(published.error()));
+  }
+  auto host = c.advertise.empty() ? c.address : c.advertise;
+  auto address = host + ":" + std::to_string(*published);
+  {
+    std::lock_guard<std::mutex> lock{st->address_mtx};
+    st->self_address = address;
+  }
+  // Registered before the first tick, so `cluster status` lists the node
+  // as soon as it says it is ready.
+  storage::node_registry registry{st->opt.database_url,
+                                  registry_statement_timeout_ms};
+  registry.prune(node_row_keep_ms);
+  registry.register_node(st->opt.node_id, address, st->opt.version);
+  st->registry = sys.spawn<caf::detached>(registry_actor, st->opt.database_url,
+                                          st->opt.node_id, address,
+                                          st->opt.version);
+  caf::anon_send(node, atom::tick::value);
+  spdlog::info("cluster: node {} listens on {} ({}); heartbeat {} ms, peers "
+               "down after {} ms of silence",
+               st->opt.node_id, address,
+               st->tls ? "TLS with certificates" : "INSECURE: no TLS",
+               c.heartbeat_ms, c.peer_timeout_ms);
+  return {node,         address,           *published,        st->tls,
+          st->opt.node_id, st->opt.database_url, st->registry};
+}
+
+void leave_cluster(caf::actor_system& sys, const cluster_membership& m) {
+  if (!m.node)
+    return;
+  if (m.tls)
+    // caf::openssl::unpublish of 0.17.6 does not compile (it sends the
+    // manager a message shape the manager does not take); this is the
+    // message the manager takes.
+    caf::anon_send(sys.openssl_manager().actor_handle(),
+                   caf::unpublish_atom::value, m.node.address(), m.port);
+  else
+    sys.middleman().unpublish(m.node, m.port);
+  caf::anon_send_exit(m.node, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(m.registry, caf::exit_reason::user_shutdown);
+  try {
+    storage::node_registry registry{m.database_url,
+                                    registry_statement_timeout_ms};
+    registry.leave(m.node_id);
+  } catch (const std::exception& e) {
+    // Peers see the connection close and mark the node down instead.
+    spdlog::warn("cluster: cannot record that node {} left: {}", m.node_id,
+                 e.what());
+  }
+  spdlog::info("cluster: node {} left", m.node_id);
+}
+
+routed_generation generate_via(const config::cluster_settings& settings,
+                               const std::string& address,
+                               const std::string& user_id,
+                               std::int64_t now_unix_s,
+                               milliseconds timeout) {
+  auto target = split_address(address);
+  check_cluster_security(settings);
+  system_config cfg;
+  configure_cluster_network(cfg, settings);
+  routed_generation out;
+  std::string failure;
+  {
+    caf::actor_system sys{cfg};
+    auto node
+      = settings.insecure
+          ? sys.middleman().remote_actor<cluster_node_actor>(target.first,
+                                                             target.second)
+          : caf::openssl::remote_actor<cluster_node_actor>(sys, target.first,
+                                                           target.second);
+    if (!node) {
+      failure = "cannot reach the node at " + address + ": "
+                + sys.render(node.error());
+      if (node.error() == caf::sec::disconnect_during_handshake)
+        failure += " (the TLS handshake failed: our certificate is not "
+                   "signed by the node's cluster.tls.ca, its certificate is "
+                   "not signed by ours, or one side runs without TLS)";
+    } else {
+      // The node gets a little less than the caller's limit, so its own
+      // "too late" arrives before ours and says more.
+      auto node_limit = std::max<std::int64_t>(
+        1, static_cast<std::int64_t>(timeout.count())
+             - std::min<std::int64_t>(timeout.count() / 10, 1000));
+      caf::scoped_actor self{sys};
+      self
+        ->request(*node, timeout, atom::generate::value, user_id, now_unix_s,
+                  node_limit)
+        .receive([&](routed_generation& r) { out = std::move(r); },
+                 [&](caf::error& err) {
+                   failure = "the node at " + address + " answered: "
+                             + sys.render(err);
+                   if (err == caf::sec::request_timeout)
+                     failure = "no answer from the node at " + address
+                               + " within "
+                               + std::to_string(timeout.count()) + " ms";
+                 });
+    }
+  }
+  if (!failure.empty())
+    throw std::runtime_error(failure);
+  return out;
+}
+
+} // namespace catchup

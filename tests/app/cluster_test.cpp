@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: Apache-2.0
+// `catchup serve` nodes as a cluster, as real processes on real sockets
+// over the shared test database: three nodes share 3,000 jobs and rescue a
+// SIGKILLed node's jobs at once (its leases are 30 s, so only the cluster's
+// rescue can be that fast); a SIGSTOPped node is noticed by heartbeat and
+// rejoins after SIGCONT; interactive generations go to the least-pressured
+// node and are retried once elsewhere; TLS refuses to start without
+// certificates and refuses a foreign certificate.
+
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/app/serve_fixture.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace catchup;
+using namespace std::chrono_literals;
+using std::chrono::steady_clock;
+
+namespace {
+
+using test::has;
+using test::run;
+
+/// The peer timeout the tests configure (and the figure they check
+/// detection against).
+constexpr std::int64_t peer_timeout_ms = 2000;
+
+struct cluster_node {
+  std::unique_ptr<test::child_process> process;
+  std::string owner;
+  /// host:port of its cluster endpoint.
+  std::string address;
+};
+
+std::size_t occurrences(const std::string& text, const std::string& part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos;
+       at = text.find(part, at + part.size()))
+    ++n;
+  return n;
+}
+
+struct fixture : test::serve_fixture {
+  cluster_node start(const std::string& owner,
+                     std::vector<std::string> extra = {"--cluster-insecure",
+                                                       "true"},
+                     const std::string& lease_ms = "30000") {
+    std::vector<std::string> args{"--cluster-enabled",
+                                  "true",
+                                  "--cluster-port",
+                                  "0",
+                                  "--cluster-heartbeat-ms",
+                                  "250",
+                                  "--cluster-peer-timeout-ms",
+                                  std::to_string(peer_timeout_ms),
+                                  "--cluster-membership-interval-ms",
+                                  "250"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    cluster_node n;
+    n.owner = owner;
+    n.process = node(owner, args, lease_ms);
+    auto line = n.process->wait_for_line(
+      [](const std::string& l) { return has(l, "cluster endpoint "); }, 10s);
+    std::smatch m;
+    BOOST_REQUIRE_MESSAGE(
+      std::regex_search(line, m, std::regex{"cluster endpoint (\\S+)"}),
+      "no cluster endpoint:\n" << n.process->output());
+    n.address = m[1];
+    return n;
+  }
+
+  /// Waits (bounded) until `n` printed `part` at least `times` times.
+  bool wait_output(const cluster_node& n, const std::string& part,
+                   std::size_t times, std::chrono::seconds limit) {
+    auto deadline = steady_clock::now() + limit;
+    while (steady_clock::now() < deadline) {
+      if (occurrences(n.process->output(), part) >= times)
+        return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  void require_connected(const cluster_node& from, const cluster_node& to) {
+    BOOST_REQUIRE_MESSAGE(wait_output(from, "connected to node " + to.owner,
+                                      1, 30s),
+                          from.owner << " never connected to " << to.owner
+                                     << ":\n" << from.process->output());
+  }
+
+  std::string seed_one_user() {
+    auto r = run({"seed", "--users", "1", "--contacts", "20", "--seed", "3",
+                  "--now", "2026-03-02T12:00:00Z", "--database-url",
+                  db.url()});
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+    return db.query("SELECT id FROM users LIMIT 1").at(0);
+  }
+
+  /// `catchup generate --via` as a client; the JSON answer, or null with
+  /// the output in `failure`.
+  nlohmann::json generate_via(const std::string& address,
+                              const std::string& user,
+                              std::vector<std::string> extra,
+                              std::string* failure = nullptr) {
+    std::vector<std::string> args{"generate", "--user",  user, "--via",
+                                  address,    "--json", "--now",
+                                  "2026-03-02T12:00:00Z"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = run(args);
+    if (r.exit_code != 0) {
+      if (failure)
+        *failure = r.output;
+      return nullptr;
+    }
+    // Log lines may come first; the document starts at the first '{'.
+    return nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  }
+};
+
+std::int64_t ms_since(steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           steady_clock::now() - t)
+    .count();
+}
+
+/// Makes a CA and certificates it signs, with the openssl tool.
+struct certificates {
+  test::temp_dir dir;
+
+  void run_openssl(const std::string& args) {
+    auto cmd = "openssl " + args + " >/dev/null 2>&1";
+    BOOST_REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, cmd);
+  }
+
+  std::string path(const std::string& name) const {
+    return dir.path() + "/" + name;
+  }
+
+  void make_ca(const std::string& ca) {
+    run_openssl("req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=" + ca
+                + " -keyout " + path(ca + ".key") + " -out "
+                + path(ca + ".pem"));
+  }
+
+  /// `name`.pem and `name`.key, signed by `ca`.
+  void make_cert(const std::string& name, const std::string& ca) {
+    run_openssl("req -newkey rsa:2048 -nodes -subj /CN=" + name + " -keyout "
+                + path(name + ".key") + " -out " + path(name + ".csr"));
+    run_openssl("x509 -req -days 2 -in " + path(name + ".csr") + " -CA "
+                + path(ca + ".pem") + " -CAkey " + path(ca + ".key")
+                + " -CAcreateserial -out " + path(name + ".pem"));
+  }
+
+  /// The flags that give a node `name`'s certificate and trust `ca`.
+  std::vector<std::string> flags(const std::string& name,
+                                 const std::string& ca) const {
+    return {"--cluster-tls-cert", path(name + ".pem"), "--cluster-tls-key",
+            path(name + ".key"), "--cluster-tls-ca", path(ca + ".pem")};
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(app_cluster, fixture)
+
+BOOST_AUTO_TEST_CASE(three_nodes_share_3000_jobs_and_rescue_a_killed_ones_at_once) {
+  seed_and_enqueue(3000);
+  BOOST_REQUIRE_EQUAL(count("SELECT count(*) FROM jobs"), 3000);
+  auto a = start("three-a");
+  auto b = start("three-b");
+  auto c = start("three-c");
+  require_connected(a, c);
+  require_connected(b, c);
+  // Node c dies holding leases (30 s long): without the cluster, its jobs
+  // would wait that long.
+  BOOST_REQUIRE(wait_count("SELECT count(*) FROM jobs WHERE state = "
+                           "'running' AND lease_owner = 'three-c'",
+                           1, 60s));
+  c.process->signal(SIGKILL);
+  auto killed_at = steady_clock::now();
+  c.process->wait(10s);
+  auto held = db.query("SELECT id FROM jobs WHERE state = 'running' AND "
+                       "lease_owner = 'three-c'");
+  BOOST_TEST_MESSAGE("node c died holding " << held.size() << " jobs");
+  if (!held.empty()) {
+    std::string ids;
+    for (auto& id : held)
+      ids += (ids.empty() ? "" : ",") + id;
+    BOOST_REQUIRE_MESSAGE(
+      wait_count("SELECT count(*) FROM jobs WHERE id IN (" + ids
+                   + ") AND coalesce(lease_owner, '') <> 'three-c'",
+                 static_cast<std::int64_t>(held.size()), 30s),
+      "node c's jobs were not rescued:\n" << a.process->output());
+    auto rescue_ms = ms_since(killed_at);
+    BOOST_TEST_MESSAGE("node c's jobs were claimed again " << rescue_ms
+                                                           << " ms after "
+                                                              "SIGKILL");
+    BOOST_TEST(rescue_ms < 2000);
+  }
+  BOOST_REQUIRE_MESSAGE(
+    wait_count("SELECT count(*) FROM jobs WHERE state = 'done'", 3000, 600s),
+    count("SELECT count(*) FROM jobs WHERE state <> 'done'")
+      << " jobs not done");
+  // Done once in effect: every user has a generation, no (user, contact)
+  // is suggested twice, no job needed more than the one rescue.
+  BOOST_TEST(count("SELECT count(DISTINCT user_id) FROM generations") == 3000);
+  BOOST_TEST(count("SELECT count(*) FROM (SELECT user_id, contact_id FROM "
+                   "suggestions WHERE status = 'pending' GROUP BY 1, 2 "
+                   "HAVING count(*) > 1) d")
+             == 0);
+  BOOST_TEST(count("SELECT count(*) FROM jobs WHERE attempts > 2") == 0);
+  BOOST_TEST(db.query("SELECT state FROM nodes WHERE id = 'three-c'").at(0)
+             == "down");
+  BOOST_TEST(has(a.process->output(), "node three-c is down"));
+  // `cluster status` shows all three, c as down.
+  auto status = run({"cluster", "status", "--json", "--database-url",
+                     db.url()});
+  BOOST_REQUIRE(status.exit_code == 0);
+  auto nodes = nlohmann::json::parse(status.output);
+  BOOST_REQUIRE_EQUAL(nodes.size(), 3u);
+  for (auto& n : nodes) {
+    BOOST_TEST((n["state"] == (n["id"] == "three-c" ? "down" : "up")));
+    BOOST_TEST(n["budget_bytes"].get<std::int64_t>() > 0);
+    BOOST_TEST(n.contains("jobs_in_flight"));
+    BOOST_TEST(n["heartbeat_age_ms"].get<std::int64_t>() >= 0);
+  }
+  a.process->signal(SIGTERM);
+  b.process->signal(SIGTERM);
+  BOOST_TEST(a.process->wait(60s) == 0);
+  BOOST_TEST(b.process->wait(60s) == 0);
+  auto completed = [](test::child_process& p) {
+    std::smatch m;
+    auto out = p.output();
+    BOOST_REQUIRE(std::regex_search(
+      out, m, std::regex{"stopped; (\\d+) jobs completed"}));
+    return std::stoll(m[1]);
+  };
+  auto by_a = completed(*a.process);
+  auto by_b = completed(*b.process);
+  BOOST_TEST_MESSAGE("a completed " << by_a << ", b " << by_b
+                                    << ", c the rest before it died");
+  BOOST_TEST(by_a > 0);
+  BOOST_TEST(by_b > 0);
+  // A node that stopped gracefully has left.
+  BOOST_TEST(db.query("SELECT state FROM nodes WHERE id = 'three-a'").at(0)
+             == "left");
+}
+
+BOOST_AUTO_TEST_CASE(a_hung_node_is_noticed_by_heartbeat_and_rejoins) {
+  auto user = seed_one_user();
+  auto a = start("hung-a");
+  auto b = start("hung-b");
+  require_connected(a, b);
+  require_connected(b, a);
+  b.process->signal(SIGSTOP);
+  auto stopped_at = steady_clock::now();
+  BOOST_REQUIRE_MESSAGE(
+    wait_count("SELECT count(*) FROM nodes WHERE id = 'hung-b' AND state = "
+               "'down'",
+               1, 30s),
+    "the hung node was never declared down:\n" << a.process->output());
+  auto detect_ms = ms_since(stopped_at);
+  BOOST_TEST_MESSAGE("SIGSTOP noticed after " << detect_ms << " ms (peer "
+                                                 "timeout "
+                                              << peer_timeout_ms << " ms)");
+  // The connection timeout plus at most one heartbeat and the database
+  // write; a socket that stayed open is no sign of life.
+  BOOST_TEST(detect_ms < peer_timeout_ms + 1500);
+  b.process->signal(SIGCONT);
+  // It rejoins: its row is up again, a connects to it again, and it serves.
+  BOOST_REQUIRE(wait_count("SELECT count(*) FROM nodes WHERE id = 'hung-b' "
+                           "AND state = 'up'",
+                           1, 30s));
+  BOOST_REQUIRE_MESSAGE(wait_output(a, "connected to node hung-b", 2, 30s),
+                        a.process->output());
+  auto answer = generate_via(b.address, user, {"--cluster-insecure", "true"});
+  BOOST_TEST(!answer.is_null());
+  // It knew it had been stopped, and did not declare the live node down.
+  BOOST_TEST(has(b.process->output(), "this node stalled"),
+             b.process->output());
+  BOOST_TEST(!has(b.process->output(), "node hung-a is down"),
+             b.process->output());
+  BOOST_TEST(db.query("SELECT state FROM nodes WHERE id = 'hung-a'").at(0)
+             == "up");
+}
+
+BOOST_AUTO_TEST_CASE(interactive_generation_goes_to_the_least_pressured_node) {
+  auto user = seed_one_user();
+  std::vector<std::string> insecure{"--cluster-insecure", "true"};
+  // a has room to spare, c less (same level, more of its budget used), b
+  // is at critical pressure (its budget is below its heap).
+  auto with_budget = [&](const std::string& bytes) {
+    auto flags = insecure;
+    flags.insert(flags.end(), {"--memory-budget-bytes", bytes,
+                               "--memory-sample-interval-ms", "100"});
+    return flags;
+  };
+  auto a = start("route-a", with_budget("64GiB"));
+  auto b = start("route-b", with_budget("256KiB"));
+  auto c = start("route-c", with_budget("16MiB"));
+  for (auto* from : {&a, &b, &c})
+    for (auto* to : {&a, &b, &c})
+      if (from != to)
+        require_connected(*from, *to);
+  // Asked at the critical node, or at c: a runs it.
+  for (auto* via : {&b, &c}) {
+    std::string failure;
+    auto answer = generate_via(via->address, user, insecure, &failure);
+    BOOST_REQUIRE_MESSAGE(!answer.is_null(), failure);
+    BOOST_TEST(answer["node"] == "route-a");
+    BOOST_TEST(answer["attempts"] == 1);
+    BOOST_TEST(answer["suggestions"].get<int>() > 0);
+  }
+  // a hangs while it is c's pick: c notices, and runs it itself (b is
+  // critical), within the caller's time limit.
+  a.process->signal(SIGSTOP);
+  auto asked_at = steady_clock::now();
+  std::string failure;
+  auto retried = generate_via(c.address, user,
+                              {"--cluster-insecure", "true", "--timeout-ms",
+                               "20000"},
+                              &failure);
+  BOOST_REQUIRE_MESSAGE(!retried.is_null(), failure);
+  BOOST_TEST_MESSAGE("answered after a retry in " << ms_since(asked_at)
+                                                  << " ms");
+  BOOST_TEST(retried["node"] == "route-c");
+  BOOST_TEST(retried["attempts"] == 2);
+  // Nobody but a critical node left: a clear error, not a hang.
+  c.process->signal(SIGKILL);
+  c.process->wait(10s);
+  BOOST_REQUIRE(wait_output(b, "node route-c is down", 1, 30s));
+  BOOST_REQUIRE(wait_output(b, "node route-a is down", 1, 30s));
+  std::string refused;
+  auto none = generate_via(b.address, user, insecure, &refused);
+  BOOST_TEST(none.is_null());
+  BOOST_TEST(has(refused, "critical memory pressure"), refused);
+  a.process->signal(SIGCONT);
+}
+
+BOOST_AUTO_TEST_CASE(tls_is_required_and_a_foreign_certificate_is_refused) {
+  // Without certificates, and without saying insecure: no start.
+  auto bare = run({"serve", "--database-url", db.url(), "--cluster-enabled",
+                   "true", "--http-port", "0"});
+  BOOST_TEST(bare.exit_code == 2);
+  BOOST_TEST(has(bare.output, "cluster.tls.cert, cluster.tls.key, "
+                              "cluster.tls.ca are not set"),
+             bare.output);
+  BOOST_TEST(has(bare.output, "cluster.insecure = true"), bare.output);
+  auto user = seed_one_user();
+  certificates certs;
+  certs.make_ca("ca");
+  certs.make_ca("other-ca");
+  certs.make_cert("node-1", "ca");
+  certs.make_cert("node-2", "ca");
+  certs.make_cert("client", "ca");
+  certs.make_cert("stranger", "other-ca");
+  auto partial = run({"serve", "--database-url", db.url(),
+                      "--cluster-enabled", "true", "--http-port", "0",
+                      "--cluster-tls-cert", certs.path("node-1.pem")});
+  BOOST_TEST(partial.exit_code == 2);
+  BOOST_TEST(has(partial.output, "cluster.tls.key, cluster.tls.ca are not "
+                                 "set"),
+             partial.output);
+  // Two nodes with certificates of the same CA form a cluster over TLS.
+  auto a = start("tls-a", certs.flags("node-1", "ca"));
+  auto b = start("tls-b", certs.flags("node-2", "ca"));
+  require_connected(a, b);
+  BOOST_TEST(has(a.process->output(), "TLS with certificates"));
+  // A client with a certificate of the CA is served.
+  std::string failure;
+  auto answer = generate_via(a.address, user, certs.flags("client", "ca"),
+                             &failure);
+  BOOST_TEST(!answer.is_null(), failure << "\nnode a:\n"
+                                        << a.process->output() << "\nnode b:\n"
+                                        << b.process->output());
+  // One whose certificate another CA signed is refused, and so is one
+  // without TLS.
+  std::string foreign;
+  BOOST_TEST(generate_via(a.address, user, certs.flags("stranger", "other-ca"),
+                          &foreign)
+               .is_null());
+  BOOST_TEST(has(foreign, "TLS handshake failed"), foreign);
+  std::string plain;
+  BOOST_TEST(generate_via(a.address, user, {"--cluster-insecure", "true"},
+                          &plain)
+               .is_null());
+  BOOST_TEST(has(plain, "cannot reach the node"), plain);
+  // A node with a foreign certificate registers, but no node of the
+  // cluster connects to it.
+  auto stranger = start("tls-stranger", certs.flags("stranger", "other-ca"));
+  BOOST_REQUIRE_MESSAGE(wait_output(a, "cannot connect to "
+                                         + stranger.address,
+                                    1, 30s),
+                        a.process->output());
+  BOOST_TEST(has(a.process->output(), "TLS handshake failed"));
+  BOOST_TEST(!has(a.process->output(), "connected to node tls-stranger"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
