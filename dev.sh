@@ -16,7 +16,7 @@ packages=(
   libcaf-dev libpqxx-dev libpq-dev libspdlog-dev libfmt-dev
   libboost-test-dev postgresql-15 libjemalloc-dev nlohmann-json3-dev
   libcli11-dev libhowardhinnant-date-dev libical-dev libcpp-httplib-dev
-  prometheus openssl
+  prometheus openssl iproute2
 )
 
 deps() {

@@ -12,6 +12,7 @@
 #include "actors/generation.hpp"
 #include "actors/memory_supervisor.hpp"
 #include "actors/repository.hpp"
+#include "actors/cluster.hpp"
 #include "actors/system_config.hpp"
 #include "storage/database.hpp"
 #include "storage/error.hpp"
@@ -63,6 +64,8 @@ struct engine_core::impl {
   cache_actor cache;
   std::int64_t budget_bytes = 0;
   caf::actor dispatcher;
+  /// Set while the worker runs with cluster.enabled.
+  cluster_membership membership;
   std::shared_ptr<worker_figures> worker = std::make_shared<worker_figures>();
   /// Set on shutdown: running imports stop at their next page.
   std::shared_ptr<std::atomic<bool>> imports_cancelled
@@ -132,12 +135,25 @@ void engine_core::start(caf::actor_system* host, const config::settings& s,
   d.gauge->store(initial);
   d.db = storage::database::open(s.database);
   d.schema_version = storage::schema_version(d.db->url());
+  if (s.cluster.enabled) {
+    if (host)
+      throw engine_error(ec::invalid_config,
+                         "invalid configuration: cluster.enabled needs the "
+                         "engine's own actor system (a host's system would "
+                         "have to load CAF's middleman and openssl itself)");
+    try {
+      check_cluster_security(s.cluster);
+    } catch (const std::invalid_argument& ex) {
+      throw engine_error(ec::invalid_config,
+                         std::string{"invalid configuration: "} + ex.what());
+    }
+  }
   if (host) {
     d.sys = host;
   } else {
     d.sys_cfg = std::make_unique<system_config>();
-    if (options.configure_system)
-      options.configure_system(*d.sys_cfg);
+    if (s.cluster.enabled)
+      configure_cluster_network(*d.sys_cfg, s.cluster);
     d.owned_sys = std::make_unique<caf::actor_system>(*d.sys_cfg);
     d.sys = d.owned_sys.get();
   }
@@ -192,6 +208,8 @@ engine_core::~engine_core() {
   auto& d = *impl_;
   if (d.sys) {
     *d.imports_cancelled = true;
+    leave_cluster(*d.sys, d.membership);
+    d.membership = {};
     if (d.dispatcher)
       caf::anon_send_exit(d.dispatcher, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(d.coordinator, caf::exit_reason::user_shutdown);
@@ -479,10 +497,44 @@ void engine_core::start_worker(worker_options options) {
     throw engine_error(ec::invalid_input, "this engine already runs a worker");
   *d.imports_cancelled = false;
   options.on_release = [flag = d.imports_cancelled] { *flag = true; };
+  auto owner = options.owner;
   d.dispatcher = spawn_dispatcher(
     *d.sys, d.db->url(), std::move(options),
     [this](const storage::job_record& job) { return execute_job(job); },
     d.supervisor, d.worker);
+  if (!d.cfg.cluster.enabled)
+    return;
+  cluster_options co;
+  co.settings = d.cfg.cluster;
+  co.node_id = owner;
+  co.database_url = d.db->url();
+  co.version = engine_version();
+  co.coordinator = d.coordinator;
+  co.generation_timeout = generation_timeout();
+  co.dispatcher = d.dispatcher;
+  co.supervisor = d.supervisor;
+  co.self_status = [gauge = d.gauge, worker = d.worker] {
+    auto m = gauge->load();
+    node_status s;
+    s.level = m.level;
+    s.allocated_bytes = m.allocated_bytes;
+    s.budget_bytes = m.budget_bytes;
+    s.used_percent = m.used_percent;
+    s.jobs_in_flight = static_cast<std::int64_t>(worker->in_flight.load());
+    return s;
+  };
+  try {
+    d.membership = join_cluster(*d.sys, std::move(co));
+  } catch (const std::exception& e) {
+    // A worker outside the cluster would claim jobs nobody can rescue
+    // early; stop it and say why.
+    stop_worker(std::chrono::milliseconds(0));
+    throw engine_error(ec::invalid_config, e.what());
+  }
+}
+
+std::string engine_core::cluster_address() const {
+  return impl_->membership.address;
 }
 
 bool engine_core::stop_worker(std::chrono::milliseconds grace) {
@@ -500,6 +552,11 @@ bool engine_core::stop_worker(std::chrono::milliseconds grace) {
                              d.sys->render(err));
              });
   d.dispatcher = nullptr;
+  // After the worker handed its jobs back, so peers that see this node go
+  // find nothing of it to rescue. The handles keep actors alive, and our
+  // own system waits for every actor when it goes.
+  leave_cluster(*d.sys, d.membership);
+  d.membership = {};
   // Jobs still running were handed back: their imports stop at the next
   // page (their cursor is committed, the next node resumes there).
   *d.imports_cancelled = true;
@@ -573,6 +630,18 @@ generation_result engine_core::generate(const std::string& user_id,
   auto unset_logger = d.release_thread_logger();
   caf::scoped_actor self{*d.sys};
   generation_result out;
+  if (d.membership.node) {
+    // A cluster member: the least-pressured reachable node runs it (this
+    // one on a tie), with one retry elsewhere, within the route timeout.
+    auto limit = std::chrono::milliseconds(d.cfg.cluster.route_timeout_ms);
+    self
+      ->request(d.membership.node, limit + std::chrono::seconds(1),
+                atom::generate::value, user_id, now_unix_s,
+                static_cast<std::int64_t>(limit.count()))
+      .receive([&](routed_generation& r) { out = std::move(r.result); },
+               [&](caf::error& err) { d.raise(err); });
+    return out;
+  }
   // The coordinator's watchdog answers after user_timeout (plus one of its
   // 1 s ticks) with the reason; this wait only guards against a lost
   // coordinator.

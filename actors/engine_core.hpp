@@ -86,10 +86,6 @@ struct engine_options {
   /// Called with every memory sample, on an engine thread (may be empty);
   /// for timelines.
   std::function<void(const memory_status&)> on_memory_sample;
-  /// Adjusts the configuration of the engine's own actor system before it
-  /// is made (loads the middleman for a cluster node). May be empty;
-  /// unused when the engine runs in a host's system.
-  std::function<void(caf::actor_system_config&)> configure_system;
 };
 
 /// The engine as one object: opens the database (the private cluster by
@@ -120,7 +116,9 @@ public:
   /// storage::seeded_users).
   std::vector<std::string> seeded_users(const storage::seed_options& options);
 
-  /// Generates suggestions for one user at `now_unix_s`.
+  /// Generates suggestions for one user at `now_unix_s`; on a cluster
+  /// member (a worker with cluster.enabled), on the least-pressured
+  /// reachable node.
   /// @throws engine_error (not_found, invalid_input, memory_critical with
   /// the memory figures while the circuit breaker is open, db_*).
   generation_result generate(const std::string& user_id,
@@ -225,8 +223,16 @@ public:
   /// "calendar_id"?}.
   std::string execute_job(const storage::job_record& job);
 
-  /// Starts taking jobs from the queue (one worker per engine).
+  /// Starts taking jobs from the queue (one worker per engine). With
+  /// cluster.enabled the node also joins the cluster (see
+  /// actors/cluster.hpp): peers rescue its jobs if it dies, and `generate`
+  /// runs on the least-pressured reachable node.
+  /// @throws engine_error(invalid_config) if the cluster endpoint cannot
+  /// be opened (the worker is stopped again).
   void start_worker(worker_options options);
+
+  /// host:port of this node's cluster endpoint; "" when not in a cluster.
+  std::string cluster_address() const;
 
   /// Stops the worker: no new claims, jobs in flight get `grace` to
   /// finish, the rest go back to the queue for any node. No-op without a

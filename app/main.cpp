@@ -22,6 +22,7 @@
 #include "actors/engine_core.hpp"
 #include "actors/system_config.hpp"
 #include "app/bench.hpp"
+#include "app/cluster_bench.hpp"
 #include "app/import_command.hpp"
 #include "app/serve_command.hpp"
 #include "app/memory_report.hpp"
@@ -802,7 +803,7 @@ int main(int argc, char** argv) {
   auto* bench = cli.add_subcommand(
     "bench", "time generations on seeded data sets S1-S6 and check them "
              "against a brute-force ranking (figures, not a test)");
-  bench->add_option("--scenarios", bench_opts.scenarios,
+  auto* scenarios_opt = bench->add_option("--scenarios", bench_opts.scenarios,
                     "scenarios to run (default S1-S5 and import; S6 is 1,000 "
                     "users x 10,000 contacts and only runs when named; "
                     "import times 1,000 and 100,000-item vCard and "
@@ -810,22 +811,46 @@ int main(int argc, char** argv) {
                     "10,000 generation jobs and times NOTIFY wake-ups)")
     ->delimiter(',')
     ->check(CLI::IsMember(app::bench_scenario_names()));
-  bench->add_option("--iterations", bench_opts.iterations,
-                    "timed runs per scenario")
+  auto* iterations_opt = bench->add_option("--iterations",
+                                           bench_opts.iterations,
+                                           "timed runs per scenario")
     ->check(CLI::Range(1, 100000));
   bool bench_no_check = false;
-  bench->add_flag("--no-check", bench_no_check,
-                  "skip the brute-force exactness check");
+  auto* no_check_opt = bench->add_flag("--no-check", bench_no_check,
+                                       "skip the brute-force exactness check");
   bench->add_flag("--json", bench_opts.as_json, "print JSON");
+  app::cluster_bench_options cluster_bench_opts;
+  auto* cluster_opt =
+    bench->add_option("--cluster", cluster_bench_opts.nodes_max,
+                      "instead of the scenarios: run 1..N `catchup serve` "
+                      "nodes of this binary as a cluster on this machine, "
+                      "time how fast they drain the queue together and, "
+                      "from 2 nodes, how soon a SIGKILLed node's jobs are "
+                      "taken over")
+      ->check(CLI::Range(static_cast<std::int64_t>(1),
+                         app::cluster_bench_nodes_max))
+      ->excludes(scenarios_opt)
+      ->excludes(iterations_opt)
+      ->excludes(no_check_opt);
+  bench->add_option("--cluster-jobs", cluster_bench_opts.jobs,
+                    "with --cluster: generation jobs per run, one per "
+                    "seeded user of 20 contacts (default 3000)")
+    ->check(CLI::Range(static_cast<std::int64_t>(1),
+                       app::cluster_bench_jobs_max))
+    ->needs(cluster_opt);
   bench->callback([&] {
     bench_opts.check_exactness = !bench_no_check;
-    run = [&](const config::configuration& c) {
+    cluster_bench_opts.as_json = bench_opts.as_json;
+    bool cluster_run = cluster_opt->count() > 0;
+    run = [&, cluster_run](const config::configuration& c) {
       auto s = c.values;
       // Benchmark data sets (up to millions of contacts) get a private
       // cluster of their own unless a database was chosen explicitly.
       if (s.database.url.empty()
           && origin_of(c, "database.data_dir") == "built-in default")
         s.database.data_dir = ".catchup/bench-pg";
+      if (cluster_run)
+        return app::run_cluster_bench(s, cluster_bench_opts);
       return app::run_bench(s, bench_opts);
     };
   });

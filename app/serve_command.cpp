@@ -11,7 +11,6 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/cluster.hpp"
 #include "actors/engine_core.hpp"
 #include "actors/http_endpoint.hpp"
 #include "app/signals.hpp"
@@ -58,36 +57,11 @@ nlohmann::json node_json(const storage::node_record& n) {
           {"down_reason", n.down_reason}};
 }
 
-/// What a node of the cluster says about itself: the engine's last memory
-/// reading and the worker's jobs.
-node_status self_status_of(const engine_core& e) {
-  auto m = e.last_memory_status();
-  node_status s;
-  s.level = m.level;
-  s.allocated_bytes = m.allocated_bytes;
-  s.budget_bytes = m.budget_bytes;
-  s.used_percent = m.used_percent;
-  s.jobs_in_flight = static_cast<std::int64_t>(e.worker().in_flight.load());
-  return s;
-}
-
 } // namespace
 
 int run_serve(const config::settings& settings,
               std::function<void()> reload_log_level) {
-  engine_options eo;
-  if (settings.cluster.enabled) {
-    try {
-      check_cluster_security(settings.cluster);
-    } catch (const std::invalid_argument& ex) {
-      throw engine_error(ec::invalid_config,
-                         std::string{"invalid configuration: "} + ex.what());
-    }
-    eo.configure_system = [c = settings.cluster](caf::actor_system_config& cfg) {
-      configure_cluster_network(cfg, c);
-    };
-  }
-  auto e = std::make_unique<engine_core>(settings, std::move(eo));
+  auto e = std::make_unique<engine_core>(settings);
   auto url = e->database_url();
   auto wo = worker_options_from(settings);
 
@@ -165,21 +139,9 @@ int run_serve(const config::settings& settings,
   e->start_worker(wo);
   spdlog::info("node {} takes jobs (lease {} ms, at most {} at once)",
                wo.owner, wo.lease_ms, wo.jobs_max);
-  cluster_membership membership;
   if (settings.cluster.enabled) {
-    cluster_options co;
-    co.settings = settings.cluster;
-    co.node_id = wo.owner;
-    co.database_url = url;
-    co.version = engine_version();
-    co.coordinator = e->coordinator();
-    co.generation_timeout = e->generation_timeout();
-    co.dispatcher = e->dispatcher();
-    co.supervisor = e->supervisor();
-    co.self_status = [eng = e.get()] { return self_status_of(*eng); };
-    membership = join_cluster(e->system(), std::move(co));
     std::printf("catchup serve: cluster endpoint %s\n",
-                membership.address.c_str());
+                e->cluster_address().c_str());
   }
 
   // The signal thread asks for the shutdown and waits for it; this thread
@@ -214,12 +176,6 @@ int run_serve(const config::settings& settings,
   spdlog::info("stopping: no new jobs; {} in flight",
                e->worker().in_flight.load());
   e->stop_worker(std::chrono::milliseconds(settings.node.shutdown_grace_ms));
-  // After the worker handed its jobs back, so peers that see us go find
-  // nothing of ours to rescue.
-  leave_cluster(e->system(), membership);
-  // The handles keep actors alive, and the engine's actor system waits for
-  // every actor when it goes.
-  membership = {};
   if (http)
     http->stop();
   auto& w = e->worker();

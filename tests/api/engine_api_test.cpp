@@ -639,4 +639,57 @@ BOOST_AUTO_TEST_CASE(the_dispatcher_runs_queued_generations) {
   BOOST_TEST(eng.stop_dispatcher(std::chrono::seconds(5)).ok());
 }
 
+BOOST_AUTO_TEST_CASE(a_cluster_member_generates_on_the_least_pressured_engine) {
+  // Two engines of one cluster (plain TCP on loopback, said explicitly):
+  // "roomy" has memory to spare, "tight" is at critical pressure. Asked at
+  // tight, the generation runs on roomy.
+  auto member = [&](const std::string& owner, const std::string& budget) {
+    auto c = config_for(db);
+    for (auto& kv : std::vector<std::pair<std::string, std::string>>{
+           {"cluster.enabled", "true"},
+           {"cluster.insecure", "true"},
+           {"cluster.port", "0"},
+           {"cluster.membership_interval_ms", "100"},
+           {"node.owner", owner},
+           {"memory.budget_bytes", budget},
+           {"memory.sample_interval_ms", "20"},
+           {"schedule.generate_interval_ms", "0"}})
+      c.settings.push_back(kv);
+    auto opened = engine::open(c);
+    BOOST_TEST_REQUIRE(opened.ok(),
+                       (opened.ok() ? "" : opened.error().message));
+    return std::move(*opened);
+  };
+  auto roomy = member("api-roomy", "64GiB");
+  auto tight = member("api-tight", "65536");
+  auto user = user_with_contacts(roomy, "routed", 3);
+  BOOST_TEST_REQUIRE(roomy.start_dispatcher().ok());
+  BOOST_TEST_REQUIRE(tight.start_dispatcher().ok());
+  // Until the two have met, tight knows no node that can take the work
+  // and says so (busy: try again); then roomy runs it.
+  result<generation_summary> routed = error{error_code::internal, "not tried"};
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    routed = tight.generate(user, now_unix_s);
+    if (routed.ok() || routed.error().code != error_code::busy)
+      break;
+    std::this_thread::yield();
+  }
+  BOOST_TEST_REQUIRE(routed.ok(), (routed.ok() ? "" : routed.error().message));
+  BOOST_TEST(routed->items.size() == 3u);
+  BOOST_TEST(roomy.metrics()->generations == 1);
+  BOOST_TEST(tight.metrics()->generations == 0);
+  // A cluster without certificates is refused unless insecure is said.
+  auto c = config_for(db);
+  c.settings.push_back({"cluster.enabled", "true"});
+  auto refused = engine::open(c);
+  BOOST_TEST_REQUIRE(!refused.ok());
+  BOOST_TEST(refused.error().code == error_code::invalid_config);
+  BOOST_TEST(refused.error().message.find("cluster.insecure")
+               != std::string::npos,
+             refused.error().message);
+  BOOST_TEST(roomy.stop_dispatcher(std::chrono::seconds(5)).ok());
+  BOOST_TEST(tight.stop_dispatcher(std::chrono::seconds(5)).ok());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,8 +9,19 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <list>
 #include <regex>
 
 #include <nlohmann/json.hpp>
@@ -163,6 +174,176 @@ struct certificates {
     return {"--cluster-tls-cert", path(name + ".pem"), "--cluster-tls-key",
             path(name + ".key"), "--cluster-tls-ca", path(ca + ".pem")};
   }
+};
+
+/// The iproute2 tool (child processes are started without a PATH search).
+std::string ip_tool() {
+  for (const char* path : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"})
+    if (::access(path, X_OK) == 0)
+      return path;
+  BOOST_FAIL("iproute2's ip is not installed (apt-get install iproute2)");
+  return {};
+}
+
+/// Two network namespaces' worth of wire: a namespace of its own for one
+/// node, joined to this one by a veth pair, so the node is a host of its
+/// own whose link the test can cut (`ip link set ... down`). Addresses are
+/// the test's own, in 10.231.0.0/16, and only ever between these two ends.
+struct separate_host {
+  std::string ns;
+  std::string host_side;
+  std::string host_ip;
+  std::string node_ip;
+
+  separate_host() {
+    auto tag = std::to_string(::getpid() % 100000);
+    ns = "cutest-" + tag;
+    host_side = "cuh" + tag;
+    auto third = std::to_string(::getpid() % 250 + 1);
+    host_ip = "10.231." + third + ".1";
+    node_ip = "10.231." + third + ".2";
+    auto node_side = "cun" + tag;
+    sh("ip netns add " + ns);
+    sh("ip link add " + host_side + " type veth peer name " + node_side);
+    sh("ip link set " + node_side + " netns " + ns);
+    sh("ip addr add " + host_ip + "/30 dev " + host_side);
+    sh("ip link set " + host_side + " up");
+    sh("ip netns exec " + ns + " ip addr add " + node_ip + "/30 dev "
+       + node_side);
+    sh("ip netns exec " + ns + " ip link set " + node_side + " up");
+    sh("ip netns exec " + ns + " ip link set lo up");
+  }
+
+  ~separate_host() {
+    std::system(("ip link del " + host_side + " >/dev/null 2>&1").c_str());
+    std::system(("ip netns del " + ns + " >/dev/null 2>&1").c_str());
+  }
+
+  static void sh(const std::string& cmd) {
+    BOOST_REQUIRE_MESSAGE(std::system((cmd + " >/dev/null 2>&1").c_str())
+                            == 0,
+                          "cannot set up the test network: " << cmd);
+  }
+
+  void cut() {
+    sh("ip link set " + host_side + " down");
+  }
+
+  void mend() {
+    sh("ip link set " + host_side + " up");
+  }
+};
+
+/// A TCP front for the test cluster's unix socket on the host side of the
+/// veth, so the node in its own namespace reaches PostgreSQL over the link
+/// the test cuts. Each connection is pumped both ways by a thread of its
+/// own until either side closes.
+class tcp_relay {
+public:
+  tcp_relay(const std::string& listen_ip, std::string socket_path)
+    : socket_path_(std::move(socket_path)) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    BOOST_REQUIRE(listener_ >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = 0;
+    BOOST_REQUIRE(::inet_pton(AF_INET, listen_ip.c_str(), &addr.sin_addr)
+                  == 1);
+    BOOST_REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&addr),
+                         sizeof addr)
+                  == 0);
+    BOOST_REQUIRE(::listen(listener_, 64) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread{[this] { accept_loop(); }};
+  }
+
+  ~tcp_relay() {
+    stopping_ = true;
+    ::shutdown(listener_, SHUT_RDWR);
+    ::close(listener_);
+    acceptor_.join();
+    for (auto& t : pumps_)
+      t.join();
+  }
+
+  int port() const {
+    return port_;
+  }
+
+private:
+  void accept_loop() {
+    for (;;) {
+      int client = ::accept(listener_, nullptr, nullptr);
+      if (client < 0)
+        return;
+      int server = ::socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      std::strncpy(addr.sun_path, socket_path_.c_str(),
+                   sizeof addr.sun_path - 1);
+      if (::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr)
+          != 0) {
+        ::close(client);
+        ::close(server);
+        continue;
+      }
+      // Like a server with tcp_user_timeout and keepalives: a cut link
+      // ends the connection in seconds, and with it the session and the
+      // locks its open transaction held.
+      int on = 1;
+      int idle_s = 1;
+      int probes = 3;
+      unsigned int user_timeout_ms = 3000;
+      ::setsockopt(client, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+      ::setsockopt(client, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s);
+      ::setsockopt(client, IPPROTO_TCP, TCP_KEEPINTVL, &idle_s, sizeof idle_s);
+      ::setsockopt(client, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+      ::setsockopt(client, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms,
+                   sizeof user_timeout_ms);
+      pumps_.emplace_back([this, client, server] { pump(client, server); });
+    }
+  }
+
+  void pump(int a, int b) {
+    char buf[16384];
+    pollfd fds[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+    while (!stopping_) {
+      if (::poll(fds, 2, 200) <= 0)
+        continue;
+      bool closed = false;
+      for (int i = 0; i < 2 && !closed; ++i) {
+        if (fds[i].revents == 0)
+          continue;
+        auto n = ::read(fds[i].fd, buf, sizeof buf);
+        if (n <= 0) {
+          closed = true;
+          break;
+        }
+        int to = i == 0 ? b : a;
+        for (ssize_t sent = 0; sent < n;) {
+          auto w = ::write(to, buf + sent, static_cast<size_t>(n - sent));
+          if (w <= 0) {
+            closed = true;
+            break;
+          }
+          sent += w;
+        }
+      }
+      if (closed)
+        break;
+    }
+    ::close(a);
+    ::close(b);
+  }
+
+  std::string socket_path_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+  std::list<std::thread> pumps_;
 };
 
 } // namespace
@@ -400,6 +581,101 @@ BOOST_AUTO_TEST_CASE(tls_is_required_and_a_foreign_certificate_is_refused) {
                         a.process->output());
   BOOST_TEST(has(a.process->output(), "TLS handshake failed"));
   BOOST_TEST(!has(a.process->output(), "connected to node tls-stranger"));
+}
+
+BOOST_AUTO_TEST_CASE(a_node_cut_off_stops_claiming_and_rejoins_cleanly) {
+  separate_host net;
+  auto* pg_dir = std::getenv("CUTEST_PG_DIR");
+  BOOST_REQUIRE(pg_dir != nullptr);
+  tcp_relay relay{net.host_ip, std::string{pg_dir} + "/.s.PGSQL.5432"};
+  std::smatch m;
+  auto url = db.url();
+  BOOST_REQUIRE(std::regex_search(url, m, std::regex{"postgresql:///([^?]+)"}));
+  auto remote_url = "postgresql://catchup@" + net.host_ip + ":"
+                    + std::to_string(relay.port()) + "/" + m[1].str()
+                    // Give up on a dead link in seconds, not the kernel's
+                    // quarter of an hour.
+                    + "?connect_timeout=2&tcp_user_timeout=3000";
+  seed_and_enqueue(600);
+  std::vector<std::string> common{"--cluster-insecure", "true",
+                                   "--cluster-address", net.host_ip};
+  auto a = start("cut-a", common);
+  auto b = start("cut-b", common);
+  // c runs in its own namespace: its link to the database and to the
+  // other nodes is the veth pair.
+  cluster_node c;
+  c.owner = "cut-c";
+  c.process = std::make_unique<test::child_process>(std::vector<std::string>{
+    ip_tool(), "netns", "exec", net.ns, test::binary(), "serve", "--database-url",
+    remote_url, "--node-owner", "cut-c", "--node-lease-ms", "30000",
+    "--node-poll-interval-ms", "200", "--schedule-generate-interval-ms", "0",
+    "--http-port", "0", "--cluster-enabled", "true", "--cluster-insecure",
+    "true", "--cluster-address", net.node_ip, "--cluster-port", "0",
+    "--cluster-heartbeat-ms", "250", "--cluster-peer-timeout-ms",
+    std::to_string(peer_timeout_ms), "--cluster-membership-interval-ms",
+    "250"});
+  BOOST_REQUIRE_MESSAGE(
+    !c.process
+       ->wait_for_line(
+         [](const std::string& l) { return has(l, "catchup serve: node"); },
+         60s)
+       .empty(),
+    c.process->output());
+  require_connected(a, c);
+  require_connected(b, c);
+  BOOST_REQUIRE(wait_count("SELECT count(*) FROM jobs WHERE state = "
+                           "'running' AND lease_owner = 'cut-c'",
+                           1, 60s));
+  net.cut();
+  auto cut_at = steady_clock::now();
+  // The others notice, take over its jobs and finish everything while it
+  // is cut off: it claims nothing it cannot renew.
+  BOOST_REQUIRE_MESSAGE(
+    wait_count("SELECT count(*) FROM nodes WHERE id = 'cut-c' AND state = "
+               "'down'",
+               1, 30s),
+    a.process->output());
+  BOOST_TEST_MESSAGE("cut link noticed after " << ms_since(cut_at) << " ms");
+  if (!wait_count("SELECT count(*) FROM jobs WHERE state = 'done'", 600,
+                  120s)) {
+    std::string sessions;
+    for (auto& line : db.query(
+           "SELECT coalesce(wait_event_type, '') || ':' "
+           "|| coalesce(wait_event, '') || ' ' || state || ' ' "
+           "|| left(query, 100) FROM pg_stat_activity WHERE datname = "
+           "current_database() AND state <> 'idle'"))
+      sessions += line + "\n";
+    BOOST_FAIL(count("SELECT count(*) FROM jobs WHERE state <> 'done'")
+               << " jobs not done while c was cut off; sessions:\n"
+               << sessions << "node a:\n" << a.process->output());
+  }
+  BOOST_TEST(count("SELECT count(*) FROM jobs WHERE lease_owner = 'cut-c'")
+             == 0);
+  net.mend();
+  // It rejoins: its row is up again and the others connect to it again.
+  BOOST_REQUIRE_MESSAGE(wait_count("SELECT count(*) FROM nodes WHERE id = "
+                                   "'cut-c' AND state = 'up'",
+                                   1, 120s),
+                        c.process->output());
+  BOOST_REQUIRE_MESSAGE(wait_output(a, "connected to node cut-c", 2, 60s),
+                        a.process->output());
+  // And takes work again: a second round is shared with it.
+  db.query("SELECT (catchup_enqueue('generate', id, "
+           "'{\"now\": 1772456400}'::jsonb)).id FROM users");
+  BOOST_TEST(wait_count("SELECT count(*) FROM jobs WHERE state = 'running' "
+                        "AND lease_owner = 'cut-c'",
+                        1, 120s),
+             c.process->output());
+  BOOST_REQUIRE(wait_count("SELECT count(*) FROM jobs WHERE state = 'done'",
+                           1200, 300s));
+  // Its work from before the cut was refused or superseded: still no
+  // (user, contact) suggested twice.
+  BOOST_TEST(count("SELECT count(*) FROM (SELECT user_id, contact_id FROM "
+                   "suggestions WHERE status = 'pending' GROUP BY 1, 2 "
+                   "HAVING count(*) > 1) d")
+             == 0);
+  c.process->signal(SIGTERM);
+  BOOST_TEST(c.process->wait(60s) == 0, c.process->output());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
