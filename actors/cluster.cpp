@@ -322,6 +322,11 @@ void run_on_peer(cluster_self self, const cluster_ptr& st, const route_ptr& r,
                  peer_info& peer, milliseconds remaining) {
   auto attempt = r->attempts;
   r->on_peer = peer.address;
+  // Only the ones still out matter (the down handler re-routes them); the
+  // list stays as long as the requests in flight to this peer.
+  peer.routes.erase(std::remove_if(peer.routes.begin(), peer.routes.end(),
+                                   [](const route_ptr& x) { return x->done; }),
+                    peer.routes.end());
   peer.routes.push_back(r);
   auto peer_id = peer.node_id;
   self

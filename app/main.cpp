@@ -435,8 +435,14 @@ int generate_via_command(const config::configuration& cfg,
                          const std::string& address,
                          const std::string& user_id, bool as_json,
                          std::int64_t now, std::int64_t timeout_ms) {
-  auto routed = generate_via(cfg.values.cluster, address, user_id, now,
-                             std::chrono::milliseconds(timeout_ms));
+  routed_generation routed;
+  try {
+    routed = generate_via(cfg.values.cluster, address, user_id, now,
+                          std::chrono::milliseconds(timeout_ms));
+  } catch (const std::invalid_argument& e) {
+    // The address or the TLS settings: the caller's to fix.
+    throw engine_error(ec::invalid_config, e.what());
+  }
   if (as_json) {
     auto doc = to_json(routed.result);
     doc["node"] = routed.node_id;

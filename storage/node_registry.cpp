@@ -219,8 +219,9 @@ void node_registry::leave(const std::string& id) {
   check_id(id);
   try {
     pqxx::nontransaction tx{impl_->conn};
+    // A node that left runs nothing: its last beat's job count is stale.
     tx.exec_params0("UPDATE nodes SET state = 'left', down_at = NULL, "
-                    "down_reason = NULL WHERE id = $1",
+                    "down_reason = NULL, jobs_in_flight = 0 WHERE id = $1",
                     id);
   } catch (...) {
     detail::rethrow_as_storage_error("cannot record that node " + id

@@ -24,6 +24,7 @@
 #include <list>
 #include <regex>
 
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "tests/app/serve_fixture.hpp"
@@ -439,6 +440,17 @@ BOOST_AUTO_TEST_CASE(a_hung_node_is_noticed_by_heartbeat_and_rejoins) {
   auto b = start("hung-b");
   require_connected(a, b);
   require_connected(b, a);
+  // /status lists the cluster's nodes with their level and figures.
+  httplib::Client http{"127.0.0.1", test::http_port(*a.process)};
+  auto status = http.Get("/status");
+  BOOST_REQUIRE(status);
+  auto doc = nlohmann::json::parse(status->body);
+  BOOST_REQUIRE_EQUAL(doc["cluster"]["nodes"].size(), 2u);
+  for (auto& n : doc["cluster"]["nodes"]) {
+    BOOST_TEST(n["state"] == "up");
+    BOOST_TEST(n["level"] == "normal");
+    BOOST_TEST(n["budget_bytes"].get<std::int64_t>() > 0);
+  }
   b.process->signal(SIGSTOP);
   auto stopped_at = steady_clock::now();
   BOOST_REQUIRE_MESSAGE(

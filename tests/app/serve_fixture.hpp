@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -96,5 +97,16 @@ struct serve_fixture {
              "'{\"now\": 1772452800}'::jsonb)).id FROM users");
   }
 };
+
+/// The port of a node's HTTP endpoint (started with --http-port 0), from
+/// its log line.
+inline int http_port(child_process& p) {
+  auto line = p.wait_for_line(
+    [](const std::string& l) { return has(l, "/status on "); }, 30s);
+  std::smatch m;
+  BOOST_REQUIRE_MESSAGE(std::regex_search(line, m, std::regex{":(\\d+)$"}),
+                        "no port in: " << line);
+  return std::stoi(m[1]);
+}
 
 } // namespace catchup::test

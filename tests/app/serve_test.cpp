@@ -32,16 +32,8 @@ namespace {
 using test::binary;
 using test::has;
 using test::run;
+using test::http_port;
 using fixture = test::serve_fixture;
-
-int http_port(test::child_process& p) {
-  auto line = p.wait_for_line(
-    [](const std::string& l) { return has(l, "/status on "); }, 30s);
-  std::smatch m;
-  BOOST_REQUIRE_MESSAGE(std::regex_search(line, m, std::regex{":(\\d+)$"}),
-                        "no port in: " << line);
-  return std::stoi(m[1]);
-}
 
 } // namespace
 

@@ -228,8 +228,13 @@ BOOST_AUTO_TEST_CASE(a_node_that_leaves_is_left_and_no_longer_declared_down) {
   node_registry nodes{m.db.url()};
   nodes.register_node("n1", "", "1.0");
   nodes.register_node("n2", "", "1.0");
+  node_heartbeat busy;
+  busy.jobs_in_flight = 8;
+  BOOST_TEST(nodes.heartbeat("n1", busy));
   nodes.leave("n1");
   BOOST_TEST(find(nodes, "n1").state == "left");
+  // It runs nothing any more, whatever its last beat said.
+  BOOST_TEST(find(nodes, "n1").jobs_in_flight == 0);
   // Only an up node is declared down.
   BOOST_TEST(!nodes.mark_down("n1", "gone quiet"));
   BOOST_TEST(find(nodes, "n1").state == "left");
