@@ -32,10 +32,12 @@ using std::chrono::steady_clock;
 constexpr std::int64_t registry_statement_timeout_ms = 10000;
 /// How long a connection attempt may take before the cluster actor gives
 /// up on it (the connecting thread may stay blocked longer, in the kernel's
-/// connect; one per address at most).
+/// connect; the address is not dialled again until it ended).
 constexpr std::int64_t connect_timeout_ms = 5000;
 /// A peer that does not say who it is within this long is dropped.
 constexpr std::int64_t hello_timeout_ms = 5000;
+/// The longest wait before dialling an unreachable address again.
+constexpr std::int64_t retry_wait_max_ms = 30000;
 /// A generation is tried on at most this many nodes.
 constexpr std::int32_t route_attempts_max = 2;
 /// A row whose node is not connected to us counts as dead when its
@@ -92,8 +94,7 @@ caf::error runtime_error(const std::string& what) {
 // -- the registry actor: the cluster's database calls, off the scheduler --
 
 caf::behavior registry_actor(caf::event_based_actor*, std::string url,
-                             std::string node_id, std::string address,
-                             std::string version) {
+                             std::string node_id, std::string version) {
   struct db {
     std::unique_ptr<storage::node_registry> nodes;
     std::unique_ptr<storage::job_queue> queue;
@@ -119,7 +120,7 @@ caf::behavior registry_actor(caf::event_based_actor*, std::string url,
       try {
         open();
         if (!d->nodes->heartbeat(node_id, heartbeat_of(own))) {
-          d->nodes->register_node(node_id, address, version);
+          d->nodes->register_node(node_id, own.address, version);
           d->nodes->heartbeat(node_id, heartbeat_of(own));
         }
         std::vector<node_status> out;
@@ -131,12 +132,32 @@ caf::behavior registry_actor(caf::event_based_actor*, std::string url,
         return runtime_error(e.what());
       }
     },
-    [=](atom::down, const std::string& peer_id,
-        const std::string& reason) -> caf::result<std::int64_t> {
+    // -1 when the peer beat after the decision (it is alive: the request
+    // waited behind slow database calls), or another node declared it
+    // down first (and rescued its jobs).
+    [=](atom::down, const std::string& peer_id, const std::string& reason,
+        std::int64_t decided_ns) -> caf::result<std::int64_t> {
       try {
         open();
-        d->nodes->mark_down(peer_id, reason);
+        auto waited = steady_clock::now().time_since_epoch()
+                      - std::chrono::nanoseconds(decided_ns);
+        auto silent_for_ms = std::max<std::int64_t>(
+          0, std::chrono::duration_cast<milliseconds>(waited).count());
+        if (!d->nodes->mark_down(peer_id, reason, silent_for_ms))
+          return std::int64_t{-1};
         return d->queue->expire_leases(peer_id);
+      } catch (const std::exception& e) {
+        reset();
+        return runtime_error(e.what());
+      }
+    },
+    // After every heartbeat queued before it, so no late beat makes the
+    // node look up again.
+    [=](atom::leave) -> caf::result<bool> {
+      try {
+        open();
+        d->nodes->leave(node_id);
+        return true;
       } catch (const std::exception& e) {
         reset();
         return runtime_error(e.what());
@@ -204,10 +225,21 @@ struct cluster_state {
   pressure_level own_level = pressure_level::normal;
   /// Connected peers by the address we reached them at.
   std::map<std::string, peer_info> peers;
-  /// Addresses a connection attempt runs for.
+  /// Addresses a connection attempt runs for, until its connector thread
+  /// ended (a connect the kernel still waits on keeps its address here, so
+  /// a dead address never holds more than one thread).
   std::set<std::string> connecting;
-  /// Addresses whose last attempt failed, so the warning is logged once.
-  std::set<std::string> unreachable;
+  /// The connector actors, by address, to clear `connecting` when they end.
+  std::map<caf::actor_addr, std::string> connectors;
+  /// Addresses whose last attempt failed: when to try again (the wait
+  /// doubles up to `retry_wait_max`), and whether the failure was logged.
+  struct retry {
+    steady_clock::time_point not_before;
+    milliseconds wait{0};
+  };
+  std::map<std::string, retry> unreachable;
+  /// One heartbeat at a time: a slow database must not pile them up.
+  bool heartbeat_in_flight = false;
   std::vector<std::string> seeds;
   /// The lowest peer level last told to the dispatcher (-2: never told).
   std::int32_t told_lowest = -2;
@@ -243,6 +275,13 @@ struct cluster_state {
     s.level = std::max(s.level, own_level);
     s.heartbeat_age_ms = 0;
     return s;
+  }
+
+  peer_info* find_by_handle(const caf::actor_addr& addr) {
+    for (auto& [address, p] : peers)
+      if (p.handle.address() == addr)
+        return &p;
+    return nullptr;
   }
 
   peer_info* find_by_id(const std::string& id) {
@@ -289,11 +328,14 @@ void fail(const route_ptr& r, caf::error err) {
   r->promise.deliver(std::move(err));
 }
 
-bool is_transport_failure(const caf::error& err) {
-  // The engine's own errors (not found, memory critical, ...) would fail
-  // the same way elsewhere; everything else says the node or the link
-  // failed.
-  return err.category() != caf::atom("catchup");
+bool worth_another_node(const caf::error& err) {
+  // The node or the link failed, or the node filled up since it last said
+  // its level; the engine's other errors (not found, invalid input) would
+  // fail the same way elsewhere.
+  if (err.category() != caf::atom("catchup"))
+    return true;
+  auto code = static_cast<ec>(err.code());
+  return code == ec::memory_critical || code == ec::unavailable;
 }
 
 void run_locally(cluster_self self, const cluster_ptr& st,
@@ -342,7 +384,7 @@ void run_on_peer(cluster_self self, const cluster_ptr& st, const route_ptr& r,
       [=](caf::error& err) {
         if (r->attempts != attempt || r->done)
           return;
-        if (!is_transport_failure(err)) {
+        if (!worth_another_node(err)) {
           fail(r, std::move(err));
           return;
         }
@@ -428,14 +470,25 @@ void declare_down(cluster_self self, const cluster_ptr& st,
     return;
   st->declared_down.insert(node_id);
   auto started = steady_clock::now();
+  auto decided_ns = static_cast<std::int64_t>(
+    std::chrono::duration_cast<std::chrono::nanoseconds>(
+      started.time_since_epoch())
+      .count());
   self
     ->request(st->registry, milliseconds(registry_statement_timeout_ms * 2),
-              atom::down::value, node_id, reason)
+              atom::down::value, node_id, reason, decided_ns)
     .then(
       [=](std::int64_t rescued) {
         auto took_ms = std::chrono::duration_cast<milliseconds>(
                          steady_clock::now() - started)
                          .count();
+        if (rescued < 0) {
+          spdlog::info("cluster: lost node {} ({}), but it beat since or "
+                       "another node declared it down first; nothing to "
+                       "rescue here",
+                       node_id, reason);
+          return;
+        }
         spdlog::warn("cluster: node {} is down ({}); ended its {} job "
                      "leases in {} ms, so they are claimed again now",
                      node_id, reason, rescued, took_ms);
@@ -451,6 +504,28 @@ void declare_down(cluster_self self, const cluster_ptr& st,
       });
 }
 
+/// Forgets the peer entry at `i`; stops monitoring its handle only when no
+/// other entry holds it (CAF gives one proxy per remote actor, and
+/// demonitor removes every monitor on it).
+void drop_peer(cluster_self self, cluster_state& st,
+               std::map<std::string, peer_info>::iterator i) {
+  auto addr = i->second.handle.address();
+  st.peers.erase(i);
+  if (addr && st.find_by_handle(addr) == nullptr)
+    self->demonitor(addr);
+}
+
+/// Remembers a failed dial: the next one waits twice as long as the last
+/// (1 s first, 30 s at most). @returns true on the first failure.
+bool note_unreachable(cluster_state& st, const std::string& address) {
+  auto [it, first] = st.unreachable.try_emplace(address);
+  auto& r = it->second;
+  r.wait = std::min(std::max(r.wait * 2, milliseconds(1000)),
+                    milliseconds(retry_wait_max_ms));
+  r.not_before = steady_clock::now() + r.wait;
+  return first;
+}
+
 void connect(cluster_self self, const cluster_ptr& st,
              const std::string& address) {
   if (address.empty() || st->connecting.count(address) > 0
@@ -458,24 +533,30 @@ void connect(cluster_self self, const cluster_ptr& st,
       || st->peers.size() + st->connecting.size()
            >= static_cast<std::size_t>(st->opt.settings.peers_max))
     return;
+  if (auto u = st->unreachable.find(address);
+      u != st->unreachable.end() && steady_clock::now() < u->second.not_before)
+    return;
   std::pair<std::string, std::uint16_t> target;
   try {
     target = split_address(address);
   } catch (const std::exception& e) {
-    if (st->unreachable.insert(address).second)
+    if (note_unreachable(*st, address))
       spdlog::warn("cluster: ignoring peer address: {}", e.what());
     return;
   }
   st->connecting.insert(address);
   auto connector = self->spawn<caf::detached>(connector_actor, st->tls);
+  st->connectors.emplace(connector.address(), address);
+  self->monitor(connector);
   self
     ->request(connector, milliseconds(connect_timeout_ms), atom::connect::value,
               target.first, target.second)
     .then(
       [=](caf::strong_actor_ptr& ptr) {
-        st->connecting.erase(address);
         st->unreachable.erase(address);
         auto handle = caf::actor_cast<cluster_node_actor>(ptr);
+        if (st->find_by_handle(handle.address()) != nullptr)
+          return; // the same node, reached by another address or its hello
         self->monitor(handle);
         auto& p = st->peers[address];
         p.address = address;
@@ -491,8 +572,7 @@ void connect(cluster_self self, const cluster_ptr& st,
               if (status.node_id == st->opt.node_id
                   || (same != nullptr && same != &i->second)) {
                 // Ourselves, or a node reached by two addresses: keep one.
-                self->demonitor(i->second.handle.address());
-                st->peers.erase(i);
+                drop_peer(self, *st, i);
                 return;
               }
               i->second.node_id = status.node_id;
@@ -512,15 +592,13 @@ void connect(cluster_self self, const cluster_ptr& st,
                            "dropping the connection",
                            address, self->system().render(err));
               auto i = st->peers.find(address);
-              if (i != st->peers.end()) {
-                self->demonitor(i->second.handle.address());
-                st->peers.erase(i);
-              }
+              if (i != st->peers.end())
+                drop_peer(self, *st, i);
             });
       },
       [=](caf::error& err) {
-        st->connecting.erase(address);
-        if (st->unreachable.insert(address).second) {
+        // `connecting` is cleared when the connector thread ends.
+        if (note_unreachable(*st, address)) {
           auto text = self->system().render(err);
           if (err == caf::sec::disconnect_during_handshake)
             text += " (the TLS handshake failed: one side's certificate is "
@@ -533,9 +611,12 @@ void connect(cluster_self self, const cluster_ptr& st,
 
 void on_rows(cluster_self self, const cluster_ptr& st,
              std::vector<node_status>& rows) {
+  // Generous: the beats of a live node go through a database that may be
+  // slow, and an unconnected node may just be waiting for its dial.
   auto stale_ms = std::max(st->opt.settings.peer_timeout_ms,
                            stale_row_intervals
-                             * st->opt.settings.membership_interval_ms);
+                             * st->opt.settings.membership_interval_ms)
+                  + 2 * registry_statement_timeout_ms;
   for (auto& row : rows) {
     if (row.node_id == st->opt.node_id || row.state != "up")
       continue;
@@ -561,11 +642,23 @@ void on_rows(cluster_self self, const cluster_ptr& st,
 cluster_node_actor::behavior_type cluster_actor(cluster_self self,
                                                 cluster_ptr st) {
   self->set_down_handler([=](caf::down_msg& dm) {
-    for (auto i = st->peers.begin(); i != st->peers.end(); ++i) {
-      if (i->second.handle.address() != dm.source)
-        continue;
-      auto peer = std::move(i->second);
-      st->peers.erase(i);
+    if (auto c = st->connectors.find(dm.source); c != st->connectors.end()) {
+      st->connecting.erase(c->second);
+      st->connectors.erase(c);
+      return;
+    }
+    // Every entry on this handle (one node reached twice holds one proxy).
+    std::vector<peer_info> gone;
+    for (auto i = st->peers.begin(); i != st->peers.end();) {
+      if (i->second.handle.address() == dm.source) {
+        gone.push_back(std::move(i->second));
+        i = st->peers.erase(i);
+      } else {
+        ++i;
+      }
+    }
+    std::set<std::string> declared;
+    for (auto& peer : gone) {
       auto reason = self->system().render(dm.reason);
       if (dm.reason == caf::exit_reason::user_shutdown
           || dm.reason == caf::exit_reason::normal) {
@@ -581,7 +674,7 @@ cluster_node_actor::behavior_type cluster_actor(cluster_self self,
         spdlog::warn("cluster: lost the connection to {} before it said who "
                      "it is ({})",
                      peer.address, reason);
-      } else {
+      } else if (declared.insert(peer.node_id).second) {
         declare_down(self, st, peer.node_id, reason);
       }
       // Generations running there go elsewhere now, not at their timeout.
@@ -592,9 +685,9 @@ cluster_node_actor::behavior_type cluster_actor(cluster_self self,
                             + " went down (" + reason + ")";
           route(self, st, r);
         }
-      tell_dispatcher(self, *st);
-      return;
     }
+    if (!gone.empty())
+      tell_dispatcher(self, *st);
   });
   if (st->opt.supervisor)
     self
@@ -643,7 +736,8 @@ cluster_node_actor::behavior_type cluster_actor(cluster_self self,
     [=](atom::connect, node_status& status, caf::actor& handle) {
       if (!handle || status.node_id.empty()
           || status.node_id == st->opt.node_id
-          || st->find_by_id(status.node_id) != nullptr)
+          || st->find_by_id(status.node_id) != nullptr
+          || st->find_by_handle(handle.address()) != nullptr)
         return;
       auto key = status.address.empty() ? status.node_id : status.address;
       auto& p = st->peers[key];
@@ -695,19 +789,27 @@ cluster_node_actor::behavior_type cluster_actor(cluster_self self,
       auto own = st->own_status();
       for (auto& [address, p] : st->peers)
         self->send(p.handle, atom::pressure::value, own);
-      self
-        ->request(st->registry,
-                  milliseconds(registry_statement_timeout_ms * 2),
-                  atom::heartbeat::value, own)
-        .then([=](std::vector<node_status>& rows) { on_rows(self, st, rows); },
-              [=](caf::error& err) {
-                spdlog::error("cluster: cannot write this node's heartbeat: "
-                              "{}",
-                              self->system().render(err));
-                // Seeds need no table.
-                for (auto& seed : st->seeds)
-                  connect(self, st, seed);
-              });
+      if (!st->heartbeat_in_flight) {
+        st->heartbeat_in_flight = true;
+        self
+          ->request(st->registry,
+                    milliseconds(registry_statement_timeout_ms * 2),
+                    atom::heartbeat::value, own)
+          .then(
+            [=](std::vector<node_status>& rows) {
+              st->heartbeat_in_flight = false;
+              on_rows(self, st, rows);
+            },
+            [=](caf::error& err) {
+              st->heartbeat_in_flight = false;
+              spdlog::error("cluster: cannot write this node's heartbeat: "
+                            "{}",
+                            self->system().render(err));
+              // Seeds need no table.
+              for (auto& seed : st->seeds)
+                connect(self, st, seed);
+            });
+      }
       self->delayed_send(self,
                          milliseconds(st->opt.settings.membership_interval_ms),
                          atom::tick::value);
@@ -768,6 +870,13 @@ split_address(const std::string& address) {
 }
 
 void check_cluster_security(const config::cluster_settings& c) {
+  if (2 * c.heartbeat_ms > c.peer_timeout_ms)
+    throw std::invalid_argument(
+      "cluster.heartbeat_ms = " + std::to_string(c.heartbeat_ms)
+      + " must be at most half of cluster.peer_timeout_ms = "
+      + std::to_string(c.peer_timeout_ms)
+      + ": an idle peer is heard only through its heartbeats, and one "
+        "silent for peer_timeout_ms is declared down");
   if (c.insecure)
     return;
   std::vector<std::string> missing;
@@ -822,13 +931,21 @@ cluster_membership join_cluster(caf::actor_system& sys,
   st->seeds = split_list(options.settings.seeds);
   st->opt = std::move(options);
   auto& c = st->opt.settings;
+  // The registry first: the cluster actor may be asked to use it as soon
+  // as it is published.
+  st->registry = sys.spawn<caf::detached>(registry_actor, st->opt.database_url,
+                                          st->opt.node_id, st->opt.version);
   auto node = sys.spawn(cluster_actor, st);
+  auto stop = [&] {
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(st->registry, caf::exit_reason::user_shutdown);
+  };
   auto port = static_cast<std::uint16_t>(c.port);
   auto published
     = st->tls ? caf::openssl::publish(node, port, c.address.c_str(), true)
               : sys.middleman().publish(node, port, c.address.c_str(), true);
   if (!published) {
-    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    stop();
     throw std::runtime_error("cannot open the cluster endpoint on "
                              + c.address + ":" + std::to_string(c.port)
                              + ": " + sys.render(published.error()));
@@ -839,26 +956,32 @@ cluster_membership join_cluster(caf::actor_system& sys,
     std::lock_guard<std::mutex> lock{st->address_mtx};
     st->self_address = address;
   }
+  cluster_membership m{node,    address,         *published,
+                       st->tls, st->opt.node_id, st->opt.database_url,
+                       st->registry};
   // Registered before the first tick, so `cluster status` lists the node
   // as soon as it says it is ready.
-  storage::node_registry registry{st->opt.database_url,
-                                  registry_statement_timeout_ms};
-  registry.prune(node_row_keep_ms);
-  registry.register_node(st->opt.node_id, address, st->opt.version);
-  st->registry = sys.spawn<caf::detached>(registry_actor, st->opt.database_url,
-                                          st->opt.node_id, address,
-                                          st->opt.version);
+  try {
+    storage::node_registry registry{st->opt.database_url,
+                                    registry_statement_timeout_ms};
+    registry.prune(node_row_keep_ms);
+    registry.register_node(st->opt.node_id, address, st->opt.version);
+  } catch (...) {
+    // Published actors keep the actor system from ending.
+    leave_cluster(sys, m, false);
+    throw;
+  }
   caf::anon_send(node, atom::tick::value);
   spdlog::info("cluster: node {} listens on {} ({}); heartbeat {} ms, peers "
                "down after {} ms of silence",
                st->opt.node_id, address,
                st->tls ? "TLS with certificates" : "INSECURE: no TLS",
                c.heartbeat_ms, c.peer_timeout_ms);
-  return {node,         address,           *published,        st->tls,
-          st->opt.node_id, st->opt.database_url, st->registry};
+  return m;
 }
 
-void leave_cluster(caf::actor_system& sys, const cluster_membership& m) {
+void leave_cluster(caf::actor_system& sys, const cluster_membership& m,
+                   bool graceful) {
   if (!m.node)
     return;
   if (m.tls)
@@ -869,18 +992,24 @@ void leave_cluster(caf::actor_system& sys, const cluster_membership& m) {
                    caf::unpublish_atom::value, m.node.address(), m.port);
   else
     sys.middleman().unpublish(m.node, m.port);
-  caf::anon_send_exit(m.node, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(m.registry, caf::exit_reason::user_shutdown);
-  try {
-    storage::node_registry registry{m.database_url,
-                                    registry_statement_timeout_ms};
-    registry.leave(m.node_id);
-  } catch (const std::exception& e) {
-    // Peers see the connection close and mark the node down instead.
-    spdlog::warn("cluster: cannot record that node {} left: {}", m.node_id,
-                 e.what());
+  // Peers see the exit reason: user_shutdown says "left, nothing to
+  // rescue"; kill makes them rescue this node's jobs.
+  caf::anon_send_exit(m.node, graceful ? caf::exit_reason::user_shutdown
+                                       : caf::exit_reason::kill);
+  if (graceful) {
+    caf::scoped_actor self{sys};
+    self->request(m.registry, milliseconds(registry_statement_timeout_ms),
+                  atom::leave::value)
+      .receive([](bool) {},
+               [&](caf::error& err) {
+                 // Peers see the connection close and mark it down.
+                 spdlog::warn("cluster: cannot record that node {} left: {}",
+                              m.node_id, sys.render(err));
+               });
   }
-  spdlog::info("cluster: node {} left", m.node_id);
+  caf::anon_send_exit(m.registry, caf::exit_reason::user_shutdown);
+  spdlog::info("cluster: node {} {}", m.node_id,
+               graceful ? "left" : "left without handing its jobs back");
 }
 
 routed_generation generate_via(const config::cluster_settings& settings,

@@ -62,7 +62,9 @@ using cluster_node_actor = caf::typed_actor<
   caf::reacts_to<atom::tick>>;
 
 /// The cluster settings a node or client needs to talk to nodes.
-/// @throws std::invalid_argument saying what is missing and why: TLS
+/// @throws std::invalid_argument saying what is missing and why: a
+/// heartbeat longer than half the peer timeout (idle peers would be
+/// declared down), TLS
 /// without all of cluster.tls.cert, .key and .ca (CAF 0.17 would silently
 /// fall back to anonymous, unauthenticated TLS) unless cluster.insecure,
 /// or a file that cannot be read.
@@ -84,8 +86,6 @@ struct cluster_options {
   std::string version;
   /// Runs one generation here (the engine's coordinator).
   coordinator_actor coordinator;
-  /// How long one user's generation may take here.
-  std::chrono::milliseconds generation_timeout{30000};
   /// Told the lowest level among live peers (atom::peers, int32; -1 for
   /// none) and woken (atom::wake) after a rescue. May be invalid.
   caf::actor dispatcher;
@@ -117,9 +117,13 @@ struct cluster_membership {
 cluster_membership join_cluster(caf::actor_system& sys,
                                 cluster_options options);
 
-/// Leaves the cluster: marks the node's row as left, unpublishes it and
-/// stops the actor. Peers see it go; its jobs were handed back already.
-void leave_cluster(caf::actor_system& sys, const cluster_membership& m);
+/// Leaves the cluster: unpublishes the node and stops its actors. Graceful
+/// (its jobs were handed back already): the row says left and peers rescue
+/// nothing. Otherwise peers see it die and rescue its jobs. No-op for an
+/// empty membership. Blocks the caller for at most the registry's
+/// statement timeout.
+void leave_cluster(caf::actor_system& sys, const cluster_membership& m,
+                   bool graceful = true);
 
 /// Splits "host:port" (the port 1..65535).
 /// @throws std::invalid_argument naming the address and what is wrong.

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "actors/engine_core.hpp"
 
+#include <mutex>
+#include <utility>
+
 #include <filesystem>
 #include <future>
 
@@ -64,8 +67,15 @@ struct engine_core::impl {
   cache_actor cache;
   std::int64_t budget_bytes = 0;
   caf::actor dispatcher;
-  /// Set while the worker runs with cluster.enabled.
+  /// Set while the worker runs with cluster.enabled; read by `generate`
+  /// on any caller's thread, so under `membership_mtx`.
   cluster_membership membership;
+  mutable std::mutex membership_mtx;
+
+  cluster_membership take_membership() {
+    std::lock_guard<std::mutex> lock{membership_mtx};
+    return std::exchange(membership, cluster_membership{});
+  }
   std::shared_ptr<worker_figures> worker = std::make_shared<worker_figures>();
   /// Set on shutdown: running imports stop at their next page.
   std::shared_ptr<std::atomic<bool>> imports_cancelled
@@ -208,8 +218,10 @@ engine_core::~engine_core() {
   auto& d = *impl_;
   if (d.sys) {
     *d.imports_cancelled = true;
-    leave_cluster(*d.sys, d.membership);
-    d.membership = {};
+    // A worker still running did not hand its jobs back: its peers are to
+    // rescue them, so this is no graceful leave.
+    leave_cluster(*d.sys, d.take_membership(),
+                  /*graceful=*/!static_cast<bool>(d.dispatcher));
     if (d.dispatcher)
       caf::anon_send_exit(d.dispatcher, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(d.coordinator, caf::exit_reason::user_shutdown);
@@ -510,7 +522,6 @@ void engine_core::start_worker(worker_options options) {
   co.database_url = d.db->url();
   co.version = engine_version();
   co.coordinator = d.coordinator;
-  co.generation_timeout = generation_timeout();
   co.dispatcher = d.dispatcher;
   co.supervisor = d.supervisor;
   co.self_status = [gauge = d.gauge, worker = d.worker] {
@@ -524,16 +535,22 @@ void engine_core::start_worker(worker_options options) {
     return s;
   };
   try {
-    d.membership = join_cluster(*d.sys, std::move(co));
-  } catch (const std::exception& e) {
+    auto joined = join_cluster(*d.sys, std::move(co));
+    std::lock_guard<std::mutex> lock{d.membership_mtx};
+    d.membership = std::move(joined);
+  } catch (const storage::storage_error& e) {
     // A worker outside the cluster would claim jobs nobody can rescue
     // early; stop it and say why.
+    stop_worker(std::chrono::milliseconds(0));
+    throw engine_error(e.code(), e.what());
+  } catch (const std::exception& e) {
     stop_worker(std::chrono::milliseconds(0));
     throw engine_error(ec::invalid_config, e.what());
   }
 }
 
 std::string engine_core::cluster_address() const {
+  std::lock_guard<std::mutex> lock{impl_->membership_mtx};
   return impl_->membership.address;
 }
 
@@ -555,8 +572,7 @@ bool engine_core::stop_worker(std::chrono::milliseconds grace) {
   // After the worker handed its jobs back, so peers that see this node go
   // find nothing of it to rescue. The handles keep actors alive, and our
   // own system waits for every actor when it goes.
-  leave_cluster(*d.sys, d.membership);
-  d.membership = {};
+  leave_cluster(*d.sys, d.take_membership());
   // Jobs still running were handed back: their imports stop at the next
   // page (their cursor is committed, the next node resumes there).
   *d.imports_cancelled = true;
@@ -630,12 +646,17 @@ generation_result engine_core::generate(const std::string& user_id,
   auto unset_logger = d.release_thread_logger();
   caf::scoped_actor self{*d.sys};
   generation_result out;
-  if (d.membership.node) {
+  cluster_node_actor node;
+  {
+    std::lock_guard<std::mutex> lock{d.membership_mtx};
+    node = d.membership.node;
+  }
+  if (node) {
     // A cluster member: the least-pressured reachable node runs it (this
     // one on a tie), with one retry elsewhere, within the route timeout.
     auto limit = std::chrono::milliseconds(d.cfg.cluster.route_timeout_ms);
     self
-      ->request(d.membership.node, limit + std::chrono::seconds(1),
+      ->request(node, limit + std::chrono::seconds(1),
                 atom::generate::value, user_id, now_unix_s,
                 static_cast<std::int64_t>(limit.count()))
       .receive([&](routed_generation& r) { out = std::move(r.result); },

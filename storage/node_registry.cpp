@@ -195,19 +195,28 @@ std::vector<node_record> node_registry::list(std::size_t limit) {
 }
 
 bool node_registry::mark_down(const std::string& id,
-                              const std::string& reason) {
+                              const std::string& reason,
+                              std::int64_t silent_for_ms) {
   check_id(id);
   require(!reason.empty() && storable_text(reason, node_down_reason_bytes_max),
           "declaring node " + id + " down needs a reason of 1.."
             + std::to_string(node_down_reason_bytes_max)
             + " bytes of UTF-8 (who saw what), got '"
             + printable_excerpt(reason) + "'");
+  require(silent_for_ms >= 0 && silent_for_ms <= node_prune_age_ms_max,
+          "declaring node " + id + " down: silent_for_ms must be 0.."
+            + std::to_string(node_prune_age_ms_max) + ", got "
+            + std::to_string(silent_for_ms));
   try {
     pqxx::nontransaction tx{impl_->conn};
+    // A node that beat within `silent_for_ms` is alive, whatever the
+    // caller saw that long ago.
     return tx
              .exec_params("UPDATE nodes SET state = 'down', down_at = now(), "
-                          "down_reason = $2 WHERE id = $1 AND state = 'up'",
-                          id, reason)
+                          "down_reason = $2 WHERE id = $1 AND state = 'up' "
+                          "AND heartbeat_at <= now() - $3 * interval "
+                          "'1 millisecond'",
+                          id, reason, silent_for_ms)
              .affected_rows()
            == 1;
   } catch (...) {

@@ -104,11 +104,16 @@ public:
   std::vector<node_record> list(std::size_t limit = 1000);
 
   /// Declares `id` down, at now and for `reason` (who saw what), if it is
-  /// up. A node down or gone already stays as it is.
+  /// up and has not beaten for `silent_for_ms`: a caller that decided a
+  /// while ago (its request queued behind a slow database) passes how long
+  /// ago, and a node that beat since is alive and stays up. A node down or
+  /// gone already stays as it is.
   /// @returns true if it changed.
-  /// @throws storage_error(invalid_input) for a bad id, or a reason empty,
-  ///         overlong or not UTF-8.
-  bool mark_down(const std::string& id, const std::string& reason);
+  /// @throws storage_error(invalid_input) for a bad id, a reason empty,
+  ///         overlong or not UTF-8, or silent_for_ms outside
+  ///         0..node_prune_age_ms_max.
+  bool mark_down(const std::string& id, const std::string& reason,
+                 std::int64_t silent_for_ms = 0);
 
   /// Records a graceful stop: `id` is "left", any down mark cleared. No-op
   /// if there is no row.

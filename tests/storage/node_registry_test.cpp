@@ -355,4 +355,17 @@ BOOST_AUTO_TEST_CASE(an_unreachable_server_is_db_unavailable) {
   BOOST_TEST((code == ec::db_unavailable), message);
 }
 
+BOOST_AUTO_TEST_CASE(a_node_that_beat_since_the_decision_is_not_declared_down) {
+  migrated_database m;
+  node_registry nodes{m.db.url()};
+  nodes.register_node("late", "", "1.0");
+  // It beat just now; a peer that decided it was down a minute ago is out
+  // of date.
+  BOOST_TEST(!nodes.mark_down("late", "timed out", 60000));
+  BOOST_TEST(find(nodes, "late").state == "up");
+  // Decided now (a closed socket): down.
+  BOOST_TEST(nodes.mark_down("late", "connection closed", 0));
+  BOOST_TEST(find(nodes, "late").state == "down");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
