@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "actors/cluster.hpp"
 
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -168,11 +175,57 @@ caf::behavior registry_actor(caf::event_based_actor*, std::string url,
 
 // -- connecting: remote_actor blocks, so each attempt has its own thread --
 
+/// Whether `host:port` takes a TCP connection within `limit`: "" if it
+/// does, else why not. CAF 0.17 connects without a time limit, inside its
+/// middleman, so an address that drops SYNs would hold a dial (and what
+/// queues behind it in the middleman) for the kernel's two minutes; this
+/// probe bounds that. DNS resolution is not bounded by it.
+std::string tcp_probe(const std::string& host, std::uint16_t port,
+                      milliseconds limit) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  auto service = std::to_string(port);
+  if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
+      rc != 0)
+    return std::string{"cannot resolve "} + host + ": " + ::gai_strerror(rc);
+  std::unique_ptr<addrinfo, void (*)(addrinfo*)> guard{found, ::freeaddrinfo};
+  int fd = ::socket(found->ai_family, found->ai_socktype | SOCK_NONBLOCK,
+                    found->ai_protocol);
+  if (fd < 0)
+    return std::string{"cannot open a socket: "} + std::strerror(errno);
+  std::string why;
+  if (::connect(fd, found->ai_addr, found->ai_addrlen) != 0) {
+    if (errno != EINPROGRESS) {
+      why = std::strerror(errno);
+    } else {
+      pollfd p{fd, POLLOUT, 0};
+      int ready = ::poll(&p, 1, static_cast<int>(limit.count()));
+      int err = 0;
+      socklen_t len = sizeof err;
+      if (ready == 0)
+        why = "no answer to the connection within "
+              + std::to_string(limit.count()) + " ms";
+      else if (ready < 0
+               || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+        why = std::strerror(errno);
+      else if (err != 0)
+        why = std::strerror(err);
+    }
+  }
+  ::close(fd);
+  return why;
+}
+
 caf::behavior connector_actor(caf::event_based_actor* self, bool tls) {
   return {
     [=](atom::connect, const std::string& host,
         std::uint16_t port) -> caf::result<caf::strong_actor_ptr> {
       self->quit();
+      if (auto why = tcp_probe(host, port, milliseconds(connect_timeout_ms));
+          !why.empty())
+        return caf::make_error(caf::sec::cannot_connect_to_node, why);
       auto& sys = self->home_system();
       auto node = tls ? caf::openssl::remote_actor<cluster_node_actor>(
                           sys, host, port)
@@ -1019,6 +1072,16 @@ routed_generation generate_via(const config::cluster_settings& settings,
                                milliseconds timeout) {
   auto target = split_address(address);
   check_cluster_security(settings);
+  // The caller's limit covers reaching the node too.
+  auto started = steady_clock::now();
+  if (auto why = tcp_probe(target.first, target.second, timeout);
+      !why.empty())
+    throw std::runtime_error("cannot reach the node at " + address + ": "
+                             + why);
+  timeout -= std::chrono::duration_cast<milliseconds>(steady_clock::now()
+                                                      - started);
+  if (timeout.count() <= 0)
+    timeout = milliseconds(1);
   system_config cfg;
   configure_cluster_network(cfg, settings);
   routed_generation out;
