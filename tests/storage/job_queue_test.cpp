@@ -22,6 +22,7 @@
 #include "storage/error.hpp"
 #include "storage/job_queue.hpp"
 #include "storage/migrations.hpp"
+#include "tests/support/run_together.hpp"
 #include "tests/support/test_database.hpp"
 
 using namespace catchup;
@@ -68,30 +69,6 @@ std::vector<std::int64_t> ids_of(const std::vector<job_record>& jobs) {
   for (auto& j : jobs)
     out.push_back(j.id);
   return out;
-}
-
-// Starts `n` threads at once (each runs f(i)) and rethrows the first
-// exception one of them threw; Boost.Test assertions stay on this thread.
-void run_together(int n, const std::function<void(int)>& f) {
-  std::atomic<int> ready{0};
-  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(n));
-  std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i)
-    threads.emplace_back([&, i] {
-      ready += 1;
-      while (ready.load() < n)
-        std::this_thread::yield();
-      try {
-        f(i);
-      } catch (...) {
-        errors[static_cast<std::size_t>(i)] = std::current_exception();
-      }
-    });
-  for (auto& t : threads)
-    t.join();
-  for (auto& e : errors)
-    if (e)
-      std::rethrow_exception(e);
 }
 
 struct migrated_database {
@@ -291,7 +268,7 @@ BOOST_AUTO_TEST_CASE(two_claimers_drain_a_thousand_jobs_each_exactly_once) {
   std::vector<int> refused(2, 0);
   std::vector<int> batches(2, 0);
   auto start = std::chrono::steady_clock::now();
-  run_together(2, [&](int i) {
+  test::run_together(2, [&](int i) {
     job_queue q{db.url()};
     auto owner = "node" + std::to_string(i);
     for (;;) {
@@ -712,7 +689,7 @@ BOOST_AUTO_TEST_CASE(enqueue_fail_and_release_racing_on_one_user_never_error) {
   now_again.backoff_max_ms = 0;
   constexpr int rounds = 100;
   std::vector<int> outcomes(3, 0);
-  run_together(3, [&](int i) {
+  test::run_together(3, [&](int i) {
     job_queue q{db.url()};
     for (int r = 0; r < rounds; ++r) {
       if (i == 0) {
@@ -790,7 +767,7 @@ BOOST_AUTO_TEST_CASE(nodes_running_the_schedule_at_once_enqueue_each_user_once) 
            + ") g RETURNING 1");
   constexpr int nodes = 4;
   std::vector<std::int64_t> enqueued(nodes, 0);
-  run_together(nodes, [&](int i) {
+  test::run_together(nodes, [&](int i) {
     job_queue q{db.url()};
     enqueued[static_cast<std::size_t>(i)]
       = q.schedule_generation("generate", 60000);

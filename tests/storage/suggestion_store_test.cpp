@@ -16,6 +16,7 @@
 #include "storage/error.hpp"
 #include "storage/migrations.hpp"
 #include "storage/session.hpp"
+#include "tests/support/run_together.hpp"
 #include "tests/support/test_database.hpp"
 
 using namespace catchup;
@@ -53,32 +54,6 @@ generation_output generation_for(const std::string& user_id,
   return out;
 }
 
-// Runs f(0) and f(1) on two threads released at the same instant, and
-// rethrows the first exception either threw; Boost.Test assertions stay on
-// this thread.
-void run_pair_together(const std::function<void(int)>& f) {
-  constexpr int threads_total = 2;
-  std::atomic<int> ready{0};
-  std::vector<std::exception_ptr> errors(threads_total);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < threads_total; ++i)
-    threads.emplace_back([&, i] {
-      ready += 1;
-      while (ready.load() < threads_total)
-        std::this_thread::yield();
-      try {
-        f(i);
-      } catch (...) {
-        errors[static_cast<std::size_t>(i)] = std::current_exception();
-      }
-    });
-  for (auto& t : threads)
-    t.join();
-  for (auto& e : errors)
-    if (e)
-      std::rethrow_exception(e);
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(storage_suggestion_store)
@@ -113,7 +88,7 @@ BOOST_AUTO_TEST_CASE(saves_for_one_user_at_once_leave_one_pending_per_contact) {
   int rounds_not_replaced = 0;
   for (int round = 0; round < rounds; ++round) {
     std::vector<std::string> generation_ids(2);
-    run_pair_together([&](int i) {
+    test::run_together(2, [&](int i) {
       auto label = "round " + std::to_string(round) + " save "
                    + std::to_string(i);
       generation_ids[static_cast<std::size_t>(i)]
