@@ -4,6 +4,10 @@
 #include <libpq-fe.h>
 #include <pqxx/pqxx>
 
+#include <set>
+#include <string>
+#include <utility>
+
 #include "storage/detail/pg_errors.hpp"
 #include "storage/error.hpp"
 #include "storage/migrations.hpp"
@@ -37,6 +41,38 @@ void validate_url(const std::string& url) {
   PQconninfoFree(options);
 }
 
+std::string with_link_limits(const std::string& url) {
+  validate_url(url);
+  static constexpr std::pair<const char*, const char*> limits[] = {
+    {"keepalives", "1"},
+    {"keepalives_idle", "10"},
+    {"keepalives_interval", "5"},
+    {"keepalives_count", "3"},
+    {"tcp_user_timeout", "30000"},
+  };
+  char* err = nullptr;
+  auto* options = PQconninfoParse(url.c_str(), &err);
+  std::set<std::string> given;
+  for (auto* o = options; o != nullptr && o->keyword != nullptr; ++o)
+    if (o->val != nullptr)
+      given.insert(o->keyword);
+  PQconninfoFree(options);
+  // A URI takes query parameters; a key=value string takes more pairs.
+  bool uri = url.rfind("postgresql://", 0) == 0
+             || url.rfind("postgres://", 0) == 0;
+  auto out = url;
+  for (auto [key, value] : limits) {
+    if (given.count(key) > 0)
+      continue;
+    if (uri)
+      out += (out.find('?') == std::string::npos ? "?" : "&");
+    else
+      out += ' ';
+    out += std::string{key} + "=" + value;
+  }
+  return out;
+}
+
 void ping(const std::string& url) {
   try {
     pqxx::connection conn{url};
@@ -51,8 +87,7 @@ std::unique_ptr<database>
 database::open_unchecked(const config::database_settings& cfg) {
   std::unique_ptr<database> db{new database};
   if (!cfg.url.empty()) {
-    validate_url(cfg.url);
-    db->url_ = cfg.url;
+    db->url_ = with_link_limits(cfg.url);
     ping(db->url_);
     return db;
   }

@@ -52,6 +52,16 @@ embedded_cluster_options cluster_options(const config::database_settings& cfg);
 /// @throws storage_error(invalid_config) with libpq's reason.
 void validate_url(const std::string& url);
 
+/// `url` with client-side limits for a link that dies, for each limit it
+/// does not set itself: TCP keepalives (first probe after 10 s idle, every
+/// 5 s, 3 probes) for an answer that never comes, and tcp_user_timeout
+/// (30 s) for data never acknowledged. Without them a query on a cut link
+/// waits for the kernel, hours, holding its actor and its job; with them
+/// it fails in under a minute and the connection is opened again. Unix
+/// socket connections ignore them.
+/// @throws storage_error(invalid_config) if libpq cannot parse `url`.
+std::string with_link_limits(const std::string& url);
+
 /// Opens one connection and runs `SELECT 1`.
 /// @throws storage_error(db_unavailable) if that fails.
 void ping(const std::string& url);

@@ -631,9 +631,13 @@ BOOST_AUTO_TEST_CASE(a_node_cut_off_stops_claiming_and_rejoins_cleanly) {
   BOOST_REQUIRE(std::regex_search(url, m, std::regex{"postgresql:///([^?]+)"}));
   auto remote_url = "postgresql://catchup@" + net.host_ip + ":"
                     + std::to_string(relay.port()) + "/" + m[1].str()
-                    // Give up on a dead link in seconds, not the kernel's
-                    // quarter of an hour.
-                    + "?connect_timeout=2&tcp_user_timeout=3000";
+                    // Give up on a dead link in seconds, as the README
+                    // tells operators to: tcp_user_timeout for data sent
+                    // and never acknowledged, keepalives for an answer
+                    // that never comes (the kernel would wait hours).
+                    + "?connect_timeout=2&tcp_user_timeout=3000"
+                      "&keepalives=1&keepalives_idle=1"
+                      "&keepalives_interval=1&keepalives_count=3";
   seed_and_enqueue(600);
   std::vector<std::string> common{"--cluster-insecure", "true",
                                    "--cluster-address", net.host_ip};

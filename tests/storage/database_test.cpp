@@ -20,7 +20,9 @@ BOOST_AUTO_TEST_CASE(an_external_url_is_used_and_migrated) {
   cfg.url = db.url();
   auto opened = database::open(cfg);
   BOOST_TEST(!opened->embedded());
-  BOOST_TEST(opened->url() == db.url());
+  // The given URL, with the limits for a dead link it did not set.
+  BOOST_TEST(opened->url() == with_link_limits(db.url()));
+  BOOST_TEST(opened->url().rfind(db.url(), 0) == 0);
   BOOST_TEST(schema_version(db.url()) == known_schema_version());
 }
 
@@ -61,6 +63,34 @@ BOOST_AUTO_TEST_CASE(an_unreachable_server_is_reported_as_unavailable) {
     BOOST_TEST(std::string{e.what()}.find("cannot reach the database")
                != std::string::npos);
   }
+}
+
+BOOST_AUTO_TEST_CASE(an_external_url_gets_limits_for_a_dead_link_unless_it_sets_its_own) {
+  auto uri = storage::with_link_limits("postgresql://catchup@db.example/catchup");
+  BOOST_TEST(uri == "postgresql://catchup@db.example/catchup?keepalives=1"
+                    "&keepalives_idle=10&keepalives_interval=5"
+                    "&keepalives_count=3&tcp_user_timeout=30000");
+  // The operator's own values stay; only the missing ones are added.
+  auto own = storage::with_link_limits(
+    "postgresql:///catchup?host=/run/pg&tcp_user_timeout=5000"
+    "&keepalives_idle=2");
+  BOOST_TEST(own == "postgresql:///catchup?host=/run/pg&tcp_user_timeout=5000"
+                    "&keepalives_idle=2&keepalives=1&keepalives_interval=5"
+                    "&keepalives_count=3");
+  auto pairs = storage::with_link_limits("host=db.example dbname=catchup "
+                                         "keepalives_count=9");
+  BOOST_TEST(pairs == "host=db.example dbname=catchup keepalives_count=9 "
+                      "keepalives=1 keepalives_idle=10 "
+                      "keepalives_interval=5 tcp_user_timeout=30000");
+  // What the engine opens with still connects (unix sockets ignore them).
+  test::test_database db;
+  config::database_settings cfg;
+  cfg.url = db.url();
+  auto opened = storage::database::open(cfg);
+  BOOST_TEST(opened->url().find("tcp_user_timeout=30000") != std::string::npos);
+  BOOST_CHECK_NO_THROW(storage::ping(opened->url()));
+  BOOST_CHECK_THROW(storage::with_link_limits("postgresql://[bad"),
+                    storage::storage_error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
