@@ -214,11 +214,13 @@ cache_actor::behavior_type cache(cache_pointer self, repository_actor repo,
     for (auto* name : {"contacts", "calendar", "suggestions"})
       st.metrics.emplace_back(st.registry.get(), name);
   return {
-    [=](atom::read a, const std::string& user, const std::string& status)
+    [=](atom::read a, const std::string& user, const std::string& status,
+        std::int64_t now_unix_s)
       -> caf::typed_response_promise<std::vector<suggestion_record>> {
       if (status != "pending") {
         auto rp = self->make_response_promise<std::vector<suggestion_record>>();
-        self->request(self->state.repo, caf::infinite, a, user, status)
+        self->request(self->state.repo, caf::infinite, a, user, status,
+                      now_unix_s)
           .then(
             [=](std::vector<suggestion_record>& v) mutable {
               rp.deliver(std::move(v));
@@ -228,7 +230,7 @@ cache_actor::behavior_type cache(cache_pointer self, repository_actor repo,
       }
       return read_through<std::vector<suggestion_record>>(
         self, self->state.suggestions.get(), 2, user_prefix(user), a, user,
-        status);
+        status, now_unix_s);
     },
     [=](atom::busy a, const std::string& user, std::int64_t from,
         std::int64_t to) {

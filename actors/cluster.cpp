@@ -114,8 +114,9 @@ caf::behavior registry_actor(caf::event_based_actor*, std::string url,
       d->nodes = std::make_unique<storage::node_registry>(
         url, registry_statement_timeout_ms);
     if (!d->queue)
+      // Only for expire_leases, which is on the database's clock.
       d->queue = std::make_unique<storage::job_queue>(
-        url, registry_statement_timeout_ms);
+        url, wall_clock{}, registry_statement_timeout_ms);
   };
   auto reset = [=] {
     d->nodes.reset();
@@ -127,8 +128,8 @@ caf::behavior registry_actor(caf::event_based_actor*, std::string url,
       try {
         open();
         if (!d->nodes->heartbeat(node_id, heartbeat_of(own))) {
-          d->nodes->register_node(node_id, own.address, version);
-          d->nodes->heartbeat(node_id, heartbeat_of(own));
+          d->nodes->register_node(node_id, own.address, version,
+                                  heartbeat_of(own));
         }
         std::vector<node_status> out;
         for (auto& r : d->nodes->list(storage::node_list_rows_max))
@@ -346,11 +347,6 @@ struct cluster_state {
 };
 using cluster_ptr = std::shared_ptr<cluster_state>;
 using cluster_self = cluster_node_actor::pointer;
-
-std::int64_t now_or_clock(std::int64_t now_unix_s) {
-  return now_unix_s > 0 ? now_unix_s
-                        : static_cast<std::int64_t>(std::time(nullptr));
-}
 
 void tell_dispatcher(cluster_self, cluster_state& st) {
   std::int32_t lowest = -1;
@@ -754,7 +750,7 @@ cluster_node_actor::behavior_type cluster_actor(cluster_self self,
       r->user_id = std::move(user_id);
       // "Now" is fixed here, so a retry elsewhere generates for the same
       // instant.
-      r->now_unix_s = now_or_clock(now_unix_s);
+      r->now_unix_s = st->opt.clock.or_now_unix_s(now_unix_s);
       r->deadline = steady_clock::now()
                     + milliseconds(timeout_ms > 0
                                      ? timeout_ms
@@ -767,7 +763,7 @@ cluster_node_actor::behavior_type cluster_actor(cluster_self self,
         std::int64_t timeout_ms) -> caf::result<routed_generation> {
       auto r = std::make_shared<route_state>();
       r->user_id = std::move(user_id);
-      r->now_unix_s = now_or_clock(now_unix_s);
+      r->now_unix_s = st->opt.clock.or_now_unix_s(now_unix_s);
       auto limit = milliseconds(timeout_ms > 0
                                   ? timeout_ms
                                   : st->opt.settings.route_timeout_ms);
@@ -1018,7 +1014,11 @@ cluster_membership join_cluster(caf::actor_system& sys,
     storage::node_registry registry{st->opt.database_url,
                                     registry_statement_timeout_ms};
     registry.prune(node_row_keep_ms);
-    registry.register_node(st->opt.node_id, address, st->opt.version);
+    // With its figures: a node killed before its first beat still shows
+    // its budget. self_status, not own_status: the cluster actor already
+    // runs and owns what own_status reads.
+    registry.register_node(st->opt.node_id, address, st->opt.version,
+                           heartbeat_of(st->opt.self_status()));
   } catch (...) {
     // Published actors keep the actor system from ending.
     leave_cluster(sys, m, false);

@@ -28,6 +28,7 @@
 
 #include "actors/interfaces.hpp"
 #include "actors/memory_supervisor.hpp"
+#include "core/clock.hpp"
 #include "config/settings.hpp"
 #include "messages/atoms.hpp"
 #include "messages/cluster.hpp"
@@ -83,6 +84,8 @@ struct cluster_options {
   /// This node's name, the same as its job leases' owner.
   std::string node_id;
   std::string database_url;
+  /// The engine's clock: "now" of routed generations.
+  wall_clock clock;
   std::string version;
   /// Runs one generation here (the engine's coordinator).
   coordinator_actor coordinator;

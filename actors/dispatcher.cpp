@@ -30,6 +30,8 @@ struct dispatcher_state {
   job_executor execute;
   memory_supervisor_actor supervisor;
   std::shared_ptr<worker_figures> figures;
+  /// Jobs are due and finished by it (leases are on the database's clock).
+  wall_clock clock;
   std::unique_ptr<storage::job_queue> queue;
   /// Jobs this node runs: id -> kind and user, for the logs.
   std::map<std::int64_t, std::string> in_flight;
@@ -75,10 +77,11 @@ caf::behavior job_actor(caf::event_based_actor* self, caf::actor dispatcher,
 }
 
 caf::behavior listener_actor(caf::event_based_actor* self,
-                             caf::actor dispatcher, std::string url) {
+                             caf::actor dispatcher, std::string url,
+                             wall_clock clock) {
   auto queue = std::make_shared<std::unique_ptr<storage::job_queue>>();
   try {
-    *queue = std::make_unique<storage::job_queue>(url);
+    *queue = std::make_unique<storage::job_queue>(url, std::move(clock));
     (*queue)->listen();
   } catch (const std::exception& e) {
     // Polling still finds the jobs; only the wake-up latency suffers.
@@ -170,14 +173,14 @@ caf::behavior dispatcher_actor(caf::event_based_actor* self,
                                std::shared_ptr<dispatcher_state> st) {
   try {
     st->queue = std::make_unique<storage::job_queue>(
-      st->url, st->options.statement_timeout_ms);
+      st->url, st->clock, st->options.statement_timeout_ms);
   } catch (const std::exception& e) {
     spdlog::error("worker: cannot open the job queue: {}", e.what());
     self->quit(caf::make_error(caf::sec::runtime_error, e.what()));
     return {};
   }
   st->listener = self->spawn<caf::detached + caf::linked>(
-    listener_actor, caf::actor_cast<caf::actor>(self), st->url);
+    listener_actor, caf::actor_cast<caf::actor>(self), st->url, st->clock);
   if (st->supervisor)
     self
       ->request(st->supervisor, caf::infinite, atom::subscribe::value,
@@ -309,11 +312,13 @@ caf::behavior dispatcher_actor(caf::event_based_actor* self,
 } // namespace
 
 caf::actor spawn_dispatcher(caf::actor_system& sys, std::string database_url,
-                            worker_options options, job_executor execute,
+                            wall_clock clock, worker_options options,
+                            job_executor execute,
                             memory_supervisor_actor supervisor,
                             std::shared_ptr<worker_figures> figures) {
   auto st = std::make_shared<dispatcher_state>();
   st->url = std::move(database_url);
+  st->clock = std::move(clock);
   st->options = std::move(options);
   st->execute = std::move(execute);
   st->supervisor = std::move(supervisor);

@@ -18,6 +18,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/memory_supervisor.hpp"
+#include "core/clock.hpp"
 #include "config/settings.hpp"
 #include "storage/job_queue.hpp"
 
@@ -74,7 +75,7 @@ using job_executor = std::function<std::string(const storage::job_record&)>;
 /// lets jobs in flight finish within the grace period, hands the rest back
 /// to the queue, replies true, and exits.
 caf::actor spawn_dispatcher(caf::actor_system& sys, std::string database_url,
-                            worker_options options, job_executor execute,
+                            wall_clock clock, worker_options options, job_executor execute,
                             memory_supervisor_actor supervisor,
                             std::shared_ptr<worker_figures> figures);
 

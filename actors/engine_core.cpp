@@ -46,6 +46,8 @@ struct thread_logger_release {
 
 struct engine_core::impl {
   config::settings cfg;
+  /// Every "now" of this engine (core/clock.hpp).
+  wall_clock clock;
   std::unique_ptr<storage::database> db;
   /// The system the actors run in: our own (owned_sys) or a host's.
   std::unique_ptr<system_config> sys_cfg;
@@ -136,6 +138,7 @@ void engine_core::start(caf::actor_system* host, const config::settings& s,
                         engine_options options) {
   auto& d = *impl_;
   d.cfg = s;
+  d.clock = options.clock.shifted(s.clock.offset_s * 1000);
   d.probe = options.probe ? std::move(options.probe)
                           : std::make_shared<process_memory_probe>();
   d.budget_bytes = s.memory.budget_bytes > 0 ? s.memory.budget_bytes
@@ -262,9 +265,10 @@ import_report engine_core::import_file(const import_request& request,
   limits.item_bytes_max = static_cast<std::size_t>(d.cfg.sync.item_bytes_max);
   storage::import_target target;
   target.user_id = request.user_id;
+  const auto now_unix_s = d.clock.or_now_unix_s(request.now_unix_s);
   import_options options;
   options.strict = request.strict;
-  options.now_unix_s = request.now_unix_s;
+  options.now_unix_s = now_unix_s;
   options.cancelled = d.imports_cancelled;
   std::unique_ptr<page_source> source;
   try {
@@ -297,8 +301,8 @@ import_report engine_core::import_file(const import_request& request,
         = static_cast<std::size_t>(d.cfg.sync.events_page_items);
       constexpr std::int64_t day_s = 86400;
       source = open_calendar_file(
-        request.path, request.now_unix_s - d.cfg.sync.calendar_past_days * day_s,
-        request.now_unix_s + d.cfg.sync.calendar_future_days * day_s, limits);
+        request.path, now_unix_s - d.cfg.sync.calendar_past_days * day_s,
+        now_unix_s + d.cfg.sync.calendar_future_days * day_s, limits);
     }
   } catch (const engine_error&) {
     throw;
@@ -326,9 +330,10 @@ import_report engine_core::import_stream(const import_request& request,
   // No stored cursor makes a run skip items: a stream never resumes (see
   // open_contact_stream), so the importer starts every run over.
   target.resource = "stream:" + name;
+  const auto now_unix_s = d.clock.or_now_unix_s(request.now_unix_s);
   import_options options;
   options.strict = request.strict;
-  options.now_unix_s = request.now_unix_s;
+  options.now_unix_s = now_unix_s;
   options.cancelled = d.imports_cancelled;
   std::unique_ptr<page_source> source;
   try {
@@ -359,8 +364,8 @@ import_report engine_core::import_stream(const import_request& request,
       constexpr std::int64_t day_s = 86400;
       source = open_calendar_stream(
         std::move(in), name,
-        request.now_unix_s - d.cfg.sync.calendar_past_days * day_s,
-        request.now_unix_s + d.cfg.sync.calendar_future_days * day_s, limits);
+        now_unix_s - d.cfg.sync.calendar_past_days * day_s,
+        now_unix_s + d.cfg.sync.calendar_future_days * day_s, limits);
     }
   } catch (const engine_error&) {
     throw;
@@ -384,9 +389,10 @@ import_report engine_core::sync_google(const google_sync_request& request,
     target.resource = request.calendar_id;
     target.calendar_id = request.calendar_id;
   }
+  const auto now_unix_s = d.clock.or_now_unix_s(request.now_unix_s);
   import_options options;
   options.strict = request.strict;
-  options.now_unix_s = request.now_unix_s;
+  options.now_unix_s = now_unix_s;
   options.cancelled = d.imports_cancelled;
   options.page_items_max = static_cast<std::size_t>(
     contacts ? d.cfg.sync.contacts_page_items : d.cfg.sync.events_page_items);
@@ -407,17 +413,17 @@ import_report engine_core::sync_google(const google_sync_request& request,
   constexpr std::int64_t day_s = 86400;
   if (!contacts) {
     options.window_from_unix_s
-      = request.now_unix_s - d.cfg.sync.calendar_past_days * 86400;
+      = now_unix_s - d.cfg.sync.calendar_past_days * day_s;
     options.window_to_unix_s
-      = request.now_unix_s + d.cfg.sync.calendar_future_days * 86400;
+      = now_unix_s + d.cfg.sync.calendar_future_days * day_s;
   }
   auto source
     = contacts
         ? open_google_contacts(client, sync_token)
         : open_google_calendar(
           client, request.calendar_id, sync_token,
-          request.now_unix_s - d.cfg.sync.calendar_past_days * day_s,
-          request.now_unix_s + d.cfg.sync.calendar_future_days * day_s);
+          now_unix_s - d.cfg.sync.calendar_past_days * day_s,
+          now_unix_s + d.cfg.sync.calendar_future_days * day_s);
   return d.run_import(std::move(target), std::move(source), options,
                       std::move(progress));
 }
@@ -428,7 +434,7 @@ storage::enqueue_result engine_core::enqueue(const std::string& kind,
                                         std::int64_t run_at_unix_ms,
                                         std::int32_t max_attempts) {
   try {
-    storage::job_queue queue{impl_->db->url()};
+    storage::job_queue queue{impl_->db->url(), impl_->clock};
     return queue.enqueue(kind, user_id, payload_json, run_at_unix_ms,
                          max_attempts);
   } catch (const storage::storage_error& e) {
@@ -437,9 +443,7 @@ storage::enqueue_result engine_core::enqueue(const std::string& kind,
 }
 
 std::string engine_core::execute_job(const storage::job_record& job) {
-  auto clock_s = std::chrono::duration_cast<std::chrono::seconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+  const auto clock_s = impl_->clock.now_unix_s();
   nlohmann::json payload;
   try {
     payload = nlohmann::json::parse(job.payload_json.empty()
@@ -511,7 +515,7 @@ void engine_core::start_worker(worker_options options) {
   options.on_release = [flag = d.imports_cancelled] { *flag = true; };
   auto owner = options.owner;
   d.dispatcher = spawn_dispatcher(
-    *d.sys, d.db->url(), std::move(options),
+    *d.sys, d.db->url(), d.clock, std::move(options),
     [this](const storage::job_record& job) { return execute_job(job); },
     d.supervisor, d.worker);
   if (!d.cfg.cluster.enabled)
@@ -520,6 +524,7 @@ void engine_core::start_worker(worker_options options) {
   co.settings = d.cfg.cluster;
   co.node_id = owner;
   co.database_url = d.db->url();
+  co.clock = d.clock;
   co.version = engine_version();
   co.coordinator = d.coordinator;
   co.dispatcher = d.dispatcher;
@@ -547,6 +552,10 @@ void engine_core::start_worker(worker_options options) {
     stop_worker(std::chrono::milliseconds(0));
     throw engine_error(ec::invalid_config, e.what());
   }
+}
+
+const wall_clock& engine_core::clock() const {
+  return impl_->clock;
 }
 
 std::string engine_core::cluster_address() const {
@@ -643,6 +652,7 @@ engine_core::seeded_users(const storage::seed_options& options) {
 generation_result engine_core::generate(const std::string& user_id,
                                    std::int64_t now_unix_s) {
   auto& d = *impl_;
+  now_unix_s = d.clock.or_now_unix_s(now_unix_s);
   auto unset_logger = d.release_thread_logger();
   caf::scoped_actor self{*d.sys};
   generation_result out;
@@ -735,7 +745,8 @@ run_summary engine_core::generate_all(std::int64_t now_unix_s,
   // Not refused at critical: the coordinator holds the run's users instead.
   run_summary out;
   measure_operation("generate-all", *impl_->probe, impl_->budget_bytes, [&] {
-    out = run_many(*impl_, std::move(on_result), now_unix_s);
+    out = run_many(*impl_, std::move(on_result),
+                   impl_->clock.or_now_unix_s(now_unix_s));
   });
   return out;
 }
@@ -747,7 +758,7 @@ run_summary engine_core::generate_users(const std::vector<std::string>& user_ids
   measure_operation("generate-users", *impl_->probe, impl_->budget_bytes,
                     [&] {
                       out = run_many(*impl_, std::move(on_result), user_ids,
-                                     now_unix_s);
+                                     impl_->clock.or_now_unix_s(now_unix_s));
                     });
   return out;
 }
@@ -796,7 +807,7 @@ engine_core::suggestions(const std::string& user_id) {
   std::vector<suggestion_record> out;
   self
     ->request(d.cache, std::chrono::seconds(60), atom::read::value, user_id,
-              std::string{"pending"})
+              std::string{"pending"}, d.clock.now_unix_s())
     .receive([&](std::vector<suggestion_record>& r) { out = std::move(r); },
              [&](caf::error& err) { d.raise(err); });
   return out;
@@ -823,7 +834,9 @@ engine_core::respond(const storage::suggestion_response& response) {
     // (like `enqueue`): a response must not queue behind generations for
     // a repository worker.
     storage::session db{d.db->url()};
-    auto out = db.respond_to_suggestion(response);
+    auto answer = response;
+    answer.now_unix_s = d.clock.or_now_unix_s(answer.now_unix_s);
+    auto out = db.respond_to_suggestion(answer);
     drop_cached();
     return out;
   } catch (const storage::storage_error& e) {

@@ -16,6 +16,7 @@
 #include "actors/google_client.hpp"
 #include "actors/importer.hpp"
 #include "config/settings.hpp"
+#include "core/clock.hpp"
 #include "core/memory.hpp"
 #include "core/metrics.hpp"
 #include "messages/cache.hpp"
@@ -86,6 +87,9 @@ struct engine_options {
   /// Called with every memory sample, on an engine thread (may be empty);
   /// for timelines.
   std::function<void(const memory_status&)> on_memory_sample;
+  /// Where every "now" of the engine comes from (the system clock unless
+  /// set); `clock.offset_s` of the settings moves it.
+  wall_clock clock;
 };
 
 /// The engine as one object: opens the database (the private cluster by
@@ -266,6 +270,10 @@ public:
 
   /// The database connection URL in use.
   const std::string& database_url() const;
+
+  /// The clock every "now" of this engine comes from (engine_options::clock
+  /// moved by clock.offset_s). Calls given no "now" read it.
+  const wall_clock& clock() const;
 
   /// True when the engine runs on its private PostgreSQL cluster.
   bool embedded_database() const;

@@ -42,8 +42,9 @@ using repository_actor = caf::typed_actor<
   caf::replies_to<atom::users, bool>::with<std::vector<std::string>>,
   // Persists a generation; replies with its id.
   caf::replies_to<atom::save, generation_output>::with<std::string>,
-  // Reads a user's suggestions with the given status.
-  caf::replies_to<atom::read, std::string, std::string>::with<
+  // Reads a user's suggestions with the given status at "now" (Unix s: a
+  // snooze passed by then counts as pending).
+  caf::replies_to<atom::read, std::string, std::string, std::int64_t>::with<
     std::vector<suggestion_record>>,
   // A memory pressure change: batches served shrink to the level's size.
   caf::reacts_to<atom::pressure, memory_status>>;
@@ -54,8 +55,9 @@ using repository_actor = caf::typed_actor<
 /// what they change before they report success, so a read that follows a
 /// write never sees older data.
 using cache_actor = caf::typed_actor<
-  // A user's suggestions with a status; "pending" ones are cached.
-  caf::replies_to<atom::read, std::string, std::string>::with<
+  // A user's suggestions with a status at "now" (Unix s); "pending" ones
+  // are cached.
+  caf::replies_to<atom::read, std::string, std::string, std::int64_t>::with<
     std::vector<suggestion_record>>,
   // A user's busy intervals overlapping [from, to).
   caf::replies_to<atom::busy, std::string, std::int64_t, std::int64_t>::with<

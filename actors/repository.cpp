@@ -87,9 +87,10 @@ worker(repository_actor::stateful_pointer<worker_state> self,
       return self->state.run(
         [&](storage::session& db) { return db.save_generation(out); });
     },
-    [=](atom::read, const std::string& user, const std::string& status) {
+    [=](atom::read, const std::string& user, const std::string& status,
+        std::int64_t now_unix_s) {
       return self->state.run([&](storage::session& db) {
-        return db.read_suggestions(user, status);
+        return db.read_suggestions(user, status, now_unix_s);
       });
     },
     [=](atom::pressure, const memory_status&) {
@@ -326,8 +327,10 @@ repository_actor::behavior_type front(front_pointer self,
     [=](atom::save a, const generation_output& out) {
       return dispatch<std::string>(self, a, out);
     },
-    [=](atom::read a, const std::string& user, const std::string& status) {
-      return dispatch<std::vector<suggestion_record>>(self, a, user, status);
+    [=](atom::read a, const std::string& user, const std::string& status,
+        std::int64_t now_unix_s) {
+      return dispatch<std::vector<suggestion_record>>(self, a, user, status,
+                                                      now_unix_s);
     },
   };
 }

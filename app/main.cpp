@@ -521,11 +521,10 @@ int main(int argc, char** argv) {
     ->callback([&] { run = migrate_command; });
 
   std::string now_text;
+  // 0 without --now: the engine's clock then (see now_or_clock).
   auto parse_now = [&]() -> std::int64_t {
     if (now_text.empty())
-      return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+      return 0;
     auto t = app::parse_instant(now_text);
     if (!t)
       throw CLI::ValidationError("--now", "expected an instant like "
@@ -548,7 +547,8 @@ int main(int argc, char** argv) {
   demo->callback([&] {
     auto now = parse_now();
     run = [&, now](const config::configuration& c) {
-      return demo_command(c, demo_users, demo_contacts, now);
+      return demo_command(c, demo_users, demo_contacts,
+                          app::now_or_clock(c.values, now));
     };
   });
 
@@ -567,7 +567,8 @@ int main(int argc, char** argv) {
   seed->callback([&] {
     auto now = parse_now();
     run = [&, now](const config::configuration& c) {
-      return seed_command(c, seed_users, seed_contacts, seed_value, now);
+      return seed_command(c, seed_users, seed_contacts, seed_value,
+                          app::now_or_clock(c.values, now));
     };
   });
 

@@ -47,7 +47,7 @@ queue_figures run_queue_bench(engine_core& e, std::int64_t users,
         + " contacts); kept for later runs");
     ids = e.seed(opts).user_ids;
   }
-  storage::job_queue queue{e.database_url()};
+  storage::job_queue queue{e.database_url(), e.clock()};
   // Only this bench's jobs: earlier runs' are finished.
   auto payload = "{\"now\": " + std::to_string(bench_now_unix_s) + "}";
   say("bench: enqueueing " + std::to_string(ids.size()) + " generation jobs");

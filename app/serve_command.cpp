@@ -14,6 +14,7 @@
 #include "actors/engine_core.hpp"
 #include "actors/http_endpoint.hpp"
 #include "app/signals.hpp"
+#include "app/time_text.hpp"
 #include "core/pressure.hpp"
 #include "storage/database.hpp"
 #include "storage/error.hpp"
@@ -114,7 +115,7 @@ int run_serve(const config::settings& settings,
           {"failed", w.failed.load()},
           {"draining", w.draining.load()}}}};
       try {
-        storage::job_queue queue{url, 5000};
+        storage::job_queue queue{url, eng->clock(), 5000};
         auto d = queue.depth();
         doc["queue"] = {{"pending", d.pending}, {"due", d.due},
                         {"running", d.running}, {"failed", d.failed}};
@@ -198,7 +199,7 @@ int run_enqueue(const config::settings& settings, const std::string& kind,
                 const std::string& user_id, const std::string& payload_json,
                 std::int32_t max_attempts) {
   auto db = storage::database::open(settings.database);
-  storage::job_queue queue{db->url()};
+  storage::job_queue queue{db->url(), app::clock_of(settings)};
   auto r = queue.enqueue(kind, user_id, payload_json, 0, max_attempts);
   std::printf("job %lld %s\n", static_cast<long long>(r.id),
               r.created ? "enqueued" : "already pending (not enqueued again)");
@@ -209,7 +210,7 @@ int run_jobs(const config::settings& settings, const std::string& action,
              std::int64_t id, const std::string& state, std::int64_t limit,
              bool as_json) {
   auto db = storage::database::open(settings.database);
-  storage::job_queue queue{db->url()};
+  storage::job_queue queue{db->url(), app::clock_of(settings)};
   if (action == "list") {
     auto jobs = queue.list(state, static_cast<std::size_t>(limit));
     if (as_json) {

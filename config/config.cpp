@@ -18,6 +18,10 @@ namespace {
 
 constexpr std::int64_t int_max = std::numeric_limits<std::int64_t>::max();
 
+// 200 years either way: far beyond any rehearsal, and far from overflowing
+// the milliseconds it becomes.
+constexpr std::int64_t clock_offset_s_max = 200LL * 366 * 86400;
+
 // -- the key table ------------------------------------------------------------
 
 // One row per key. Keep `settings.hpp`, this table and `apply_value` below in
@@ -159,6 +163,10 @@ const std::vector<key_spec> all_keys = {
    "the key of this node's certificate (PEM)"},
   {"cluster.tls.ca", value_kind::string, "", "", 0, 0, "",
    "the CA certificate every node's certificate must be signed by (PEM)"},
+  {"clock.offset_s", value_kind::integer, "0", "", -clock_offset_s_max,
+   clock_offset_s_max, "",
+   "seconds added to the engine's clock, to rehearse another date (the "
+   "same on every node of a cluster)"},
 };
 
 // -- parsing values -----------------------------------------------------------
@@ -363,6 +371,8 @@ void apply_value(settings& s, const key_spec& spec, const std::string& text) {
     {"cluster.tls.cert", [](settings& x, auto& v) { x.cluster.tls_cert = v; }},
     {"cluster.tls.key", [](settings& x, auto& v) { x.cluster.tls_key = v; }},
     {"cluster.tls.ca", [](settings& x, auto& v) { x.cluster.tls_ca = v; }},
+    {"clock.offset_s",
+     [](settings& x, auto& v) { x.clock.offset_s = std::stoll(v); }},
   };
   setters.at(spec.key)(s, text);
 }

@@ -170,6 +170,15 @@ struct cluster_settings {
   std::string tls_ca;
 };
 
+/// Where "now" comes from.
+struct clock_settings {
+  /// Seconds added to the clock (the system clock unless a host gives its
+  /// own): rehearses another date. Every node of one cluster must use the
+  /// same offset, since job run times and heartbeats are compared across
+  /// nodes.
+  std::int64_t offset_s = 0;
+};
+
 /// The effective, validated configuration.
 struct settings {
   database_settings database;
@@ -182,6 +191,7 @@ struct settings {
   http_settings http;
   schedule_settings schedule;
   cluster_settings cluster;
+  clock_settings clock;
 };
 
 } // namespace catchup::config

@@ -706,15 +706,17 @@ struct icalendar_reader::state {
         limits(l), parser(icalparser_new()) {
     init_libical();
     window_to = std::max(window_to, window_from);
-    const std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    const int this_year = utc.tm_year + 1900;
+    // The window's years, not the calendar's: what is read must not
+    // depend on the day it is read (the window is around the caller's
+    // "now").
+    const auto window_start_year = static_cast<int>(
+        civil_from_days(floor_div(window_from, seconds_per_day)).year);
     const auto window_end_year = static_cast<int>(
         civil_from_days(floor_div(window_to, seconds_per_day)).year);
     conversion_year_max = std::min(
         zone_conversion_year_cap,
-        std::max(this_year + libical_zone_extra_years, window_end_year + 1));
+        std::max(window_start_year + libical_zone_extra_years,
+                 window_end_year + 1));
   }
 
   ~state() {

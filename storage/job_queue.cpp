@@ -5,8 +5,16 @@
 // concurrent nodes cannot both win: a claim locks its rows with FOR UPDATE
 // SKIP LOCKED (claimers never wait for each other and never share a job),
 // and complete/fail/renew/release only touch rows still running under the
-// caller's lease. All times come from the database's clock: nodes' clocks
-// may disagree, the server's is the one every lease is compared with.
+// caller's lease.
+//
+// Two clocks, each for one kind of time. Instants - when a job is due
+// (run_at, retries, schedules), when it started and finished - come from
+// the engine's clock (core/clock.hpp), passed as a parameter, so a host that
+// sets the clock moves the whole queue with it. Leases are durations that
+// several nodes compare: they are measured on the database server's clock,
+// the one timer every node shares (a node's own clock may disagree with its
+// peers' by more than a lease), as a single process measures its timeouts
+// on a monotonic clock.
 
 #include "storage/job_queue.hpp"
 
@@ -62,6 +70,12 @@ constexpr std::int32_t max_attempts_min = 1;
 constexpr std::int32_t max_attempts_max = 100;
 constexpr std::size_t owner_bytes_max = 200;
 constexpr std::size_t schedule_name_bytes_max = 200;
+
+// The timestamptz of parameter $n, given in Unix milliseconds.
+std::string at_ms(int n) {
+  auto p = "$" + std::to_string(n);
+  return "(timestamptz 'epoch' + " + p + "::bigint * interval '1 millisecond')";
+}
 
 // Unix milliseconds of a timestamptz column, floored so that a job's
 // run_at never reads later than it is; NULL stays NULL.
@@ -179,7 +193,7 @@ std::string claim_sql() {
   return R"(
 WITH exhausted AS (
   UPDATE jobs SET state = 'failed', lease_owner = NULL,
-    lease_expires_at = NULL, finished_at = now(),
+    lease_expires_at = NULL, finished_at = )" + at_ms(4) + R"(,
     last_error = format('the lease of %s expired during attempt %s of %s: '
                         'its worker stopped without an answer',
                         lease_owner, attempts, max_attempts)
@@ -190,7 +204,7 @@ WITH exhausted AS (
 ),
 picked AS (
   SELECT id FROM jobs
-  WHERE state IN ('pending', 'running') AND run_at <= now()
+  WHERE state IN ('pending', 'running') AND run_at <= )" + at_ms(4) + R"(
     AND attempts < max_attempts
     AND (state = 'pending' OR lease_expires_at <= now())
   ORDER BY run_at, id
@@ -200,7 +214,7 @@ picked AS (
 claimed AS (
   UPDATE jobs j SET state = 'running', lease_owner = $1,
     lease_expires_at = now() + $3 * interval '1 millisecond',
-    attempts = j.attempts + 1, started_at = now(),
+    attempts = j.attempts + 1, started_at = )" + at_ms(4) + R"(,
     last_error = CASE WHEN j.state = 'running'
       THEN format('attempt %s: the lease of %s expired', j.attempts,
                   j.lease_owner)
@@ -216,7 +230,8 @@ SELECT )" + record_columns("") + R"( FROM claimed ORDER BY run_at, id)";
 // the new run_at is on its clock. A pending job of the same kind and user
 // (necessarily enqueued after this one was claimed) supersedes it: two
 // would break the one-pending rule, and the newer carries the newer intent.
-constexpr const char* fail_sql = R"(
+std::string fail_sql() {
+  return R"(
 WITH held AS (
   SELECT id, kind, user_id, attempts, max_attempts FROM jobs
   WHERE id = $1 AND state = 'running' AND lease_owner = $2
@@ -237,23 +252,25 @@ next AS (
 UPDATE jobs j SET state = n.state, lease_owner = NULL,
   lease_expires_at = NULL,
   run_at = CASE WHEN n.state = 'pending'
-    THEN now() + least($4::float8 * power(2::float8, n.attempts - 1),
+    THEN )" + at_ms(6) + R"( + least($4::float8 * power(2::float8, n.attempts - 1),
                        $5::float8)
                  * (0.5 + 0.5 * random()) * interval '1 millisecond'
     ELSE j.run_at END,
-  finished_at = CASE WHEN n.state = 'pending' THEN NULL ELSE now() END,
+  finished_at = CASE WHEN n.state = 'pending' THEN NULL ELSE )" + at_ms(6) + R"( END,
   last_error = CASE WHEN n.state = 'cancelled'
     THEN $3::text || format(' (not retried: superseded by pending job %s)',
                             n.rival)
     ELSE $3::text END
 FROM next n WHERE j.id = n.id
 RETURNING n.state::text)";
+}
 
 // release: back to pending and due now, the interrupted attempt not
 // counted. Among the released jobs of one kind and user (a node may hold
 // an old one and its successor) the newest becomes pending, unless a
 // pending one exists already; the others are cancelled as superseded.
-constexpr const char* release_sql = R"(
+std::string release_sql() {
+  return R"(
 WITH held AS (
   SELECT id, kind, user_id FROM jobs
   WHERE id = ANY ($2::bigint[]) AND state = 'running' AND lease_owner = $1
@@ -273,16 +290,18 @@ UPDATE jobs j SET
   state = (CASE WHEN n.rival IS NULL THEN 'pending'
                 ELSE 'cancelled' END)::job_state,
   lease_owner = NULL, lease_expires_at = NULL, attempts = j.attempts - 1,
-  run_at = CASE WHEN n.rival IS NULL THEN now() ELSE j.run_at END,
-  finished_at = CASE WHEN n.rival IS NULL THEN NULL ELSE now() END,
+  run_at = CASE WHEN n.rival IS NULL THEN )" + at_ms(3) + R"( ELSE j.run_at END,
+  finished_at = CASE WHEN n.rival IS NULL THEN NULL ELSE )" + at_ms(3) + R"( END,
   last_error = CASE WHEN n.rival IS NULL THEN j.last_error
     ELSE format('handed back by %s on shutdown; not retried: superseded '
                 'by job %s', $1, n.rival) END
 FROM next n WHERE j.id = n.id
 RETURNING j.id)";
+}
 
 // Users in id order; the k-th of n runs k/n of the interval from now.
-constexpr const char* schedule_insert_sql = R"(
+std::string schedule_insert_sql() {
+  return R"(
 WITH targets AS (
   SELECT id, row_number() OVER (ORDER BY id) - 1 AS k,
          count(*) OVER () AS n
@@ -290,9 +309,10 @@ WITH targets AS (
 )
 INSERT INTO jobs (kind, user_id, run_at)
 SELECT 'generate', id,
-       now() + (k::float8 * $1::float8 / n) * interval '1 millisecond'
+       )" + at_ms(2) + R"( + (k::float8 * $1::float8 / n) * interval '1 millisecond'
 FROM targets
 ON CONFLICT (kind, user_id) WHERE state = 'pending' DO NOTHING)";
+}
 
 } // namespace
 
@@ -313,8 +333,8 @@ private:
 };
 
 struct job_queue::impl {
-  impl(const std::string& url, std::int64_t statement_timeout_ms)
-    : conn(url) {
+  impl(const std::string& url, wall_clock c, std::int64_t statement_timeout_ms)
+    : clock(std::move(c)), conn(url) {
     detail::configure_connection(conn, statement_timeout_ms);
     pqxx::nontransaction tx{conn};
     // Queue statements are small and frequent; JIT compiling one (100+ ms)
@@ -323,20 +343,19 @@ struct job_queue::impl {
     tx.exec0("SET jit = off");
     conn.prepare("job_claim", claim_sql());
     conn.prepare("job_complete",
-                 "UPDATE jobs SET state = 'done', finished_at = now(), "
-                 "lease_owner = NULL, lease_expires_at = NULL "
+                 "UPDATE jobs SET state = 'done', finished_at = " + at_ms(3)
+                   + ", lease_owner = NULL, lease_expires_at = NULL "
                  "WHERE id = $1 AND state = 'running' AND lease_owner = $2");
     conn.prepare("job_renew",
                  "UPDATE jobs SET lease_expires_at = now() + $3 * interval "
                  "'1 millisecond' WHERE id = ANY ($2::bigint[]) AND "
                  "state = 'running' AND lease_owner = $1 RETURNING id");
-    conn.prepare("job_fail", fail_sql);
+    conn.prepare("job_fail", fail_sql());
     conn.prepare("job_enqueue",
                  "SELECT id, created FROM catchup_enqueue($1, $2::uuid, "
-                 "$3::jsonb, CASE WHEN $4::bigint = 0 THEN now() ELSE "
-                 "timestamptz 'epoch' + $4::bigint * interval "
-                 "'1 millisecond' END, $5::integer)");
+                 "$3::jsonb, " + at_ms(4) + ", $5::integer)");
   }
+  wall_clock clock;
   // Declared first so that the receiver, which unregisters from it, goes
   // first.
   pqxx::connection conn;
@@ -345,10 +364,11 @@ struct job_queue::impl {
   std::size_t notices = 0;
 };
 
-job_queue::job_queue(const std::string& url,
+job_queue::job_queue(const std::string& url, wall_clock clock,
                      std::int64_t statement_timeout_ms) {
   try {
-    impl_ = std::make_unique<impl>(url, statement_timeout_ms);
+    impl_ = std::make_unique<impl>(url, std::move(clock),
+                                   statement_timeout_ms);
   } catch (...) {
     detail::rethrow_as_storage_error("cannot open the job queue");
   }
@@ -373,6 +393,8 @@ enqueue_result job_queue::enqueue(const std::string& kind,
   require(run_at_unix_ms >= 0,
           "run_at must be a Unix time in ms (0 for now), got "
             + std::to_string(run_at_unix_ms));
+  if (run_at_unix_ms == 0)
+    run_at_unix_ms = impl_->clock.now_unix_ms();
   auto payload = payload_json.empty() ? std::string{"{}"} : payload_json;
   {
     auto parsed = nlohmann::json::parse(payload, nullptr, false);
@@ -408,7 +430,8 @@ std::vector<job_record> job_queue::claim(const std::string& owner,
   try {
     pqxx::nontransaction tx{impl_->conn};
     auto rows = tx.exec_prepared("job_claim", owner,
-                                 static_cast<std::int64_t>(n), lease_ms);
+                                 static_cast<std::int64_t>(n), lease_ms,
+                                 impl_->clock.now_unix_ms());
     out.reserve(rows.size());
     for (auto row : rows)
       out.push_back(read_record(row));
@@ -443,7 +466,10 @@ bool job_queue::complete(std::int64_t id, const std::string& owner) {
   check_owner(owner);
   try {
     pqxx::nontransaction tx{impl_->conn};
-    return tx.exec_prepared("job_complete", id, owner).affected_rows() == 1;
+    return tx.exec_prepared("job_complete", id, owner,
+                            impl_->clock.now_unix_ms())
+             .affected_rows()
+           == 1;
   } catch (...) {
     detail::rethrow_as_storage_error("cannot complete job "
                                      + std::to_string(id));
@@ -468,7 +494,8 @@ std::string job_queue::fail(std::int64_t id, const std::string& owner,
       pqxx::nontransaction tx{impl_->conn};
       auto rows = tx.exec_prepared("job_fail", id, owner, text,
                                    policy.backoff_initial_ms,
-                                   policy.backoff_max_ms);
+                                   policy.backoff_max_ms,
+                                   impl_->clock.now_unix_ms());
       return rows.empty() ? std::string{} : rows[0][0].as<std::string>();
     } catch (const pqxx::unique_violation&) {
       // A job of this kind and user was enqueued after the statement's
@@ -510,7 +537,8 @@ std::size_t job_queue::release(const std::string& owner,
   for (int round = 1;; ++round) {
     try {
       pqxx::nontransaction tx{impl_->conn};
-      return tx.exec_params(release_sql, owner, id_array(ids))
+      return tx.exec_params(release_sql(), owner, id_array(ids),
+                            impl_->clock.now_unix_ms())
         .affected_rows();
     } catch (const pqxx::unique_violation&) {
       // As in fail: a concurrent enqueue; the rerun supersedes.
@@ -569,11 +597,11 @@ bool job_queue::retry(std::int64_t id) {
   try {
     pqxx::nontransaction tx{impl_->conn};
     auto r = tx.exec_params(
-      "UPDATE jobs j SET state = 'pending', run_at = now(), attempts = 0, "
-      "finished_at = NULL WHERE j.id = $1 AND j.state IN ('failed', "
+      "UPDATE jobs j SET state = 'pending', run_at = " + at_ms(2)
+        + ", attempts = 0, finished_at = NULL WHERE j.id = $1 AND j.state IN ('failed', "
       "'cancelled') AND NOT EXISTS (SELECT 1 FROM jobs p WHERE "
       "p.kind = j.kind AND p.user_id = j.user_id AND p.state = 'pending')",
-      id);
+      id, impl_->clock.now_unix_ms());
     return r.affected_rows() == 1;
   } catch (const pqxx::unique_violation&) {
     // A job of its kind and user became pending after our snapshot.
@@ -587,9 +615,9 @@ bool job_queue::cancel(std::int64_t id) {
   try {
     pqxx::nontransaction tx{impl_->conn};
     auto r = tx.exec_params("UPDATE jobs SET state = 'cancelled', "
-                            "finished_at = now() WHERE id = $1 AND "
-                            "state = 'pending'",
-                            id);
+                            "finished_at = " + at_ms(2) + " WHERE id = $1 "
+                            "AND state = 'pending'",
+                            id, impl_->clock.now_unix_ms());
     return r.affected_rows() == 1;
   } catch (...) {
     detail::rethrow_as_storage_error("cannot cancel job "
@@ -601,13 +629,15 @@ queue_depth job_queue::depth() {
   queue_depth d;
   try {
     pqxx::nontransaction tx{impl_->conn};
-    auto row = tx.exec1(
+    auto row = tx.exec_params1(
       "SELECT count(*) FILTER (WHERE state = 'pending'), "
-      "count(*) FILTER (WHERE state = 'pending' AND run_at <= now()), "
+      "count(*) FILTER (WHERE state = 'pending' AND run_at <= " + at_ms(1)
+        + "), "
       "count(*) FILTER (WHERE state = 'running'), "
       "count(*) FILTER (WHERE state = 'failed'), "
       "count(*) FILTER (WHERE state = 'done'), "
-      "count(*) FILTER (WHERE state = 'cancelled') FROM jobs");
+      "count(*) FILTER (WHERE state = 'cancelled') FROM jobs",
+      impl_->clock.now_unix_ms());
     d.pending = row[0].as<std::int64_t>();
     d.due = row[1].as<std::int64_t>();
     d.running = row[2].as<std::int64_t>();
@@ -641,21 +671,23 @@ std::int64_t job_queue::schedule_generation(const std::string& name,
       return 0;
     // Read after taking the lock (a statement of its own, so its snapshot
     // sees what the previous holder committed).
-    auto due = tx.exec_params("SELECT next_due_at <= now() FROM "
+    auto now_ms = impl_->clock.now_unix_ms();
+    auto due = tx.exec_params("SELECT next_due_at <= " + at_ms(2) + " FROM "
                               "schedule_state WHERE name = $1",
-                              name);
+                              name, now_ms);
     if (!due.empty() && !due[0][0].as<bool>())
       return 0;
     auto inserted = static_cast<std::int64_t>(
-      tx.exec_params(schedule_insert_sql, interval_ms).affected_rows());
+      tx.exec_params(schedule_insert_sql(), interval_ms, now_ms)
+        .affected_rows());
     tx.exec_params(
       "INSERT INTO schedule_state (name, next_due_at, last_run_at, "
-      "last_enqueued) VALUES ($1, now() + $2 * interval '1 millisecond', "
-      "now(), $3) ON CONFLICT (name) DO UPDATE SET "
+      "last_enqueued) VALUES ($1, " + at_ms(4) + " + $2 * interval "
+      "'1 millisecond', " + at_ms(4) + ", $3) ON CONFLICT (name) DO UPDATE SET "
       "next_due_at = EXCLUDED.next_due_at, "
       "last_run_at = EXCLUDED.last_run_at, "
       "last_enqueued = EXCLUDED.last_enqueued",
-      name, interval_ms, inserted);
+      name, interval_ms, inserted, now_ms);
     tx.commit();
     return inserted;
   } catch (...) {
@@ -708,7 +740,11 @@ bool job_queue::wait_for_notification(std::int64_t timeout_ms) {
   return arrived;
 }
 
-std::int64_t job_queue::now_unix_ms() {
+std::int64_t job_queue::now_unix_ms() const {
+  return impl_->clock.now_unix_ms();
+}
+
+std::int64_t job_queue::lease_clock_unix_ms() {
   try {
     pqxx::nontransaction tx{impl_->conn};
     return tx.exec1("SELECT " + unix_ms("clock_timestamp()"))[0]

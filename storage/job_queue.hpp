@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
+
 namespace catchup::storage {
 
 /// One row of `jobs`. Times are Unix milliseconds on the database's clock,
@@ -87,8 +89,10 @@ inline constexpr std::int64_t job_wait_ms_max = 3600LL * 1000;
 class job_queue {
 public:
   /// @throws storage_error(db_unavailable) if the server cannot be reached.
-  explicit job_queue(const std::string& url,
-                     std::int64_t statement_timeout_ms = 60000);
+  /// Jobs are due, started and finished by `clock`; leases run on the
+  /// database server's clock (see job_queue.cpp).
+  job_queue(const std::string& url, wall_clock clock,
+            std::int64_t statement_timeout_ms = 60000);
   ~job_queue();
   job_queue(const job_queue&) = delete;
   job_queue& operator=(const job_queue&) = delete;
@@ -190,8 +194,12 @@ public:
   /// @throws storage_error(invalid_input) if `listen` was not called.
   bool wait_for_notification(std::int64_t timeout_ms);
 
-  /// The database's clock in Unix milliseconds (leases are on it).
-  std::int64_t now_unix_ms();
+  /// Now on the queue's clock (the one run_at is on), Unix milliseconds.
+  std::int64_t now_unix_ms() const;
+
+  /// Now on the database server's clock (the one leases are on), Unix
+  /// milliseconds.
+  std::int64_t lease_clock_unix_ms();
 
   struct impl;
 

@@ -99,10 +99,13 @@ void check_heartbeat(const std::string& id, const node_heartbeat& hb) {
 // A restart under the same name is a new incarnation: nothing of the old
 // one's load or down mark applies to it.
 constexpr const char* register_sql = R"(
-INSERT INTO nodes (id, address, version) VALUES ($1, $2, $3)
+INSERT INTO nodes (id, address, version, level, allocated_bytes,
+  budget_bytes, jobs_in_flight) VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (id) DO UPDATE SET address = EXCLUDED.address,
-  version = EXCLUDED.version, state = 'up', level = 'normal',
-  allocated_bytes = 0, budget_bytes = 0, jobs_in_flight = 0,
+  version = EXCLUDED.version, state = 'up', level = EXCLUDED.level,
+  allocated_bytes = EXCLUDED.allocated_bytes,
+  budget_bytes = EXCLUDED.budget_bytes,
+  jobs_in_flight = EXCLUDED.jobs_in_flight,
   started_at = now(), heartbeat_at = now(), down_at = NULL,
   down_reason = NULL)";
 
@@ -139,8 +142,10 @@ node_registry::~node_registry() = default;
 
 void node_registry::register_node(const std::string& id,
                                   const std::string& address,
-                                  const std::string& version) {
+                                  const std::string& version,
+                                  const node_heartbeat& load) {
   check_id(id);
+  check_heartbeat(id, load);
   require(storable_text(address, node_address_bytes_max),
           "the address of node " + id + " must be at most "
             + std::to_string(node_address_bytes_max)
@@ -153,7 +158,9 @@ void node_registry::register_node(const std::string& id,
             + " bytes of UTF-8, got '" + printable_excerpt(version) + "'");
   try {
     pqxx::nontransaction tx{impl_->conn};
-    tx.exec_params0(register_sql, id, address, version);
+    tx.exec_params0(register_sql, id, address, version, load.level,
+                    load.allocated_bytes, load.budget_bytes,
+                    load.jobs_in_flight);
   } catch (...) {
     detail::rethrow_as_storage_error("cannot register node " + id);
   }

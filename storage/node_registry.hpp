@@ -82,12 +82,15 @@ public:
   node_registry& operator=(const node_registry&) = delete;
 
   /// Registers `id` (or again, after a restart or a prune): its row is up,
-  /// started and beaten now, with this address and version, its load reset
-  /// to the defaults until its first beat and any down mark cleared.
+  /// started and beaten now, with this address, version and `load` (the
+  /// node's figures at registration, so a reader never sees a live node
+  /// without its budget, however soon it dies), any down mark cleared.
   /// @throws storage_error(invalid_input) for an empty or overlong id, an
-  ///         overlong address or version, or text that is not UTF-8.
+  ///         overlong address or version, text that is not UTF-8, or a
+  ///         load `heartbeat` would refuse.
   void register_node(const std::string& id, const std::string& address,
-                     const std::string& version);
+                     const std::string& version,
+                     const node_heartbeat& load = {});
 
   /// Records a beat: heartbeat_at now, the load figures set, and the node
   /// up with any down mark cleared (a node declared down, or one that left,

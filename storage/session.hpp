@@ -147,11 +147,11 @@ public:
   std::string save_generation(const generation_output& out);
 
   /// The user's suggestions with `status` ("pending", ...), earliest slot
-  /// first. A snoozed suggestion whose snooze has passed (on the database's
-  /// clock: reads carry no "now") counts as pending, and is listed with
-  /// that status.
+  /// first. A snoozed suggestion whose snooze has passed by `now_unix_s`
+  /// counts as pending, and is listed with that status.
   std::vector<suggestion_record> read_suggestions(const std::string& user_id,
-                                                  const std::string& status);
+                                                  const std::string& status,
+                                                  std::int64_t now_unix_s);
 
   /// Records a user's answer to one of their suggestions, in one
   /// transaction. The suggestion must be the user's and open: pending, or

@@ -40,9 +40,10 @@ const char* const suggestion_columns
     "s.priority, extract(epoch from s.slot_start)::bigint, "
     "extract(epoch from s.slot_end)::bigint, s.slot_timezone, s.reason";
 
-/// The status a reader sees: a snooze that has passed is pending again.
+/// The status a reader sees: a snooze that has passed by "now" ($3, Unix
+/// seconds) is pending again.
 const char* const effective_status
-  = "(CASE WHEN s.status = 'snoozed' AND s.snoozed_until <= now() "
+  = "(CASE WHEN s.status = 'snoozed' AND s.snoozed_until <= to_timestamp($3) "
     "THEN 'pending'::suggestion_status ELSE s.status END)";
 
 suggestion_record read_suggestion(const pqxx::row& row) {
@@ -155,7 +156,8 @@ std::string session::save_generation(const generation_output& out) {
 
 std::vector<suggestion_record>
 session::read_suggestions(const std::string& user_id,
-                          const std::string& status) {
+                          const std::string& status,
+                          std::int64_t now_unix_s) {
   std::vector<suggestion_record> out;
   try {
     pqxx::read_transaction tx{impl_->conn};
@@ -174,7 +176,7 @@ session::read_suggestions(const std::string& user_id,
                "THEN 'snoozed'::suggestion_status END) "
                "AND " + effective_status + " = $2::suggestion_status "
                "ORDER BY s.slot_start, s.rank, s.id",
-           user_id, status))
+           user_id, status, now_unix_s))
       out.push_back(read_suggestion(row));
   } catch (...) {
     detail::rethrow_as_storage_error("cannot read suggestions of user "

@@ -135,14 +135,6 @@ import_summary to_public(const import_report& x) {
   return out;
 }
 
-std::int64_t or_clock(std::int64_t now_unix_s) {
-  if (now_unix_s != 0)
-    return now_unix_s;
-  return std::chrono::duration_cast<std::chrono::seconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
 storage::suggestion_response to_internal(const suggestion_response& x) {
   storage::suggestion_response out;
   out.user_id = x.user_id;
@@ -166,7 +158,7 @@ storage::suggestion_response to_internal(const suggestion_response& x) {
   out.snooze_until_unix_s = x.snooze_until_unix_s;
   out.reason = x.reason;
   out.met_recently = x.met_recently;
-  out.now_unix_s = or_clock(x.now_unix_s);
+  out.now_unix_s = x.now_unix_s; // 0: the engine's clock
   return out;
 }
 

@@ -31,9 +31,6 @@ run_totals to_public(const run_summary& x);
 memory_snapshot to_public(const memory_status& x);
 import_summary to_public(const import_report& x);
 
-/// "Now" as the public API takes it: 0 means the clock.
-std::int64_t or_clock(std::int64_t now_unix_s);
-
 /// The storage form of a response.
 storage::suggestion_response to_internal(const suggestion_response& x);
 

@@ -21,7 +21,6 @@ namespace catchup {
 
 using api::current_error;
 using api::input_means;
-using api::or_clock;
 
 namespace {
 
@@ -222,6 +221,7 @@ result<engine> engine::open(const engine_config& config) noexcept {
     d->pool = std::make_unique<api::call_pool>(config.async_threads,
                                                config.async_queue_max);
     engine_options options;
+    options.clock = wall_clock{config.clock_unix_ms};
     auto* raw = d.get();
     options.on_memory_sample = [raw](const memory_status& m) {
       raw->on_sample(m);
@@ -370,7 +370,7 @@ result<generation_summary> generate_on(engine::impl* d,
   if (!d)
     return error{error_code::closed, closed_text};
   return d->call<generation_summary>([&] {
-    return api::to_public(d->core->generate(user_id, or_clock(now_unix_s)));
+    return api::to_public(d->core->generate(user_id, now_unix_s));
   });
 }
 
@@ -390,7 +390,7 @@ result<run_totals> generate_all_on(engine::impl* d, std::int64_t now_unix_s,
         }
       };
     return api::to_public(
-      d->core->generate_all(or_clock(now_unix_s), std::move(cb)));
+      d->core->generate_all(now_unix_s, std::move(cb)));
   });
 }
 
@@ -527,7 +527,7 @@ result<import_request> request_of(const std::string& path_or_name,
   r.path = path_or_name;
   r.strict = params.strict;
   r.calendar_id = params.calendar_id;
-  r.now_unix_s = or_clock(params.now_unix_s);
+  r.now_unix_s = params.now_unix_s; // 0: the engine's clock
   auto format = params.format;
   if (format == import_format::by_extension) {
     if (needs_format)

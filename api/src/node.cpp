@@ -120,7 +120,9 @@ node_impl(node_actor::stateful_pointer<node_state> self,
       self
         ->request(self->state.core->coordinator(), timeout,
                   atom::generate::value,
-                  generation_request{user_id, api::or_clock(now_unix_s)})
+                  generation_request{
+                    user_id,
+                    self->state.core->clock().or_now_unix_s(now_unix_s)})
         .then([rp](generation_result& r) mutable { rp.deliver(api::to_public(r)); },
               [rp, render](caf::error& err) mutable { rp.deliver(render(err)); });
       return rp;
@@ -132,7 +134,9 @@ node_impl(node_actor::stateful_pointer<node_state> self,
       // timeout inside the coordinator.
       self
         ->request(self->state.core->coordinator(), caf::infinite,
-                  atom::generate::value, api::or_clock(now_unix_s), caf::actor{})
+                  atom::generate::value,
+                  self->state.core->clock().or_now_unix_s(now_unix_s),
+                  caf::actor{})
         .then([rp](run_summary& r) mutable { rp.deliver(api::to_public(r)); },
               [rp, render](caf::error& err) mutable { rp.deliver(render(err)); });
       return rp;
@@ -142,7 +146,8 @@ node_impl(node_actor::stateful_pointer<node_state> self,
       auto rp = self->make_response_promise<std::vector<suggestion>>();
       self
         ->request(self->state.core->cache(), std::chrono::seconds(60),
-                  atom::read::value, user_id, std::string{"pending"})
+                  atom::read::value, user_id, std::string{"pending"},
+                  self->state.core->clock().now_unix_s())
         .then(
           [rp](std::vector<suggestion_record>& rs) mutable {
             std::vector<suggestion> out;
@@ -213,6 +218,7 @@ result<node_actor> spawn_node(caf::actor_system& sys,
       return settings.error();
     auto listeners = std::make_shared<pressure_listeners>();
     engine_options options;
+    options.clock = wall_clock{config.clock_unix_ms};
     options.on_memory_sample = [listeners](const memory_status& m) {
       listeners->on_sample(m);
     };

@@ -27,17 +27,19 @@ struct fixture {
   test::test_database db;
   std::unique_ptr<engine_core> eng;
   std::string user;
-  // The wall clock's "now": whether a snooze has passed is decided on the
-  // database's clock when suggestions are read, so the answers' "now" must
-  // agree with it.
-  std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  // The engine's clock stands here (2026-11-18T09:46:40Z): whether a
+  // snooze has passed is decided by it when suggestions are read, so the
+  // answers' "now" agrees with it.
+  std::int64_t now = 1795000000;
   std::vector<suggestion_record> generated;
 
   fixture() {
     config::settings s;
     s.database.url = db.url();
     s.database.connections_max = 2;
-    eng = std::make_unique<engine_core>(s);
+    engine_options options;
+    options.clock = wall_clock::fixed(now * 1000);
+    eng = std::make_unique<engine_core>(s, std::move(options));
     storage::seed_options opts;
     opts.users = 1;
     opts.contacts_per_user = 100;
@@ -275,10 +277,16 @@ BOOST_AUTO_TEST_CASE(only_the_users_own_suggestions_can_be_answered) {
   BOOST_TEST((code_of(r) == ec::not_found));
   r.suggestion_id = "not-a-uuid";
   BOOST_TEST((code_of(r) == ec::invalid_input));
-  r.suggestion_id = generated[0].id;
-  r.now_unix_s = 0;
-  BOOST_TEST((code_of(r) == ec::invalid_input));
   BOOST_TEST(column("status::text", generated[0].id) == "pending");
+}
+
+BOOST_AUTO_TEST_CASE(an_answer_without_now_is_at_the_engines_clock) {
+  auto r = answer(generated[0], suggestion_action::accept);
+  r.now_unix_s = 0;
+  BOOST_TEST(eng->respond(r).suggestion.status == "accepted");
+  BOOST_TEST(column("extract(epoch from responded_at)::bigint",
+                    generated[0].id)
+             == std::to_string(now));
 }
 
 BOOST_AUTO_TEST_CASE(an_answered_suggestion_is_a_conflict) {

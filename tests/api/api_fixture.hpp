@@ -37,11 +37,13 @@ namespace catchup::api_test {
 /// "Now" of every generation here: 2026-11-18T09:46:40Z.
 inline constexpr std::int64_t now_unix_s = 1795000000;
 
-/// A config on a fresh database of the shared test cluster.
+/// A config on a fresh database of the shared test cluster, its clock
+/// standing at `now_unix_s`.
 inline engine_config config_for(const test::test_database& db) {
   engine_config c;
   c.database_url = db.url();
   c.configure_logging = false;
+  c.clock_unix_ms = [] { return now_unix_s * 1000; };
   c.settings = {{"database.connections_max", "4"}, {"log.level", "warn"}};
   return c;
 }

@@ -223,6 +223,35 @@ BOOST_AUTO_TEST_CASE(registering_again_starts_a_new_incarnation) {
   BOOST_TEST(nodes.list().size() == 1u);
 }
 
+// A node killed before its first beat must still show what it registered
+// with (a cluster status once showed such a node with budget 0).
+BOOST_AUTO_TEST_CASE(a_node_registers_with_its_load_known) {
+  migrated_database m;
+  node_registry nodes{m.db.url()};
+  node_heartbeat load;
+  load.level = "high";
+  load.allocated_bytes = 700;
+  load.budget_bytes = 1000;
+  load.jobs_in_flight = 4;
+  nodes.register_node("n1", "h1:1", "1.0", load);
+  auto row = find(nodes, "n1");
+  BOOST_TEST(row.level == "high");
+  BOOST_TEST(row.allocated_bytes == 700);
+  BOOST_TEST(row.budget_bytes == 1000);
+  BOOST_TEST(row.jobs_in_flight == 4);
+  // Again, after a restart: the new incarnation's load, at once.
+  load.level = "normal";
+  load.budget_bytes = 2000;
+  load.jobs_in_flight = 0;
+  nodes.register_node("n1", "h1:1", "1.1", load);
+  row = find(nodes, "n1");
+  BOOST_TEST(row.level == "normal");
+  BOOST_TEST(row.budget_bytes == 2000);
+  BOOST_TEST(row.jobs_in_flight == 0);
+  load.level = "bogus";
+  BOOST_CHECK_THROW(nodes.register_node("n2", "", "1.0", load), storage_error);
+}
+
 BOOST_AUTO_TEST_CASE(a_node_that_leaves_is_left_and_no_longer_declared_down) {
   migrated_database m;
   node_registry nodes{m.db.url()};

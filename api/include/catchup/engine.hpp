@@ -71,6 +71,12 @@ struct engine_config {
   std::size_t async_threads = 4;
   /// Asynchronous calls that may wait for a call thread (1..1,000,000).
   std::size_t async_queue_max = 1024;
+  /// Where the engine reads "now", in Unix milliseconds; empty: the system
+  /// clock. Every call not given a "now" (generate, responses, imports,
+  /// enqueue, the worker's jobs and schedules) reads it, and only it; the
+  /// setting clock.offset_s moves it. Called on engine threads, so it must
+  /// be thread-safe. Tests and simulations set it to own their time.
+  std::function<std::int64_t()> clock_unix_ms;
 };
 
 /// A handle to a pressure subscription; pass it to `unsubscribe`.

@@ -1,0 +1,66 @@
+# The one-clock guard: fails, naming file:line, when a source file reads the
+# system's real-time clock anywhere but core/clock.cpp. The engine's "now"
+# comes from its injectable clock (core/clock.hpp) or from its caller; a
+# stray read is how a test comes to depend on the day it runs. Monotonic
+# clocks (steady_clock, CLOCK_MONOTONIC) for durations stay allowed.
+#
+#   cmake -DROOT=<dir> [-DALLOWED=<path relative to ROOT>] -P no_wall_clock.cmake
+
+if(NOT ROOT)
+  message(FATAL_ERROR "no_wall_clock: pass -DROOT=<source dir>")
+endif()
+
+# Each a way to read wall time in C or C++ (high_resolution_clock is
+# system_clock in libstdc++).
+set(patterns
+  "system_clock::now"
+  "high_resolution_clock"
+  "utc_clock::now"
+  "file_clock::now"
+  "[^a-z_:.]time[ \t]*\\([ \t]*(nullptr|NULL|0|&)"
+  "std::time[ \t]*\\("
+  "::time[ \t]*\\("
+  "gettimeofday"
+  "CLOCK_REALTIME"
+  "CLOCK_TAI"
+  "(^|[^a-z_])ftime[ \t]*\\("
+  "timespec_get"
+)
+
+file(GLOB_RECURSE sources RELATIVE "${ROOT}"
+  "${ROOT}/*.cpp" "${ROOT}/*.hpp" "${ROOT}/*.h" "${ROOT}/*.cc"
+  "${ROOT}/*.c" "${ROOT}/*.cpp.in" "${ROOT}/*.hpp.in")
+
+set(found "")
+set(scanned 0)
+foreach(path IN LISTS sources)
+  # Build trees and fetched code are not ours; the guard's own planted
+  # file is scanned only when it is the root (the guard's self-test).
+  if(path MATCHES "^(build[^/]*|\\.[^/]*)/" OR path MATCHES "/planted/"
+     OR path STREQUAL "${ALLOWED}")
+    continue()
+  endif()
+  math(EXPR scanned "${scanned} + 1")
+  file(STRINGS "${ROOT}/${path}" lines)
+  set(number 0)
+  foreach(line IN LISTS lines)
+    math(EXPR number "${number} + 1")
+    foreach(pattern IN LISTS patterns)
+      if(line MATCHES "${pattern}")
+        string(STRIP "${line}" shown)
+        string(APPEND found "  ${path}:${number}: ${shown}\n")
+        break()
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+
+if(scanned EQUAL 0)
+  message(FATAL_ERROR "no_wall_clock: no source file under ${ROOT}")
+endif()
+if(found)
+  message(FATAL_ERROR "the system clock is read outside core/clock.cpp; "
+    "take \"now\" from the engine's wall_clock (core/clock.hpp) or from "
+    "the caller instead, and steady_clock for durations:\n${found}")
+endif()
+message(STATUS "no_wall_clock: ${scanned} source files read no wall clock")
