@@ -15,6 +15,7 @@
 #include "actors/system_config.hpp"
 #include "messages/error.hpp"
 #include "storage/migrations.hpp"
+#include "tests/support/test_clock.hpp"
 #include "tests/support/test_database.hpp"
 
 using namespace catchup;
@@ -44,7 +45,9 @@ struct fixture {
     config::settings s;
     s.database.url = db.url();
     s.database.connections_max = 2;
-    return std::make_unique<engine_core>(s);
+    engine_options o;
+    o.clock = test::standing_clock();
+    return std::make_unique<engine_core>(s, o);
   }
 };
 

@@ -8,6 +8,7 @@
 
 #include "actors/engine_core.hpp"
 #include "storage/migrations.hpp"
+#include "tests/support/test_clock.hpp"
 #include "tests/support/test_database.hpp"
 
 using namespace catchup;
@@ -25,7 +26,9 @@ struct fixture {
     config::settings s;
     s.database.url = db.url();
     s.database.connections_max = 2;
-    eng = std::make_unique<engine_core>(s);
+    engine_options o;
+    o.clock = test::standing_clock();
+    eng = std::make_unique<engine_core>(s, o);
     storage::seed_options opts;
     opts.users = 1;
     opts.contacts_per_user = 400;

@@ -11,6 +11,7 @@
 
 #include "actors/engine_core.hpp"
 #include "storage/migrations.hpp"
+#include "tests/support/test_clock.hpp"
 #include "tests/support/test_database.hpp"
 
 using namespace catchup;
@@ -26,7 +27,9 @@ struct fixture {
     s.database.url = db.url();
     s.database.connections_max = connections;
     s.generation.concurrent_users_max = concurrent_users;
-    return std::make_unique<engine_core>(s);
+    engine_options o;
+    o.clock = test::standing_clock();
+    return std::make_unique<engine_core>(s, o);
   }
 
   // A user in `zone` with default availability, no calendar and

@@ -10,6 +10,7 @@
 #include "actors/engine_core.hpp"
 #include "storage/migrations.hpp"
 #include "tests/support/fake_google_server.hpp"
+#include "tests/support/test_clock.hpp"
 #include "tests/support/test_database.hpp"
 
 using namespace catchup;
@@ -84,7 +85,9 @@ struct fixture {
     s.sync.google_people_url = google.base_url();
     s.sync.google_calendar_url = google.base_url();
     s.sync.google_token_url = google.base_url() + "/token";
-    return std::make_unique<engine_core>(s);
+    engine_options o;
+    o.clock = test::standing_clock();
+    return std::make_unique<engine_core>(s, o);
   }
 
   std::string make_user() {

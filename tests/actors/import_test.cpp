@@ -18,6 +18,7 @@
 #include "tests/support/fake_memory_probe.hpp"
 #include "tests/support/import_reading.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/test_clock.hpp"
 #include "tests/support/test_database.hpp"
 
 using namespace catchup;
@@ -55,6 +56,7 @@ struct fixture {
     s.sync.events_page_items = events_page_items;
     engine_options o;
     o.probe = probe;
+    o.clock = test::standing_clock();
     return std::make_unique<engine_core>(s, o);
   }
 

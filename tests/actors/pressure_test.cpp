@@ -19,6 +19,7 @@
 #include "storage/migrations.hpp"
 #include "storage/session.hpp"
 #include "tests/support/fake_memory_probe.hpp"
+#include "tests/support/test_clock.hpp"
 #include "tests/support/test_database.hpp"
 
 using namespace catchup;
@@ -71,6 +72,7 @@ struct fixture {
     s.memory.sample_interval_ms = 600000;
     engine_options o;
     o.probe = probe;
+    o.clock = test::standing_clock();
     return std::make_unique<engine_core>(s, o);
   }
 };

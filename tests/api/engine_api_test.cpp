@@ -137,6 +137,7 @@ BOOST_AUTO_TEST_CASE(the_default_is_a_private_database_in_the_data_dir) {
   test::temp_dir dir;
   engine_config c;
   c.configure_logging = false;
+  c.clock_unix_ms = [] { return now_unix_s * 1000; };
   c.data_dir = dir / "pg";
   {
     auto eng = engine::open(c);

@@ -203,7 +203,8 @@ BOOST_AUTO_TEST_CASE(generate_is_reproducible_for_the_same_now) {
 BOOST_AUTO_TEST_CASE(contact_shows_one_contact_or_says_none) {
   test::test_database db;
   setenv("DATABASE_URL", db.url().c_str(), 1);
-  auto r = run({"seed", "--users", "1", "--contacts", "3", "--seed", "5"});
+  auto r = run({"seed", "--users", "1", "--contacts", "3", "--seed", "5",
+                "--now", "2026-11-22T10:00:00Z"});
   BOOST_REQUIRE_EQUAL(r.exit_code, 0);
   auto user = lines(r.output).back();
   auto id = db.query("SELECT id FROM contacts WHERE user_id = '" + user

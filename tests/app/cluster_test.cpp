@@ -708,7 +708,8 @@ BOOST_AUTO_TEST_CASE(a_node_cut_off_stops_claiming_and_rejoins_cleanly) {
              == 2, c.process->output());
   // And takes work again: a second round is shared with it.
   db.query("SELECT (catchup_enqueue('generate', id, "
-           "'{\"now\": 1772456400}'::jsonb)).id FROM users");
+           "'{\"now\": 1772456400}'::jsonb, " + due_long_ago + ")).id "
+           "FROM users");
   BOOST_TEST(wait_count("SELECT count(*) FROM jobs WHERE state = 'running' "
                         "AND lease_owner = 'cut-c'",
                         1, 120s),

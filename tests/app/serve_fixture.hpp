@@ -37,6 +37,12 @@ inline bool has(const std::string& s, const std::string& part) {
 }
 
 struct serve_fixture {
+  /// A run_at in SQL that every node's clock has passed (jobs enqueued in
+  /// SQL would otherwise be due at the database's now, which a node whose
+  /// clock is set back does not reach).
+  static inline const std::string due_long_ago
+    = "timestamptz '2000-01-01 00:00:00+00'";
+
   test::test_database db;
 
   serve_fixture() {
@@ -87,14 +93,16 @@ struct serve_fixture {
   }
 
   /// Seeds `users` users (20 contacts each) and enqueues a generation job
-  /// for each.
+  /// for each, due since long ago: due on any node's clock, whatever date
+  /// the machine says.
   void seed_and_enqueue(int users) {
     auto r = run({"seed", "--users", std::to_string(users), "--contacts",
                   "20", "--seed", "7", "--now", "2026-03-02T12:00:00Z",
                   "--database-url", db.url()});
     BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.output);
     db.query("SELECT (catchup_enqueue('generate', id, "
-             "'{\"now\": 1772452800}'::jsonb)).id FROM users");
+             "'{\"now\": 1772452800}'::jsonb, " + due_long_ago + ")).id "
+             "FROM users");
   }
 };
 

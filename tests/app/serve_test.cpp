@@ -187,7 +187,8 @@ BOOST_AUTO_TEST_CASE(sigterm_hands_unfinished_jobs_back_and_exits_0) {
   }
   db.query("DELETE FROM jobs RETURNING 1");
   db.query("SELECT (catchup_enqueue('sync_contacts', '" + user
-           + "', '{\"path\": \"" + path + "\"}'::jsonb)).id");
+           + "', '{\"path\": \"" + path + "\"}'::jsonb, " + due_long_ago
+           + ")).id");
   auto n = node("node-c", {"--sync-contacts-page-items", "10",
                            "--node-shutdown-grace-ms", "0"});
   BOOST_REQUIRE(wait_count("SELECT count(*) FROM contacts WHERE "

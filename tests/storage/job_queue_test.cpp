@@ -71,6 +71,13 @@ std::vector<std::int64_t> ids_of(const std::vector<job_record>& jobs) {
   return out;
 }
 
+// The queue's clock in these tests is the database server's: they check
+// run times against what the server stamps itself (created_at, enqueues
+// in SQL, make_due, leases), whatever the test process's clock says.
+wall_clock server_clock(const test::test_database& db) {
+  return wall_clock{[&db] { return db.server_clock_unix_ms(); }};
+}
+
 struct migrated_database {
   migrated_database() {
     migrate(db.url());
@@ -94,7 +101,7 @@ BOOST_AUTO_TEST_CASE(enqueue_by_method_or_sql_and_again_while_pending_is_a_no_op
   migrated_database m;
   auto& db = m.db;
   auto user = make_user(db, "ada");
-  job_queue q{db.url(), wall_clock{}};
+  job_queue q{db.url(), server_clock(db)};
   auto before = q.now_unix_ms();
   auto first = q.enqueue("sync_contacts", user, R"({"path": "/a.vcf"})");
   BOOST_TEST(first.created);
@@ -145,7 +152,7 @@ BOOST_AUTO_TEST_CASE(enqueue_by_method_or_sql_and_again_while_pending_is_a_no_op
 BOOST_AUTO_TEST_CASE(bad_enqueues_are_refused_with_what_was_wrong) {
   migrated_database m;
   auto user = make_user(m.db, "ada");
-  job_queue q{m.db.url(), wall_clock{}};
+  job_queue q{m.db.url(), server_clock(m.db)};
   BOOST_TEST((code_of([&] { q.enqueue("compost", user); })
               == ec::invalid_input));
   BOOST_TEST((code_of([&] { q.enqueue("generate", "not-a-uuid"); })
@@ -196,7 +203,7 @@ BOOST_AUTO_TEST_CASE(bad_enqueues_are_refused_with_what_was_wrong) {
 BOOST_AUTO_TEST_CASE(a_claim_takes_due_jobs_oldest_first_and_leases_them) {
   migrated_database m;
   auto& db = m.db;
-  job_queue q{db.url(), wall_clock{}};
+  job_queue q{db.url(), server_clock(db)};
   auto now = q.now_unix_ms();
   // Due 3 s, 1 s and 2 s ago; one due in an hour.
   auto a = q.enqueue("generate", make_user(db, "a"), "{}", now - 3000).id;
@@ -269,7 +276,7 @@ BOOST_AUTO_TEST_CASE(two_claimers_drain_a_thousand_jobs_each_exactly_once) {
   std::vector<int> batches(2, 0);
   auto start = std::chrono::steady_clock::now();
   test::run_together(2, [&](int i) {
-    job_queue q{db.url(), wall_clock{}};
+    job_queue q{db.url(), server_clock(db)};
     auto owner = "node" + std::to_string(i);
     for (;;) {
       auto jobs = q.claim(owner, 10, lease_ms);
@@ -308,7 +315,7 @@ BOOST_AUTO_TEST_CASE(two_claimers_drain_a_thousand_jobs_each_exactly_once) {
 BOOST_AUTO_TEST_CASE(an_expired_lease_is_rescued_and_the_old_owner_refused) {
   migrated_database m;
   auto& db = m.db;
-  job_queue q{db.url(), wall_clock{}};
+  job_queue q{db.url(), server_clock(db)};
   auto id = q.enqueue("generate", make_user(db, "ada")).id;
   BOOST_TEST(q.claim("zombie", 1, lease_ms).size() == 1u);
   // Not expired: nobody else gets it.
@@ -337,7 +344,7 @@ BOOST_AUTO_TEST_CASE(an_expired_lease_is_rescued_and_the_old_owner_refused) {
 BOOST_AUTO_TEST_CASE(a_short_lease_expires_on_the_database_clock) {
   migrated_database m;
   auto& db = m.db;
-  job_queue q{db.url(), wall_clock{}};
+  job_queue q{db.url(), server_clock(db)};
   auto id = q.enqueue("generate", make_user(db, "ada")).id;
   BOOST_TEST(q.claim("brief", 1, 1).size() == 1u);
   // A 1 ms lease runs out on its own; each claim is a round trip, so a
@@ -358,7 +365,7 @@ BOOST_AUTO_TEST_CASE(a_short_lease_expires_on_the_database_clock) {
 BOOST_AUTO_TEST_CASE(an_expired_lease_on_the_last_attempt_fails_the_job) {
   migrated_database m;
   auto& db = m.db;
-  job_queue q{db.url(), wall_clock{}};
+  job_queue q{db.url(), server_clock(db)};
   auto id = q.enqueue("generate", make_user(db, "ada"), "{}", 0, 1).id;
   auto other = q.enqueue("generate", make_user(db, "bob")).id;
   BOOST_TEST(q.claim("dying", 1, lease_ms).size() == 1u);
@@ -379,7 +386,7 @@ BOOST_AUTO_TEST_CASE(an_expired_lease_on_the_last_attempt_fails_the_job) {
 BOOST_AUTO_TEST_CASE(ending_a_dead_owners_leases_lets_the_next_claim_rescue_them) {
   migrated_database m;
   auto& db = m.db;
-  job_queue q{db.url(), wall_clock{}};
+  job_queue q{db.url(), server_clock(db)};
   auto a1 = q.enqueue("generate", make_user(db, "a1")).id;
   auto a2 = q.enqueue("sync_contacts", make_user(db, "a2")).id;
   BOOST_TEST(q.claim("dead", 2, lease_ms).size() == 2u);
@@ -424,7 +431,7 @@ BOOST_AUTO_TEST_CASE(ending_a_dead_owners_leases_lets_the_next_claim_rescue_them
 BOOST_AUTO_TEST_CASE(ended_leases_follow_the_rules_of_any_expired_lease) {
   migrated_database m;
   auto& db = m.db;
-  job_queue q{db.url(), wall_clock{}};
+  job_queue q{db.url(), server_clock(db)};
   auto last = q.enqueue("generate", make_user(db, "last"), "{}", 0, 1).id;
   auto mistaken = q.enqueue("generate", make_user(db, "mistaken")).id;
   auto stale = q.enqueue("generate", make_user(db, "stale")).id;
@@ -452,7 +459,7 @@ BOOST_AUTO_TEST_CASE(ended_leases_follow_the_rules_of_any_expired_lease) {
 BOOST_AUTO_TEST_CASE(renew_extends_and_returns_only_the_leases_still_held) {
   migrated_database m;
   auto& db = m.db;
-  job_queue q{db.url(), wall_clock{}};
+  job_queue q{db.url(), server_clock(db)};
   auto a = q.enqueue("generate", make_user(db, "a")).id;
   auto b = q.enqueue("generate", make_user(db, "b")).id;
   auto c = q.enqueue("generate", make_user(db, "c")).id;
@@ -474,14 +481,15 @@ BOOST_AUTO_TEST_CASE(renew_extends_and_returns_only_the_leases_still_held) {
 BOOST_AUTO_TEST_CASE(failures_back_off_exponentially_then_fail_for_good) {
   migrated_database m;
   auto& db = m.db;
-  job_queue q{db.url(), wall_clock{}};
+  // The queue's clock stands still, so run_at minus it is the wait.
+  std::atomic<std::int64_t> now{db.server_clock_unix_ms()};
+  job_queue q{db.url(), wall_clock{[&now] { return now.load(); }}};
   auto id = q.enqueue("sync_calendar", make_user(db, "ada"), "{}", 0, 4).id;
   retry_policy policy;
   policy.backoff_initial_ms = 1000;
   policy.backoff_max_ms = 3000;
   // The n-th failure waits min(1000 * 2^(n-1), 3000) ms, jittered to
-  // [half, all] of it; run_at - updated_at is that wait exactly (both are
-  // the failing statement's now()).
+  // [half, all] of it, from the queue's now.
   std::vector<std::int64_t> delays = {1000, 2000, 3000};
   for (std::size_t n = 0; n < delays.size(); ++n) {
     auto claimed = q.claim("n1", 1, lease_ms);
@@ -489,9 +497,7 @@ BOOST_AUTO_TEST_CASE(failures_back_off_exponentially_then_fail_for_good) {
     BOOST_TEST(claimed[0].attempts == static_cast<std::int32_t>(n + 1));
     auto error = "timeout " + std::to_string(n + 1);
     BOOST_TEST(q.fail(id, "n1", error, policy) == "pending");
-    auto wait = number(db, "SELECT (extract(epoch FROM run_at - updated_at) "
-                           "* 1000)::bigint FROM jobs WHERE id = "
-                           + std::to_string(id));
+    auto wait = q.get(id)->run_at_unix_ms - now.load();
     BOOST_TEST_MESSAGE("failure " << n + 1 << ": retry in " << wait
                                   << " ms");
     BOOST_TEST(wait >= delays[n] / 2);
@@ -501,9 +507,10 @@ BOOST_AUTO_TEST_CASE(failures_back_off_exponentially_then_fail_for_good) {
     BOOST_TEST(job->last_error == error);
     BOOST_TEST(job->lease_owner.empty());
     BOOST_TEST(job->finished_unix_ms == 0);
-    // Not due before its backoff.
+    // Not due before its backoff; due when the clock has moved past it
+    // (the wait read back is floored to whole milliseconds).
     BOOST_TEST(q.claim("n1", 1, lease_ms).empty());
-    make_due(db, id);
+    now += wait + 1;
   }
   BOOST_TEST(q.claim("n1", 1, lease_ms).size() == 1u);
   BOOST_TEST(q.fail(id, "n1", "timeout 4", policy) == "failed");
@@ -525,20 +532,24 @@ BOOST_AUTO_TEST_CASE(failures_back_off_exponentially_then_fail_for_good) {
 BOOST_AUTO_TEST_CASE(the_backoff_is_jittered_between_half_and_all_of_it) {
   migrated_database m;
   auto& db = m.db;
-  job_queue q{db.url(), wall_clock{}};
+  std::atomic<std::int64_t> now{db.server_clock_unix_ms()};
+  job_queue q{db.url(), wall_clock{[&now] { return now.load(); }}};
   db.query("INSERT INTO users (email) SELECT 'u' || g || '@example.org' "
            "FROM generate_series(1, 200) g RETURNING 1");
   db.query("INSERT INTO jobs (kind, user_id) SELECT 'generate', id FROM "
            "users RETURNING 1");
+  now = db.server_clock_unix_ms(); // after the inserts: all are due
   retry_policy policy;
   policy.backoff_initial_ms = 10000;
   policy.backoff_max_ms = 10000;
   for (auto& j : q.claim("n1", 200, lease_ms))
     BOOST_TEST(q.fail(j.id, "n1", "x", policy) == "pending");
-  auto low = number(db, "SELECT min(extract(epoch FROM run_at - updated_at) "
-                        "* 1000)::bigint FROM jobs");
-  auto high = number(db, "SELECT max(extract(epoch FROM run_at - "
-                         "updated_at) * 1000)::bigint FROM jobs");
+  auto low = number(db, "SELECT min(floor(extract(epoch FROM run_at) * "
+                        "1000))::bigint FROM jobs")
+             - now.load();
+  auto high = number(db, "SELECT max(floor(extract(epoch FROM run_at) * "
+                         "1000))::bigint FROM jobs")
+              - now.load();
   BOOST_TEST_MESSAGE("200 waits of a 10 s backoff: " << low << ".." << high
                                                      << " ms");
   BOOST_TEST(low >= 5000);
@@ -550,7 +561,7 @@ BOOST_AUTO_TEST_CASE(the_backoff_is_jittered_between_half_and_all_of_it) {
 BOOST_AUTO_TEST_CASE(a_failure_text_is_stored_whatever_its_bytes) {
   migrated_database m;
   auto& db = m.db;
-  job_queue q{db.url(), wall_clock{}};
+  job_queue q{db.url(), server_clock(db)};
   auto id = q.enqueue("generate", make_user(db, "ada"), "{}", 0, 1).id;
   q.claim("n1", 1, lease_ms);
   BOOST_TEST(q.fail(id, "n1", std::string{"bad \xff\x00 bytes", 12}
@@ -564,7 +575,7 @@ BOOST_AUTO_TEST_CASE(a_failure_text_is_stored_whatever_its_bytes) {
 BOOST_AUTO_TEST_CASE(release_hands_jobs_back_at_once_without_the_attempt) {
   migrated_database m;
   auto& db = m.db;
-  job_queue q{db.url(), wall_clock{}};
+  job_queue q{db.url(), server_clock(db)};
   auto now = q.now_unix_ms();
   auto a = q.enqueue("generate", make_user(db, "a"), "{}", now - 5000).id;
   auto b = q.enqueue("generate", make_user(db, "b"), "{}", now - 4000).id;
@@ -591,7 +602,7 @@ BOOST_AUTO_TEST_CASE(release_hands_jobs_back_at_once_without_the_attempt) {
 BOOST_AUTO_TEST_CASE(retry_and_cancel_move_only_the_states_they_may) {
   migrated_database m;
   auto& db = m.db;
-  job_queue q{db.url(), wall_clock{}};
+  job_queue q{db.url(), server_clock(db)};
   auto user = make_user(db, "ada");
   auto id = q.enqueue("generate", user, "{}", 0, 1).id;
   BOOST_TEST(q.cancel(id));
@@ -632,7 +643,7 @@ BOOST_AUTO_TEST_CASE(retry_and_cancel_move_only_the_states_they_may) {
 BOOST_AUTO_TEST_CASE(a_retry_or_release_superseded_by_a_pending_job_is_cancelled) {
   migrated_database m;
   auto& db = m.db;
-  job_queue q{db.url(), wall_clock{}};
+  job_queue q{db.url(), server_clock(db)};
   auto user = make_user(db, "ada");
   // fail: a new request came in while the job ran.
   auto old_job = q.enqueue("generate", user).id;
@@ -690,7 +701,7 @@ BOOST_AUTO_TEST_CASE(enqueue_fail_and_release_racing_on_one_user_never_error) {
   constexpr int rounds = 100;
   std::vector<int> outcomes(3, 0);
   test::run_together(3, [&](int i) {
-    job_queue q{db.url(), wall_clock{}};
+    job_queue q{db.url(), server_clock(db)};
     for (int r = 0; r < rounds; ++r) {
       if (i == 0) {
         outcomes[0] += q.enqueue("generate", user, "{}", 0, 100).created;
@@ -720,7 +731,7 @@ BOOST_AUTO_TEST_CASE(the_schedule_enqueues_each_active_user_once_spread_out) {
   for (int i = 0; i < 5; ++i)
     make_user(db, "active" + std::to_string(i));
   make_user(db, "asleep", false);
-  job_queue q{db.url(), wall_clock{}};
+  job_queue q{db.url(), server_clock(db)};
   constexpr std::int64_t interval_ms = 3600 * 1000;
   auto before = q.now_unix_ms();
   BOOST_TEST(q.schedule_generation("generate", interval_ms) == 5);
@@ -768,7 +779,7 @@ BOOST_AUTO_TEST_CASE(nodes_running_the_schedule_at_once_enqueue_each_user_once) 
   constexpr int nodes = 4;
   std::vector<std::int64_t> enqueued(nodes, 0);
   test::run_together(nodes, [&](int i) {
-    job_queue q{db.url(), wall_clock{}};
+    job_queue q{db.url(), server_clock(db)};
     enqueued[static_cast<std::size_t>(i)]
       = q.schedule_generation("generate", 60000);
   });
@@ -785,8 +796,8 @@ BOOST_AUTO_TEST_CASE(a_listener_wakes_on_a_new_job_and_times_out_without) {
   migrated_database m;
   auto& db = m.db;
   auto user = make_user(db, "ada");
-  job_queue listener{db.url(), wall_clock{}};
-  job_queue producer{db.url(), wall_clock{}};
+  job_queue listener{db.url(), server_clock(db)};
+  job_queue producer{db.url(), server_clock(db)};
   listener.listen();
   listener.listen(); // once is enough; again is harmless
   using clock = std::chrono::steady_clock;
@@ -835,7 +846,7 @@ BOOST_AUTO_TEST_CASE(a_listener_wakes_on_a_new_job_and_times_out_without) {
 BOOST_AUTO_TEST_CASE(depth_and_list_report_the_jobs_by_state) {
   migrated_database m;
   auto& db = m.db;
-  job_queue q{db.url(), wall_clock{}};
+  job_queue q{db.url(), server_clock(db)};
   auto now = q.now_unix_ms();
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 6; ++i)
@@ -870,7 +881,7 @@ BOOST_AUTO_TEST_CASE(depth_and_list_report_the_jobs_by_state) {
 BOOST_AUTO_TEST_CASE(deleting_a_user_deletes_their_jobs) {
   migrated_database m;
   auto& db = m.db;
-  job_queue q{db.url(), wall_clock{}};
+  job_queue q{db.url(), server_clock(db)};
   auto gone = make_user(db, "gone");
   auto kept = make_user(db, "kept");
   q.enqueue("generate", gone);
@@ -894,8 +905,7 @@ BOOST_AUTO_TEST_CASE(run_times_follow_the_queue_clock_and_leases_the_database) {
     BOOST_TEST_CONTEXT("clock moved by " << shift << " ms") {
       migrated_database m;
       auto& db = m.db;
-      std::atomic<std::int64_t> now{
-        wall_clock{}.now_unix_ms() + shift};
+      std::atomic<std::int64_t> now{db.server_clock_unix_ms() + shift};
       job_queue q{db.url(), wall_clock{[&now] { return now.load(); }}};
       BOOST_TEST(q.now_unix_ms() == now.load());
       auto due = q.enqueue("generate", make_user(db, "due")).id;

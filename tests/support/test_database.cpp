@@ -40,7 +40,26 @@ test_database::test_database() {
   url_ = url_of(name_);
 }
 
+struct test_database::clock_connection {
+  explicit clock_connection(const std::string& url) : conn(url) {
+    // nop
+  }
+  pqxx::connection conn;
+};
+
+std::int64_t test_database::server_clock_unix_ms() const {
+  std::lock_guard<std::mutex> lock{clock_mtx_};
+  if (!clock_)
+    clock_ = std::make_unique<clock_connection>(url_);
+  pqxx::nontransaction tx{clock_->conn};
+  return tx
+    .exec1("SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)"
+           "::bigint")[0]
+    .as<std::int64_t>();
+}
+
 test_database::~test_database() {
+  clock_.reset();
   try {
     pqxx::connection admin{url_of("postgres")};
     pqxx::nontransaction tx{admin};

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,12 +28,20 @@ public:
   /// NULL); for assertions in tests only.
   std::vector<std::string> query(const std::string& sql) const;
 
+  /// Now on the database server's clock (clock_timestamp), Unix
+  /// milliseconds, over one kept connection: a clock for tests that check
+  /// times the server stamps itself. Thread-safe.
+  std::int64_t server_clock_unix_ms() const;
+
   /// The URL of database `name` in the shared test cluster.
   static std::string url_of(const std::string& name);
 
 private:
+  struct clock_connection;
   std::string name_;
   std::string url_;
+  mutable std::mutex clock_mtx_;
+  mutable std::unique_ptr<clock_connection> clock_;
 };
 
 } // namespace catchup::test
