@@ -101,7 +101,8 @@ caf::error runtime_error(const std::string& what) {
 // -- the registry actor: the cluster's database calls, off the scheduler --
 
 caf::behavior registry_actor(caf::event_based_actor*, std::string url,
-                             std::string node_id, std::string version) {
+                             wall_clock clock, std::string node_id,
+                             std::string version) {
   struct db {
     std::unique_ptr<storage::node_registry> nodes;
     std::unique_ptr<storage::job_queue> queue;
@@ -114,9 +115,8 @@ caf::behavior registry_actor(caf::event_based_actor*, std::string url,
       d->nodes = std::make_unique<storage::node_registry>(
         url, registry_statement_timeout_ms);
     if (!d->queue)
-      // Only for expire_leases, which is on the database's clock.
       d->queue = std::make_unique<storage::job_queue>(
-        url, wall_clock{}, registry_statement_timeout_ms);
+        url, clock, registry_statement_timeout_ms);
   };
   auto reset = [=] {
     d->nodes.reset();
@@ -983,7 +983,8 @@ cluster_membership join_cluster(caf::actor_system& sys,
   // The registry first: the cluster actor may be asked to use it as soon
   // as it is published.
   st->registry = sys.spawn<caf::detached>(registry_actor, st->opt.database_url,
-                                          st->opt.node_id, st->opt.version);
+                                          st->opt.clock, st->opt.node_id,
+                                          st->opt.version);
   auto node = sys.spawn(cluster_actor, st);
   auto stop = [&] {
     caf::anon_send_exit(node, caf::exit_reason::user_shutdown);

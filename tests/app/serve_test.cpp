@@ -15,6 +15,7 @@
 #include <thread>
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include "storage/migrations.hpp"
 #include "storage/process.hpp"
@@ -264,6 +265,51 @@ BOOST_AUTO_TEST_CASE(readyz_is_503_while_the_memory_breaker_is_open) {
   BOOST_TEST(has(ready->body, "memory circuit breaker open"), ready->body);
   n->signal(SIGTERM);
   BOOST_TEST(n->wait(60s) == 0);
+}
+
+// The CLI and a node read one clock, moved by clock.offset_s: a generation
+// enqueued with the clock ten years ahead is due then, so a node on today's
+// clock leaves it, and a node moved as far runs it, at its own "now".
+BOOST_AUTO_TEST_CASE(the_cli_and_a_node_share_a_moved_clock) {
+  const std::string ten_years_s = std::to_string(3653LL * 86400);
+  auto seeded = run({"seed", "--users", "1", "--contacts", "20", "--seed",
+                     "3", "--now", "2026-03-02T12:00:00Z", "--database-url",
+                     db.url()});
+  BOOST_REQUIRE_MESSAGE(seeded.exit_code == 0, seeded.output);
+  auto user = db.query("SELECT id FROM users")[0];
+  auto queued = run({"enqueue", "generate", "--user", user,
+                     "--clock-offset-s", ten_years_s, "--database-url",
+                     db.url()});
+  BOOST_REQUIRE_MESSAGE(queued.exit_code == 0, queued.output);
+  // Due ten years from the database's today (a minute's slack either way).
+  auto ahead_s = count("SELECT extract(epoch FROM run_at - now())::bigint "
+                       "FROM jobs");
+  BOOST_TEST(ahead_s > std::stoll(ten_years_s) - 60);
+  BOOST_TEST(ahead_s < std::stoll(ten_years_s) + 60);
+  {
+    auto today = node("today");
+    httplib::Client http{"127.0.0.1", http_port(*today)};
+    auto status = http.Get("/status");
+    BOOST_REQUIRE(status);
+    auto queue = nlohmann::json::parse(status->body).at("queue");
+    BOOST_TEST(queue.at("pending").get<std::int64_t>() == 1);
+    BOOST_TEST(queue.at("due").get<std::int64_t>() == 0, status->body);
+    today->signal(SIGTERM);
+    BOOST_TEST(today->wait(60s) == 0);
+  }
+  BOOST_TEST(count("SELECT count(*) FROM jobs WHERE state = 'pending' "
+                   "AND attempts = 0")
+             == 1);
+  auto moved = node("moved", {"--clock-offset-s", ten_years_s});
+  BOOST_REQUIRE(wait_count("SELECT count(*) FROM jobs WHERE state = 'done'",
+                           1, 60s));
+  moved->signal(SIGTERM);
+  BOOST_TEST(moved->wait(60s) == 0);
+  // The job carried no "now": the generation ran at the node's.
+  auto as_of_ahead_s = count("SELECT extract(epoch FROM as_of - now())"
+                             "::bigint FROM generations");
+  BOOST_TEST(as_of_ahead_s > std::stoll(ten_years_s) - 120);
+  BOOST_TEST(as_of_ahead_s < std::stoll(ten_years_s) + 60);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -138,7 +138,8 @@ public:
   /// Generates suggestions for one user: streams the user's contacts in
   /// batches, ranks the most overdue ones and places them in free slots
   /// of the next days, replacing the user's pending suggestions.
-  /// `now_unix_s` 0 means the clock. Bounded by generation.user_timeout.
+  /// `now_unix_s` 0 means the engine's clock (engine_config::clock_unix_ms).
+  /// Bounded by generation.user_timeout.
   /// @returns the summary with the new suggestions; not_found (no such
   /// user), invalid_argument (a malformed id), memory_critical, timeout.
   result<generation_summary> generate(const std::string& user_id,

@@ -21,9 +21,10 @@
 /// | (memory)                                         | memory_snapshot           |
 /// | (subscribe, caf::actor)                          | bool                      |
 ///
-/// `now_unix_s` 0 means the clock. A subscriber receives (pressure,
-/// memory_snapshot) with the current reading at once, then on every change
-/// of the memory level, until it exits.
+/// `now_unix_s` 0 means the engine's clock (engine_config::clock_unix_ms).
+/// A subscriber receives (pressure, memory_snapshot) with the current
+/// reading at once, then on every change of the memory level, until it
+/// exits.
 /// Requests are served without blocking the host's scheduler: generation
 /// and reads are forwarded to the engine's actors, database writes run on
 /// the node's own detached threads (at most 4 at once).

@@ -137,7 +137,7 @@ struct suggestion_response {
   /// Dismiss: the user met the contact recently, so the contact counts as
   /// contacted now.
   bool met_recently = false;
-  /// "Now"; 0 means the clock.
+  /// "Now"; 0 means the engine's clock (engine_config::clock_unix_ms).
   std::int64_t now_unix_s = 0;
 };
 
@@ -161,7 +161,7 @@ struct import_params {
   /// Calendars: the calendar the events are filed under; empty means the
   /// file's (or stream's) name.
   std::string calendar_id;
-  /// "Now" (0: the clock): a calendar import keeps events in a window
+  /// "Now" (0: the engine's clock): a calendar import keeps events in a window
   /// around it, and events ended by then move contacts' last contact date.
   std::int64_t now_unix_s = 0;
 };
