@@ -1019,7 +1019,9 @@ cluster_membership join_cluster(caf::actor_system& sys,
     // its budget. self_status, not own_status: the cluster actor already
     // runs and owns what own_status reads.
     registry.register_node(st->opt.node_id, address, st->opt.version,
-                           heartbeat_of(st->opt.self_status()));
+                           heartbeat_of(st->opt.self_status
+                                          ? st->opt.self_status()
+                                          : node_status{}));
   } catch (...) {
     // Published actors keep the actor system from ending.
     leave_cluster(sys, m, false);

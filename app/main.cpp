@@ -615,7 +615,10 @@ int main(int argc, char** argv) {
       run = [&, now](const config::configuration& c) {
         auto timeout = via_timeout_ms > 0 ? via_timeout_ms
                                           : c.values.cluster.route_timeout_ms;
-        return generate_via_command(c, via_address, user_id, as_json, now,
+        // "Now" is this command's clock (clock.offset_s included), fixed
+        // before the request leaves, as for a generation here.
+        return generate_via_command(c, via_address, user_id, as_json,
+                                    app::now_or_clock(c.values, now),
                                     timeout);
       };
       return;

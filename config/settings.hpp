@@ -173,9 +173,9 @@ struct cluster_settings {
 /// Where "now" comes from.
 struct clock_settings {
   /// Seconds added to the clock (the system clock unless a host gives its
-  /// own): rehearses another date. Every node of one cluster must use the
-  /// same offset, since job run times and heartbeats are compared across
-  /// nodes.
+  /// own): rehearses another date. Every node of one cluster, and every
+  /// host that enqueues, must use the same offset, since job run times
+  /// written on one are compared with another's clock.
   std::int64_t offset_s = 0;
 };
 

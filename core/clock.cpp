@@ -53,7 +53,7 @@ std::int64_t wall_clock::now_unix_s() const {
 }
 
 std::int64_t wall_clock::or_now_unix_s(std::int64_t given_unix_s) const {
-  return given_unix_s > 0 ? given_unix_s : now_unix_s();
+  return given_unix_s != 0 ? given_unix_s : now_unix_s();
 }
 
 } // namespace catchup

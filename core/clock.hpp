@@ -42,8 +42,9 @@ public:
   std::int64_t now_unix_ms() const;
   std::int64_t now_unix_s() const;
 
-  /// `given_unix_s` if it is set (> 0), else now in Unix seconds: the rule
-  /// for every "now" a caller may pass.
+  /// `given_unix_s` unless it is 0 (unset), else now in Unix seconds: the
+  /// rule for every "now" a caller may pass. A negative one is kept, for
+  /// the callee to refuse or use.
   std::int64_t or_now_unix_s(std::int64_t given_unix_s) const;
 
 private:

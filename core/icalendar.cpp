@@ -1121,10 +1121,12 @@ struct icalendar_reader::state {
   }
 
   /// Whether libical's expansion of the VTIMEZONE stays small: yearly
-  /// rules, at most timezone_changes_max changes up to the last year it
-  /// will be expanded to.
+  /// rules, at most timezone_changes_max changes up to the last year any
+  /// window could have it expanded to. A fixed horizon, not the window's:
+  /// libical expands at least to its own reading of the current year (plus
+  /// libical_zone_extra_years), whatever window the caller's "now" gives.
   std::optional<std::string> timezone_cost_problem(icalcomponent *vtimezone) {
-    const int last_year = conversion_year_max + libical_zone_extra_years;
+    const int last_year = zone_conversion_year_cap + libical_zone_extra_years;
     std::size_t changes = 0;
     std::size_t rules = 0;
     for (icalcomponent *o =

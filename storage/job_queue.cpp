@@ -226,8 +226,8 @@ SELECT )" + record_columns("") + R"( FROM claimed ORDER BY run_at, id)";
 }
 
 // fail: the job goes back to pending after the backoff while attempts are
-// left, else fails. Backoff and jitter are computed by the server so that
-// the new run_at is on its clock. A pending job of the same kind and user
+// left, else fails. Backoff and jitter are computed by the server, from the
+// queue's now ($6), in one statement. A pending job of the same kind and user
 // (necessarily enqueued after this one was claimed) supersedes it: two
 // would break the one-pending rule, and the newer carries the newer intent.
 std::string fail_sql() {

@@ -20,8 +20,9 @@
 
 namespace catchup::storage {
 
-/// One row of `jobs`. Times are Unix milliseconds on the database's clock,
-/// 0 when not set.
+/// One row of `jobs`. Times are Unix milliseconds, 0 when not set: run_at
+/// and finished on the queue's clock, created and lease_expires on the
+/// database's (see job_queue.cpp).
 struct job_record {
   std::int64_t id = 0;
   /// "generate", "sync_contacts" or "sync_calendar".

@@ -15,7 +15,7 @@ using namespace catchup;
 
 namespace {
 
-constexpr std::int64_t now = 1795000000; // 2026-11-18T09:46:40Z
+constexpr std::int64_t now = 1795000000; // 2026-11-18T11:06:40Z
 
 struct fixture {
   test::test_database db;

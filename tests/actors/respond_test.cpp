@@ -27,7 +27,7 @@ struct fixture {
   test::test_database db;
   std::unique_ptr<engine_core> eng;
   std::string user;
-  // The engine's clock stands here (2026-11-18T09:46:40Z): whether a
+  // The engine's clock stands here (2026-11-18T11:06:40Z): whether a
   // snooze has passed is decided by it when suggestions are read, so the
   // answers' "now" agrees with it.
   std::int64_t now = 1795000000;

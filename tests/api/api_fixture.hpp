@@ -34,7 +34,7 @@ inline std::ostream& operator<<(std::ostream& out, suggestion_action x) {
 
 namespace catchup::api_test {
 
-/// "Now" of every generation here: 2026-11-18T09:46:40Z.
+/// "Now" of every generation here: 2026-11-18T11:06:40Z.
 inline constexpr std::int64_t now_unix_s = 1795000000;
 
 /// A config on a fresh database of the shared test cluster, its clock

@@ -848,6 +848,33 @@ BOOST_AUTO_TEST_CASE(vtimezone_errors_and_timezones_max) {
   BOOST_TEST(r.items[1].timezone == "A/Two");
 }
 
+// libical expands a zone at least to its own reading of the current year,
+// whatever the window: a zone whose costly rules start after an old
+// window is refused all the same (it once passed, counted only up to the
+// window's years).
+BOOST_AUTO_TEST_CASE(a_costly_zone_is_refused_whatever_the_window) {
+  std::string days;
+  for (int d = 1; d <= 28; ++d)
+    days += (d > 1 ? "," : "") + std::to_string(d);
+  const std::string zone =
+      "BEGIN:VTIMEZONE\nTZID:Costly/Zone\nBEGIN:STANDARD\n"
+      "DTSTART:20210101T000000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0200\n"
+      "RRULE:FREQ=YEARLY;BYMONTH=1,2,3,4,5,6,7,8,9,10,11,12;BYMONTHDAY=" +
+      days + "\nEND:STANDARD\nEND:VTIMEZONE\n";
+  const std::string event = "BEGIN:VEVENT\nUID:c\nDTSTART;TZID=Costly/Zone:"
+                            "20000502T120000\nEND:VEVENT\n";
+  for (auto year : {2000, 2026}) {
+    std::istringstream in{calendar(zone + event)};
+    const ical_result r = read_all(in, utc(year, 1, 1), utc(year + 1, 1, 1));
+    BOOST_TEST_CONTEXT("window in " << year) {
+      BOOST_REQUIRE_EQUAL(r.errors.size(), 1u);
+      BOOST_TEST(r.errors[0].reason
+                     .find("VTIMEZONE changes offset more than") == 0u,
+                 r.errors[0].reason);
+    }
+  }
+}
+
 // -- the real exports ---------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(every_real_file_reads_to_the_end) {

@@ -10,21 +10,28 @@ if(NOT ROOT)
   message(FATAL_ERROR "no_wall_clock: pass -DROOT=<source dir>")
 endif()
 
-# Each a way to read wall time in C or C++ (high_resolution_clock is
-# system_clock in libstdc++).
+# Each a way to read wall time in C or C++ or through a library we link
+# (high_resolution_clock is system_clock in libstdc++; CAF's
+# make_timestamp and libical's icaltime_today read it too), or to name the
+# system clock under another name. Comments are scanned as well: a
+# sentence that names a way to read the clock is worth rewording.
 set(patterns
-  "system_clock::now"
+  "system_clock[ \t]*::[ \t]*now"
+  "system_clock[ \t]*(\\{\\}|\\(\\))[ \t]*\\.[ \t]*now"
+  "(using|typedef).*system_clock"
   "high_resolution_clock"
-  "utc_clock::now"
-  "file_clock::now"
-  "[^a-z_:.]time[ \t]*\\([ \t]*(nullptr|NULL|0|&)"
+  "(utc|tai|gps|file)_clock[ \t]*::[ \t]*now"
+  "(^|[^a-z_:.])time[ \t]*\\([ \t]*(nullptr|NULL|0|&)"
   "std::time[ \t]*\\("
   "::time[ \t]*\\("
   "gettimeofday"
   "CLOCK_REALTIME"
   "CLOCK_TAI"
+  "clock_gettime[ \t]*\\([ \t]*0[ \t]*,"
   "(^|[^a-z_])ftime[ \t]*\\("
   "timespec_get"
+  "icaltime_(today|current)"
+  "make_timestamp"
 )
 
 file(GLOB_RECURSE sources RELATIVE "${ROOT}"
@@ -41,7 +48,15 @@ foreach(path IN LISTS sources)
     continue()
   endif()
   math(EXPR scanned "${scanned} + 1")
-  file(STRINGS "${ROOT}/${path}" lines)
+  # One list element per line: characters a CMake list would read as
+  # separators, escapes or brackets are neutralised first, so that line
+  # numbers stay right.
+  file(READ "${ROOT}/${path}" content)
+  string(REPLACE "\\" "/" content "${content}")
+  string(REPLACE ";" "," content "${content}")
+  string(REPLACE "[" "<" content "${content}")
+  string(REPLACE "]" ">" content "${content}")
+  string(REPLACE "\n" ";" lines "${content}")
   set(number 0)
   foreach(line IN LISTS lines)
     math(EXPR number "${number} + 1")

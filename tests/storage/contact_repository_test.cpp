@@ -22,7 +22,7 @@ using namespace catchup::storage;
 
 namespace {
 
-constexpr std::int64_t now = 1795000000; // 2026-11-18T09:46:40Z
+constexpr std::int64_t now = 1795000000; // 2026-11-18T11:06:40Z
 
 std::vector<contact_record> read_all(session& db, stream_cursor cursor,
                                      std::size_t n) {

@@ -24,7 +24,7 @@ using namespace catchup::storage;
 
 namespace {
 
-constexpr std::int64_t now_unix_s = 1795000000; // 2026-11-18T09:46:40Z
+constexpr std::int64_t now_unix_s = 1795000000; // 2026-11-18T11:06:40Z
 constexpr std::int64_t hour_s = 3600;
 
 std::int64_t number(const test::test_database& db, const std::string& sql) {
