@@ -282,6 +282,8 @@ BOOST_AUTO_TEST_CASE(only_the_users_own_suggestions_can_be_answered) {
 
 BOOST_AUTO_TEST_CASE(an_answer_without_now_is_at_the_engines_clock) {
   auto r = answer(generated[0], suggestion_action::accept);
+  r.now_unix_s = -1; // before 1970: a mistake, not "unset"
+  BOOST_TEST((code_of(r) == ec::invalid_input));
   r.now_unix_s = 0;
   BOOST_TEST(eng->respond(r).suggestion.status == "accepted");
   BOOST_TEST(column("extract(epoch from responded_at)::bigint",
