@@ -417,13 +417,17 @@ import_report engine_core::sync_google(const google_sync_request& request,
     options.window_to_unix_s
       = now_unix_s + d.cfg.sync.calendar_future_days * day_s;
   }
+  google_paging_limits paging;
+  paging.pages_max = static_cast<std::uint64_t>(d.cfg.sync.google_pages_max);
+  paging.empty_pages_in_a_row_max
+    = static_cast<std::uint64_t>(d.cfg.sync.google_empty_pages_max);
   auto source
     = contacts
-        ? open_google_contacts(client, sync_token)
+        ? open_google_contacts(client, sync_token, paging)
         : open_google_calendar(
           client, request.calendar_id, sync_token,
           now_unix_s - d.cfg.sync.calendar_past_days * day_s,
-          now_unix_s + d.cfg.sync.calendar_future_days * day_s);
+          now_unix_s + d.cfg.sync.calendar_future_days * day_s, paging);
   return d.run_import(std::move(target), std::move(source), options,
                       std::move(progress));
 }

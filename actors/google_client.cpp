@@ -14,6 +14,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "actors/http_header_check.hpp"
 #include "core/utf8.hpp"
 
 namespace catchup {
@@ -648,8 +649,16 @@ struct google_client::state {
     // Pages of JSON shrink several times over; httplib inflates them before
     // they reach the receiver below, so the size bound is on JSON bytes.
     req.headers.emplace("Accept-Encoding", "gzip");
-    if (!r.authorization.empty())
+    if (!r.authorization.empty()) {
+      // The last line of defence: nothing that reaches the wire from here
+      // can end the header line early.
+      if (auto problem = header_value_problem(r.authorization))
+        throw google_error(0, r.error_path,
+                           r.label + ": refused to send the Authorization "
+                                     "header: "
+                             + *problem);
       req.headers.emplace("Authorization", r.authorization);
+    }
     if (r.method == "POST") {
       req.body = r.body;
       req.headers.emplace("Content-Type", "application/x-www-form-urlencoded");
@@ -770,6 +779,15 @@ struct google_client::state {
         || access_token->get_ref<const std::string&>().empty())
       throw google_error(out.status, url,
                          r.label + ": the response has no access_token");
+    // A token goes into a header line: one that is not a bearer token
+    // (RFC 6750) could inject headers. It is not quoted: it may be real.
+    if (!is_bearer_token(access_token->get_ref<const std::string&>()))
+      throw google_error(out.status, url,
+                         r.label + ": the access_token in the response is "
+                                   "not a bearer token (RFC 6750 characters, "
+                                   "at most "
+                           + std::to_string(bearer_token_bytes_max)
+                           + " bytes); refused");
     credentials.access_token = access_token->get<std::string>();
     token_renew_at.reset();
     const json* expires_in = member(doc, "expires_in");
@@ -786,7 +804,10 @@ struct google_client::state {
   // when there is none or it is about to expire, and once more on a 401.
   http_outcome authorized_get(const url_parts& base, const std::string& path,
                               const std::string& query, http_request& r) {
+    // A stored token that could not be a bearer token (a damaged
+    // credentials file) is replaced rather than sent.
     if (credentials.access_token.empty()
+        || !is_bearer_token(credentials.access_token)
         || (token_renew_at && steady::now() >= *token_renew_at))
       refresh_access_token();
     r.method = "GET";

@@ -2,6 +2,9 @@
 // Page sources over the Google People and Calendar APIs (see
 // import_sources.hpp).
 
+#include <stdexcept>
+#include <unordered_set>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -16,14 +19,19 @@ namespace {
 /// full sync when the stored token expired, and the cursor.
 class google_source : public page_source {
 public:
-  google_source(std::shared_ptr<google_client> client, std::string sync_token)
+  google_source(std::shared_ptr<google_client> client, std::string sync_token,
+                google_paging_limits limits)
     : client_(std::move(client)), sync_token_(std::move(sync_token)),
-      full_(sync_token_.empty()) {
+      full_(sync_token_.empty()), limits_(limits) {
     // nop
   }
 
   bool next_page(std::size_t items_max, source_page& page) override {
     page.clear();
+    // The page that showed the loop was a real page and has been stored;
+    // the call after it ends the run with the reason.
+    if (!stop_reason_.empty())
+      throw std::runtime_error(stop_reason_);
     if (done_)
       return false;
     for (;;) {
@@ -49,6 +57,8 @@ public:
     items_done_ += page.items;
     if (page_token_.empty())
       done_ = true;
+    else
+      check_paging(page);
     // An empty page with more to come still counts as a page.
     return page.items > 0 || !done_ || pages_ == 1;
   }
@@ -102,6 +112,27 @@ public:
     return full_;
   }
 
+private:
+  // Called after a page with a next page token: stops a listing that
+  // loops or does not end.
+  void check_paging(const source_page& page) {
+    empty_in_a_row_ = page.items == 0 ? empty_in_a_row_ + 1 : 0;
+    const std::string at = "Google listing, page " + std::to_string(pages_);
+    if (!page_tokens_seen_.insert(std::hash<std::string>{}(page_token_)).second)
+      stop_reason_ = at + ": the server sent a page token seen before in "
+                          "this sync; the listing loops, so the sync stops";
+    else if (pages_ >= limits_.pages_max)
+      stop_reason_ = at + ": more pages than sync.google_pages_max ("
+                     + std::to_string(limits_.pages_max)
+                     + "); the sync stops";
+    else if (empty_in_a_row_ > limits_.empty_pages_in_a_row_max)
+      stop_reason_ = at + ": " + std::to_string(empty_in_a_row_)
+                     + " empty pages in a row, more than "
+                       "sync.google_empty_pages_max ("
+                     + std::to_string(limits_.empty_pages_in_a_row_max)
+                     + "); the sync stops";
+  }
+
 protected:
   /// Fetches one page into `page`; sets page_token_ to the next page's (or
   /// empty) and next_sync_token_ on the last page.
@@ -122,6 +153,14 @@ protected:
   int page_size_ = 0;
   std::uint64_t pages_ = 0;
   std::uint64_t items_done_ = 0;
+
+private:
+  google_paging_limits limits_;
+  /// Hashes of the page tokens this run was given (8 bytes a page; a hash
+  /// collision would end a sync early, with an error, never silently).
+  std::unordered_set<std::size_t> page_tokens_seen_;
+  std::uint64_t empty_in_a_row_ = 0;
+  std::string stop_reason_;
 };
 
 class google_contacts_source final : public google_source {
@@ -157,8 +196,9 @@ class google_calendar_source final : public google_source {
 public:
   google_calendar_source(std::shared_ptr<google_client> client,
                          std::string calendar_id, std::string sync_token,
-                         std::int64_t from, std::int64_t to)
-    : google_source(std::move(client), std::move(sync_token)),
+                         std::int64_t from, std::int64_t to,
+                         google_paging_limits limits)
+    : google_source(std::move(client), std::move(sync_token), limits),
       calendar_id_(std::move(calendar_id)), from_(from), to_(to) {
     // nop
   }
@@ -189,19 +229,20 @@ private:
 
 std::unique_ptr<page_source>
 open_google_contacts(std::shared_ptr<google_client> client,
-                     std::string sync_token) {
-  return std::make_unique<google_contacts_source>(std::move(client),
-                                                  std::move(sync_token));
+                     std::string sync_token, google_paging_limits limits) {
+  return std::make_unique<google_contacts_source>(
+    std::move(client), std::move(sync_token), limits);
 }
 
 std::unique_ptr<page_source>
 open_google_calendar(std::shared_ptr<google_client> client,
                      std::string calendar_id, std::string sync_token,
                      std::int64_t window_from_unix_s,
-                     std::int64_t window_to_unix_s) {
+                     std::int64_t window_to_unix_s,
+                     google_paging_limits limits) {
   return std::make_unique<google_calendar_source>(
     std::move(client), std::move(calendar_id), std::move(sync_token),
-    window_from_unix_s, window_to_unix_s);
+    window_from_unix_s, window_to_unix_s, limits);
 }
 
 } // namespace catchup

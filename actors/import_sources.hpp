@@ -127,6 +127,16 @@ namespace catchup {
 
 class google_client;
 
+/// Bounds on one Google listing, against a server that never ends it: a
+/// page token seen before in the run ends it with an error at once (the
+/// listing loops), and so does one page past `pages_max` or more than
+/// `empty_pages_in_a_row_max` empty pages in a row. The pages before the
+/// error are kept, as with any error of the source.
+struct google_paging_limits {
+  std::uint64_t pages_max = 20000;
+  std::uint64_t empty_pages_in_a_row_max = 100;
+};
+
 /// Google People connections, page by page: a full sync, or, with a
 /// stored `sync_token`, the changes since (deleted people become deleted
 /// keys). An expired sync token (HTTP 400 EXPIRED_SYNC_TOKEN) restarts as a
@@ -134,7 +144,7 @@ class google_client;
 /// so the size of the first page (clamped to 1..1000) holds for the run.
 std::unique_ptr<page_source>
 open_google_contacts(std::shared_ptr<google_client> client,
-                     std::string sync_token);
+                     std::string sync_token, google_paging_limits limits = {});
 
 /// Google Calendar events of `calendar_id`, page by page (singleEvents, so
 /// recurring events arrive as instances): a full sync of [window_from,
@@ -144,6 +154,7 @@ std::unique_ptr<page_source>
 open_google_calendar(std::shared_ptr<google_client> client,
                      std::string calendar_id, std::string sync_token,
                      std::int64_t window_from_unix_s,
-                     std::int64_t window_to_unix_s);
+                     std::int64_t window_to_unix_s,
+                     google_paging_limits limits = {});
 
 } // namespace catchup

@@ -112,6 +112,10 @@ const std::vector<key_spec> all_keys = {
   {"sync.google_token_url", value_kind::string,
    "https://oauth2.googleapis.com/token", "", 0, 0, "",
    "OAuth token endpoint used to refresh the access token"},
+  {"sync.google_pages_max", value_kind::integer, "20000", "", 1, 10000000, "",
+   "pages one Google listing may have before its sync stops with an error"},
+  {"sync.google_empty_pages_max", value_kind::integer, "100", "", 1, 1000000,
+   "", "empty pages in a row after which a Google sync stops with an error"},
   {"node.owner", value_kind::string, "", "", 0, 0, "",
    "this node's name in job leases; empty = host:pid"},
   {"node.lease_ms", value_kind::integer, "30000", "", 300, 3600000, "",
@@ -323,6 +327,12 @@ void apply_value(settings& s, const key_spec& spec, const std::string& text) {
      [](settings& x, auto& v) { x.sync.google_calendar_url = v; }},
     {"sync.google_token_url",
      [](settings& x, auto& v) { x.sync.google_token_url = v; }},
+    {"sync.google_pages_max",
+     [](settings& x, auto& v) { x.sync.google_pages_max = std::stoll(v); }},
+    {"sync.google_empty_pages_max",
+     [](settings& x, auto& v) {
+       x.sync.google_empty_pages_max = std::stoll(v);
+     }},
     {"node.owner", [](settings& x, auto& v) { x.node.owner = v; }},
     {"node.lease_ms",
      [](settings& x, auto& v) { x.node.lease_ms = std::stoll(v); }},

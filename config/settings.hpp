@@ -99,6 +99,9 @@ struct sync_settings {
   std::string google_people_url = "https://people.googleapis.com";
   std::string google_calendar_url = "https://www.googleapis.com";
   std::string google_token_url = "https://oauth2.googleapis.com/token";
+  /// Bounds of one Google listing (see google_paging_limits).
+  std::int64_t google_pages_max = 20000;
+  std::int64_t google_empty_pages_max = 100;
 };
 
 /// A standalone node (`catchup serve`): its job queue worker.

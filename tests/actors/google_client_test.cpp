@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "actors/google_client.hpp"
+#include "actors/http_header_check.hpp"
 #include "tests/support/fake_google_server.hpp"
 #include "tests/support/import_reading.hpp"
 
@@ -631,6 +632,70 @@ BOOST_FIXTURE_TEST_CASE(a_second_401_after_a_refresh_is_a_google_error,
   BOOST_TEST(e->status() == 401);
   BOOST_TEST(server.requests_to("GET", people_path).size() == 2u);
   BOOST_TEST(google.token_refreshes() == 1);
+}
+
+// -- hostile token endpoints -----------------------------------------------------
+
+bool any_request_has_header(const std::vector<catchup::test::recorded_request>& all,
+                            const std::string& name) {
+  for (const auto& r : all)
+    for (const auto& h : r.header_names)
+      if (h == name)
+        return true;
+  return false;
+}
+
+BOOST_FIXTURE_TEST_CASE(an_access_token_with_a_line_break_is_refused_not_sent,
+                        google_fixture) {
+  server.script("GET", people_path,
+                {{200, read_sample("libkgapi_connections_full_fetch_response.json")}});
+  server.script("POST", "/token",
+                {{200, R"({"access_token": "AT\r\nX-Injected: yes", "expires_in": 3599})"}});
+  auto c = credentials();
+  c.access_token.clear();
+  google_client google{c, options()};
+  auto e = caught<google_error>([&] { google.list_connections("", "", 500); });
+  BOOST_REQUIRE(e);
+  BOOST_TEST(contains(e->what(), "not a bearer token"));
+  // The token is not quoted: a real one would be a secret.
+  BOOST_TEST(!contains(e->what(), "X-Injected"));
+  BOOST_TEST(server.requests_to("GET", people_path).empty());
+  BOOST_TEST(!any_request_has_header(server.requests(), "X-Injected"));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_stored_token_that_is_not_a_bearer_token_is_replaced,
+                        google_fixture) {
+  server.script("GET", people_path,
+                {{200, read_sample("libkgapi_connections_full_fetch_response.json")}});
+  server.script("POST", "/token", {{200, fresh_token_body}});
+  auto c = credentials();
+  c.access_token = "AT\r\nX-Injected: yes";
+  google_client google{c, options()};
+  auto page = google.list_connections("", "", 500);
+  BOOST_TEST(page.people.size() == 2u);
+  auto gets = server.requests_to("GET", people_path);
+  BOOST_REQUIRE_EQUAL(gets.size(), 1u);
+  BOOST_TEST(gets[0].authorization == "Bearer fresh-token");
+  BOOST_TEST(!any_request_has_header(server.requests(), "X-Injected"));
+}
+
+BOOST_AUTO_TEST_CASE(header_values_with_control_characters_are_named) {
+  using catchup::header_value_problem;
+  using catchup::is_bearer_token;
+  BOOST_TEST(!header_value_problem("Bearer ya29.a0-_~+/=="));
+  BOOST_TEST(!header_value_problem("a\tb"));
+  BOOST_TEST(*header_value_problem("a\r\nb") == "the value holds a carriage return at byte 1");
+  BOOST_TEST(*header_value_problem("ab\n") == "the value holds a line feed at byte 2");
+  BOOST_TEST(*header_value_problem(std::string{"a\0", 2}) == "the value holds a NUL byte at byte 1");
+  BOOST_TEST(*header_value_problem("\x7f") == "the value holds a control character at byte 0");
+  BOOST_TEST(is_bearer_token("ya29.a0AfH6SM-_~+/abc=="));
+  BOOST_TEST(!is_bearer_token(""));
+  BOOST_TEST(!is_bearer_token("=="));
+  BOOST_TEST(!is_bearer_token("a b"));
+  BOOST_TEST(!is_bearer_token("ab=c"));
+  BOOST_TEST(!is_bearer_token("AT\r\nX-Injected: yes"));
+  BOOST_TEST(is_bearer_token(std::string(4096, 'a')));
+  BOOST_TEST(!is_bearer_token(std::string(4097, 'a')));
 }
 
 // -- bad bodies and bad items ---------------------------------------------------------

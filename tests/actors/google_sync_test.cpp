@@ -77,8 +77,11 @@ struct fixture {
     storage::migrate(db.url());
   }
 
-  std::unique_ptr<engine_core> start() {
+  std::unique_ptr<engine_core> start(std::int64_t pages_max = 20000,
+                                     std::int64_t empty_pages_max = 100) {
     config::settings s;
+    s.sync.google_pages_max = pages_max;
+    s.sync.google_empty_pages_max = empty_pages_max;
     s.database.url = db.url();
     s.database.connections_max = 2;
     s.memory.monitoring_enabled = false;
@@ -268,6 +271,55 @@ BOOST_AUTO_TEST_CASE(a_failing_account_leaves_what_was_committed) {
   BOOST_TEST(google.requests_to("GET", people_path).back().param("pageToken")
              == "page-2");
   BOOST_TEST(names(user) == "people/c1=Ada,people/c2=Bob");
+}
+
+// -- servers that never end a listing -------------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_page_token_seen_before_ends_the_sync_with_an_error) {
+  auto e = start();
+  auto user = make_user();
+  // The one scripted page is served for ever: its next page token repeats.
+  google.script("GET", people_path,
+                {{200, people({person("c1", "Ada", "ada@example.org")},
+                              "same-token", "")}});
+  auto r = sync(*e, user, google_sync_request::kind::contacts);
+  BOOST_TEST(!r.ok());
+  BOOST_TEST(r.error.find("page token seen before") != std::string::npos,
+             r.error);
+  BOOST_TEST(google.requests_to("GET", people_path).size() == 2u);
+  BOOST_TEST(names(user) == "people/c1=Ada");
+  BOOST_TEST(sync_state(user, "google_contacts") == "failed -");
+}
+
+BOOST_AUTO_TEST_CASE(a_listing_longer_than_the_page_cap_ends_with_an_error) {
+  auto e = start(/*pages_max=*/3);
+  auto user = make_user();
+  std::vector<fake_response> pages;
+  for (int i = 1; i <= 6; ++i)
+    pages.push_back({200, people({person("c" + std::to_string(i), "P" + std::to_string(i),
+                                         "p" + std::to_string(i) + "@example.org")},
+                                 "page-" + std::to_string(i + 1), "")});
+  google.script("GET", people_path, pages);
+  auto r = sync(*e, user, google_sync_request::kind::contacts);
+  BOOST_TEST(!r.ok());
+  BOOST_TEST(r.error.find("sync.google_pages_max (3)") != std::string::npos,
+             r.error);
+  BOOST_TEST(google.requests_to("GET", people_path).size() == 3u);
+  BOOST_TEST(names(user) == "people/c1=P1,people/c2=P2,people/c3=P3");
+}
+
+BOOST_AUTO_TEST_CASE(endless_empty_pages_end_the_sync_with_an_error) {
+  auto e = start(20000, /*empty_pages_max=*/2);
+  auto user = make_user();
+  std::vector<fake_response> pages;
+  for (int i = 1; i <= 6; ++i)
+    pages.push_back({200, events({}, "empty-" + std::to_string(i), "")});
+  google.script("GET", events_path, pages);
+  auto r = sync(*e, user, google_sync_request::kind::calendar);
+  BOOST_TEST(!r.ok());
+  BOOST_TEST(r.error.find("3 empty pages in a row") != std::string::npos,
+             r.error);
+  BOOST_TEST(google.requests_to("GET", events_path).size() == 3u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -31,6 +31,8 @@ struct fake_google_server::state {
     rec.target = req.target;
     rec.params.insert(req.params.begin(), req.params.end());
     rec.authorization = req.get_header_value("Authorization");
+    for (const auto& header : req.headers)
+      rec.header_names.push_back(header.first);
     rec.body = req.body;
     fake_response reply;
     {

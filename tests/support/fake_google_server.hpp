@@ -43,6 +43,8 @@ struct recorded_request {
   /// Query parameters and, for a form POST, the form fields; decoded.
   std::multimap<std::string, std::string> params;
   std::string authorization;
+  /// Every header name the request carried, as received.
+  std::vector<std::string> header_names;
   std::string body;
 
   bool has(const std::string& key) const {
