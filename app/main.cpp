@@ -104,6 +104,9 @@ void print_status(const storage::cluster_status& st) {
                     : "when process " + st.owner + " exits")
               << '\n';
   std::cout << "url:      " << st.url << '\n';
+  if (!st.password_file.empty())
+    std::cout << "password: in " << st.password_file
+              << " (needed over TCP only)\n";
 }
 
 int db_command(const config::configuration& cfg, const std::string& action) {

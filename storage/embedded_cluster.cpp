@@ -40,6 +40,10 @@ constexpr const char* database_name = "catchup";
 constexpr const char* owner_file = "catchup.owner";
 constexpr const char* settings_file = "catchup.conf";
 constexpr const char* log_file = "server.log";
+constexpr const char* hba_file = "catchup_hba.conf";
+constexpr const char* password_file = "catchup.password";
+/// Random bytes of the superuser's password (hex-encoded in its file).
+constexpr std::size_t password_random_bytes = 24;
 
 [[noreturn]] void fail(const std::string& what) {
   throw storage_error(ec::db_unavailable, what);
@@ -298,6 +302,8 @@ cluster_status embedded_cluster::status() const {
   result.url = url();
   if (!fs::exists(fs::path{data_dir_} / "PG_VERSION"))
     return result;
+  if (fs::exists(password_file_path()))
+    result.password_file = password_file_path();
   result.pid = running_pid();
   result.state = result.pid ? cluster_state::running : cluster_state::stopped;
   if (result.pid)
@@ -348,8 +354,13 @@ void embedded_cluster::initdb() {
   if (user)
     ensure_reachable(data_dir_, *user);
   auto result = run_process(
-    {bin_dir_ + "/initdb", "-D", data_dir_, "-U", superuser, "-A", "trust",
-     "-E", "UTF8", "--locale=C", "--no-instructions"},
+    // The socket lives in the 0700 data directory, so only its owner (and
+    // root) reaches it: trust there. TCP needs the password (see
+    // ensure_password); catchup_hba.conf, rewritten on every start, says the
+    // same for clusters made before.
+    {bin_dir_ + "/initdb", "-D", data_dir_, "-U", superuser,
+     "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
+     "--locale=C", "--no-instructions"},
     user, options_.start_timeout);
   if (result.exit_code != 0 || result.timed_out)
     fail("initdb failed for " + data_dir_
@@ -376,6 +387,7 @@ void embedded_cluster::create_database() {
       "SELECT 1 FROM pg_database WHERE datname = $1", database_name);
     if (exists.empty())
       tx.exec0(std::string{"CREATE DATABASE "} + database_name);
+    ensure_password(tx);
   } catch (const pqxx::sql_error& e) {
     // Another process may have created it between our check and CREATE.
     if (e.sqlstate() != "42P04")
@@ -383,6 +395,49 @@ void embedded_cluster::create_database() {
   } catch (const std::exception& e) {
     fail(std::string{"cannot connect to the private cluster: "} + e.what());
   }
+}
+
+std::string embedded_cluster::password_file_path() const {
+  return (fs::path{data_dir_} / password_file).string();
+}
+
+// Gives the superuser a random password, once, and writes it to a 0600
+// file in the data directory for clients that connect over TCP. A cluster
+// made before (trust on TCP) gets one on its next start.
+void embedded_cluster::ensure_password(pqxx::transaction_base& tx) {
+  auto path = password_file_path();
+  if (!read_first_line(path).empty())
+    return;
+  unsigned char random[password_random_bytes];
+  {
+    std::ifstream urandom{"/dev/urandom", std::ios::binary};
+    urandom.read(reinterpret_cast<char*>(random), sizeof random);
+    if (!urandom)
+      fail("cannot read /dev/urandom for the cluster's password");
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string password;
+  for (unsigned char c : random) {
+    password += hex[c >> 4];
+    password += hex[c & 0x0F];
+  }
+  // Created 0600 before a byte is written, so the password is never
+  // readable by others, not even for a moment.
+  ::unlink(path.c_str());
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    fail("cannot create " + path + ": " + std::strerror(errno));
+  auto line = password + "\n";
+  bool written = ::write(fd, line.data(), line.size())
+                 == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!written)
+    fail("cannot write " + path + ": " + std::strerror(errno));
+  chown_to(path, service_user_for(options_.service_user));
+  tx.exec0(std::string{"ALTER ROLE "} + superuser + " PASSWORD "
+           + tx.quote(password));
+  spdlog::info("the private cluster's superuser password is in {} (0600)",
+               path);
 }
 
 bool embedded_cluster::start() {
@@ -446,12 +501,29 @@ bool embedded_cluster::start_impl(bool detached) {
          << "port = " << port << "\n"
          << "unix_socket_directories = '" << data_dir_ << "'\n"
          << "unix_socket_permissions = 0700\n"
+         << "hba_file = '" << (dir / hba_file).string() << "'\n"
+         << "password_encryption = 'scram-sha-256'\n"
          << "timezone = 'UTC'\n"
          << "log_timezone = 'UTC'\n";
     if (!conf)
       fail("cannot write " + (dir / settings_file).string());
   }
   chown_to(dir / settings_file, user);
+  {
+    // A TCP port (database.tcp_port) must not open the cluster to every
+    // local user: over TCP the superuser's password is required, and a
+    // role without one cannot log in over TCP at all.
+    std::ofstream hba{dir / hba_file, std::ios::trunc};
+    hba << "# Written by the catchup engine on every start.\n"
+        << "# The socket is in the 0700 data directory: its owner only.\n"
+        << "local all all trust\n"
+        << "# TCP: the password in " << password_file << " (mode 0600).\n"
+        << "host all all 127.0.0.1/32 scram-sha-256\n"
+        << "host all all ::1/128 scram-sha-256\n";
+    if (!hba)
+      fail("cannot write " + (dir / hba_file).string());
+  }
+  chown_to(dir / hba_file, user);
   auto timeout_s = std::max<std::int64_t>(
     1, std::chrono::duration_cast<std::chrono::seconds>(options_.start_timeout)
          .count());

@@ -6,6 +6,10 @@
 #include <optional>
 #include <string>
 
+namespace pqxx {
+class transaction_base;
+} // namespace pqxx
+
 namespace catchup::storage {
 
 /// Settings of a private PostgreSQL cluster.
@@ -46,10 +50,15 @@ struct cluster_status {
   std::string url;
   /// Who will stop the server: "manual" (catchup db start) or a process ID.
   std::string owner;
+  /// The 0600 file holding the superuser's password, which connections
+  /// over TCP (database.tcp_port) need; empty until the first start.
+  std::string password_file;
 };
 
 /// A private PostgreSQL cluster that lives in a data directory the engine
-/// owns, reachable only through a unix socket inside that directory.
+/// owns, reachable through a unix socket inside that directory (mode 0700:
+/// its owner only) and, when a TCP port is set, on localhost with the
+/// superuser's generated password (scram-sha-256, in a 0600 file).
 ///
 /// Ownership: `start()` stops the server again when this object is destroyed
 /// if (and only if) this object started it, or adopted it from a run that
@@ -95,6 +104,9 @@ public:
     return data_dir_;
   }
 
+  /// The 0600 file with the superuser's password (for TCP connections).
+  std::string password_file_path() const;
+
   /// Directory of the PostgreSQL server binaries in use.
   const std::string& bin_dir() const noexcept {
     return bin_dir_;
@@ -104,6 +116,7 @@ private:
   bool start_impl(bool detached);
   void initdb();
   void create_database();
+  void ensure_password(pqxx::transaction_base& tx);
   std::optional<std::int64_t> running_pid() const;
   void write_owner(const std::string& owner);
   std::string read_owner() const;

@@ -210,8 +210,33 @@ BOOST_AUTO_TEST_CASE(a_tcp_port_is_opened_only_when_asked) {
   opts.tcp_port = 54329;
   embedded_cluster cluster{opts};
   cluster.start();
-  ping("postgresql://catchup@127.0.0.1:54329/catchup");
+  // Over TCP the superuser needs the generated password: a TCP port does
+  // not open the cluster to every local user.
+  const auto password_file = cluster.password_file_path();
+  BOOST_TEST(cluster.status().password_file == password_file);
+  BOOST_TEST(((fs::status(password_file).permissions() & fs::perms::all)
+              == (fs::perms::owner_read | fs::perms::owner_write)));
+  std::string password;
+  std::getline(std::ifstream{password_file}, password);
+  BOOST_TEST(password.size() == 48u);
+  auto refused = error_of([] {
+    ping("postgresql://catchup@127.0.0.1:54329/catchup");
+  });
+  BOOST_TEST(contains(refused, "password"), refused);
+  auto wrong = error_of([] {
+    ping("postgresql://catchup:guess@127.0.0.1:54329/catchup");
+  });
+  BOOST_TEST(contains(wrong, "password authentication failed"), wrong);
+  ping("postgresql://catchup:" + password + "@127.0.0.1:54329/catchup");
+  // The socket, in the 0700 data directory, needs none.
+  ping(cluster.url());
   BOOST_TEST(fs::exists(dir / "pg/.s.PGSQL.54329"));
+  BOOST_TEST(((fs::status(dir / "pg").permissions() & fs::perms::all)
+              == fs::perms::owner_all));
+  cluster.stop();
+  // A restart keeps the password.
+  cluster.start();
+  ping("postgresql://catchup:" + password + "@127.0.0.1:54329/catchup");
   cluster.stop();
 }
 
