@@ -115,7 +115,7 @@ void finish_stop(caf::event_based_actor* self, dispatcher_state& st) {
     if (st.options.on_release)
       st.options.on_release();
     try {
-      auto n = st.queue->release(st.options.owner, ids);
+      auto n = st.queue->release(st.options.owner, ids, st.options.lease_ms);
       st.figures->released += n;
       spdlog::info("worker: handed {} unfinished jobs back to the queue", n);
     } catch (const std::exception& e) {

@@ -11,6 +11,7 @@
 
 #include "core/contacts_csv.hpp"
 #include "core/icalendar.hpp"
+#include "core/input_stopped.hpp"
 #include "core/vcard.hpp"
 
 namespace catchup {
@@ -70,6 +71,13 @@ file_identity identify(const std::string& path) {
                              + std::strerror(errno));
   if (S_ISDIR(st.st_mode))
     throw std::runtime_error("cannot read " + path + ": is a directory");
+  // A device or a pipe may never end (/dev/zero) or never answer (a FIFO
+  // nobody writes, where a read blocks beyond any cancellation): a job
+  // holding one would hold its node. Streams are for those.
+  if (!S_ISREG(st.st_mode))
+    throw std::runtime_error("cannot read " + path
+                             + ": not a regular file (a device, pipe or "
+                               "socket); import a file");
   return {static_cast<std::uint64_t>(st.st_size),
           static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000
             + st.st_mtim.tv_nsec};
@@ -101,7 +109,7 @@ public:
     Item item;
     std::optional<Error> error;
     while (page.items < items_max) {
-      if (!reader_.next(item, error)) {
+      if (!read(item, error)) {
         check_stream();
         break;
       }
@@ -146,7 +154,7 @@ public:
     }
     Item item;
     std::optional<Error> error;
-    while (items_done_ < items && reader_.next(item, error))
+    while (items_done_ < items && read(item, error))
       ++items_done_;
     check_stream();
     return items_done_ == items;
@@ -173,6 +181,17 @@ protected:
   }
 
 private:
+  // The reader's next item; a reader that cannot go on (input_stopped)
+  // ends the source with "name:line: reason".
+  bool read(Item& item, std::optional<Error>& error) {
+    try {
+      return reader_.next(item, error);
+    } catch (const input_stopped& e) {
+      throw std::runtime_error(name_ + ":" + std::to_string(e.line()) + ": "
+                               + e.what());
+    }
+  }
+
   void check_stream() {
     if (!in_->bad())
       return;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/contacts_csv.hpp"
+#include "core/input_stopped.hpp"
 #include "core/utf8.hpp"
 
 #include <algorithm>
@@ -172,6 +173,8 @@ struct contacts_csv_reader::state {
   /// Nothing more will be returned.
   bool finished = false;
   std::size_t line = 0;
+  /// Bytes of the current physical line so far.
+  std::size_t line_bytes = 0;
   bool at_line_start = true;
   std::uint64_t bytes = 0;
   std::vector<column> columns;
@@ -209,9 +212,15 @@ struct contacts_csv_reader::state {
     if (at_line_start) {
       ++line;
       at_line_start = false;
+      line_bytes = 0;
     }
     if (c == '\n')
       at_line_start = true;
+    // No record can hold a line this long: stop rather than scan an
+    // endless one (/dev/zero) for ever.
+    if (++line_bytes > runaway_line_bytes(limits.record_bytes_max))
+      throw input_stopped(line, runaway_line_reason(limits.record_bytes_max,
+                                                    "CSV"));
     return static_cast<unsigned char>(c);
   }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/icalendar.hpp"
+#include "core/input_stopped.hpp"
 
 #include "core/utf8.hpp"
 
@@ -791,6 +792,12 @@ struct icalendar_reader::state {
         break;
       }
       position += segment;
+      // No component can hold a line this long: stop rather than scan an
+      // endless one (/dev/zero) for ever.
+      if (l.bytes > runaway_line_bytes(limits.component_bytes_max))
+        throw input_stopped(line + 1,
+                            runaway_line_reason(limits.component_bytes_max,
+                                                "iCalendar"));
     }
     if (!any)
       return false;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/vcard.hpp"
+#include "core/input_stopped.hpp"
 
 #include "core/utf8.hpp"
 #include <iconv.h>
@@ -489,6 +490,7 @@ struct vcard_reader::state {
     l.overflow = false;
     const std::size_t cap = limits.line_bytes_max + 2;
     bool any = false;
+    std::size_t bytes = 0;
     for (;;) {
       if (position >= buffer.size()) {
         buffer.clear();
@@ -516,6 +518,13 @@ struct vcard_reader::state {
         break;
       }
       position += segment;
+      bytes += segment;
+      // No card can hold a line this long: stop rather than scan an
+      // endless one (/dev/zero) for ever.
+      if (bytes > runaway_line_bytes(limits.card_bytes_max))
+        throw input_stopped(line + 1,
+                            runaway_line_reason(limits.card_bytes_max,
+                                                "vCard"));
     }
     if (!any)
       return false;

@@ -266,36 +266,57 @@ RETURNING n.state::text)";
 }
 
 // release: back to pending and due now, the interrupted attempt not
-// counted. Among the released jobs of one kind and user (a node may hold
-// an old one and its successor) the newest becomes pending, unless a
-// pending one exists already; the others are cancelled as superseded.
+// counted, unless the attempt ran longer than its lease ($4 ms): a job that
+// outlives a lease on every node it reaches (a poison job) would otherwise
+// move from node to node for ever, so its attempt counts, and with no
+// attempt left it fails with the reason. Among the released jobs of one
+// kind and user (a node may hold an old one and its successor) the newest
+// goes back, unless a pending one exists already; the others are cancelled
+// as superseded.
 std::string release_sql() {
   return R"(
 WITH held AS (
-  SELECT id, kind, user_id FROM jobs
+  SELECT id, kind, user_id,
+    $3::bigint - )" + unix_ms("started_at") + R"( > $4::bigint AS counted
+  FROM jobs
   WHERE id = ANY ($2::bigint[]) AND state = 'running' AND lease_owner = $1
   ORDER BY id
   FOR UPDATE
 ),
 next AS (
-  SELECT h.id, coalesce(
+  SELECT h.id, h.counted, coalesce(
     (SELECT min(p.id) FROM jobs p
      WHERE p.kind = h.kind AND p.user_id = h.user_id
        AND p.state = 'pending'),
     nullif(max(h.id) OVER same, h.id)) AS rival
   FROM held h
   WINDOW same AS (PARTITION BY h.kind, h.user_id)
+),
+outcome AS (
+  SELECT n.id, n.counted, n.rival,
+    CASE WHEN n.rival IS NOT NULL THEN 'cancelled'
+         WHEN n.counted AND j.attempts >= j.max_attempts THEN 'failed'
+         ELSE 'pending' END AS state
+  FROM next n JOIN jobs j ON j.id = n.id
 )
 UPDATE jobs j SET
-  state = (CASE WHEN n.rival IS NULL THEN 'pending'
-                ELSE 'cancelled' END)::job_state,
-  lease_owner = NULL, lease_expires_at = NULL, attempts = j.attempts - 1,
-  run_at = CASE WHEN n.rival IS NULL THEN )" + at_ms(3) + R"( ELSE j.run_at END,
-  finished_at = CASE WHEN n.rival IS NULL THEN NULL ELSE )" + at_ms(3) + R"( END,
-  last_error = CASE WHEN n.rival IS NULL THEN j.last_error
-    ELSE format('handed back by %s on shutdown; not retried: superseded '
-                'by job %s', $1, n.rival) END
-FROM next n WHERE j.id = n.id
+  state = o.state::job_state,
+  lease_owner = NULL, lease_expires_at = NULL,
+  attempts = CASE WHEN o.counted THEN j.attempts ELSE j.attempts - 1 END,
+  run_at = CASE WHEN o.state = 'pending' THEN )" + at_ms(3) + R"( ELSE j.run_at END,
+  finished_at = CASE WHEN o.state = 'pending' THEN NULL ELSE )" + at_ms(3) + R"( END,
+  last_error = CASE
+    WHEN o.state = 'cancelled'
+      THEN format('handed back by %s on shutdown; not retried: superseded '
+                  'by job %s', $1, o.rival)
+    WHEN o.counted
+      THEN format('attempt %s of %s counted: handed back by %s on shutdown '
+                  'after running longer than its lease (%s ms)%s',
+                  j.attempts, j.max_attempts, $1, $4,
+                  CASE WHEN o.state = 'failed' THEN '; no attempt left'
+                       ELSE '' END)
+    ELSE j.last_error END
+FROM outcome o WHERE j.id = o.id
 RETURNING j.id)";
 }
 
@@ -529,7 +550,8 @@ std::int64_t job_queue::expire_leases(const std::string& owner) {
 }
 
 std::size_t job_queue::release(const std::string& owner,
-                               const std::vector<std::int64_t>& ids) {
+                               const std::vector<std::int64_t>& ids,
+                               std::int64_t counted_after_ms) {
   check_owner(owner);
   check_ids(ids);
   if (ids.empty())
@@ -538,7 +560,7 @@ std::size_t job_queue::release(const std::string& owner,
     try {
       pqxx::nontransaction tx{impl_->conn};
       return tx.exec_params(release_sql(), owner, id_array(ids),
-                            impl_->clock.now_unix_ms())
+                            impl_->clock.now_unix_ms(), counted_after_ms)
         .affected_rows();
     } catch (const pqxx::unique_violation&) {
       // As in fail: a concurrent enqueue; the rerun supersedes.

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -150,11 +151,18 @@ public:
   std::int64_t expire_leases(const std::string& owner);
 
   /// Graceful shutdown: hands the jobs `owner` holds among `ids` back,
-  /// pending and due at once, without counting the interrupted attempt.
-  /// One superseded by a pending job of its kind and user is cancelled.
-  /// @returns how many jobs were handed back (cancelled ones included).
+  /// pending and due at once, without counting the interrupted attempt,
+  /// unless that attempt had run for more than `counted_after_ms` (the
+  /// lease) on the queue's clock: then it counts, as a job that outlives
+  /// its lease wherever it runs would move from node to node for ever, and
+  /// with no attempt left the job fails with that reason. One superseded by
+  /// a pending job of its kind and user is cancelled.
+  /// @returns how many jobs were handed back (failed and cancelled ones
+  /// included).
   std::size_t release(const std::string& owner,
-                      const std::vector<std::int64_t>& ids);
+                      const std::vector<std::int64_t>& ids,
+                      std::int64_t counted_after_ms
+                      = std::numeric_limits<std::int64_t>::max());
 
   /// The job, if it exists.
   std::optional<job_record> get(std::int64_t id);

@@ -12,11 +12,13 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 
 #include "actors/engine_core.hpp"
 #include "storage/migrations.hpp"
 #include "tests/support/fake_memory_probe.hpp"
 #include "tests/support/import_reading.hpp"
+#include "tests/support/endless_stream.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_clock.hpp"
 #include "tests/support/test_database.hpp"
@@ -339,6 +341,45 @@ BOOST_AUTO_TEST_CASE(files_that_cannot_be_imported_give_clear_errors) {
   BOOST_TEST(not_vcard.problems[0].reason.find("not a vCard")
                != std::string::npos,
              not_vcard.problems[0].reason);
+}
+
+BOOST_AUTO_TEST_CASE(inputs_that_never_end_are_refused_or_stopped) {
+  auto e = start();
+  auto user = make_user();
+  // A device that never ends and a pipe nobody writes (a read would block
+  // beyond any cancellation) are refused before a byte is read.
+  auto fifo = dir / "never-written.ics";
+  BOOST_REQUIRE_EQUAL(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& path : {std::string{"/dev/zero"}, fifo}) {
+    try {
+      import_calendar(*e, user, path);
+      BOOST_FAIL(path + " was imported");
+    } catch (const engine_error& err) {
+      BOOST_TEST((err.code() == ec::invalid_input));
+      BOOST_TEST(std::string{err.what()}.find(path + ": not a regular file")
+                   != std::string::npos,
+                 err.what());
+    }
+  }
+  // A stream that sends bytes for ever without a line ending stops after a
+  // bounded number of them, with file:line and why; what came before stays.
+  auto source = std::make_unique<test::endless_buffer>('\0');
+  struct owning_stream : std::istream {
+    explicit owning_stream(std::unique_ptr<std::streambuf> b)
+      : std::istream(b.get()), buffer(std::move(b)) {}
+    std::unique_ptr<std::streambuf> buffer;
+  };
+  import_request r;
+  r.user_id = user;
+  r.path = "upload.vcf";
+  r.format = contact_format::vcard;
+  r.now_unix_s = now;
+  auto report = e->import_stream(
+    r, std::make_unique<owning_stream>(std::move(source)));
+  BOOST_TEST(!report.ok());
+  BOOST_TEST(report.error.find("upload.vcf:1: a line runs on past")
+               != std::string::npos,
+             report.error);
 }
 
 BOOST_AUTO_TEST_CASE(past_meetings_move_last_contact_dates_forward_only) {

@@ -14,6 +14,8 @@
 #include <regex>
 #include <thread>
 
+#include <sys/stat.h>
+
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -201,6 +203,51 @@ BOOST_AUTO_TEST_CASE(sigterm_hands_unfinished_jobs_back_and_exits_0) {
                       "coalesce(lease_owner, '-') FROM jobs WHERE kind = "
                       "'sync_contacts'")[0]
              == "pending 0 -");
+}
+
+BOOST_AUTO_TEST_CASE(poison_import_jobs_fail_with_why_and_never_hold_a_node) {
+  seed_and_enqueue(3);
+  // One user each: a user has one pending job of a kind at most.
+  auto users = db.query("SELECT id FROM users ORDER BY id");
+  BOOST_REQUIRE_EQUAL(users.size(), 3u);
+  db.query("DELETE FROM jobs RETURNING 1");
+  // A device that never ends, a pipe nobody writes, and a file whose one
+  // line never ends within the item bound: each fails its one attempt.
+  test::temp_dir dir;
+  auto fifo = dir / "never-written.ics";
+  BOOST_REQUIRE_EQUAL(::mkfifo(fifo.c_str(), 0600), 0);
+  auto runaway = dir / "one-line.ics";
+  {
+    std::ofstream out{runaway, std::ios::binary};
+    out << std::string(5 * 1024 * 1024, 'A');
+  }
+  const std::vector<std::string> paths{"/dev/zero", fifo, runaway};
+  for (std::size_t i = 0; i < paths.size(); ++i)
+    db.query("SELECT (catchup_enqueue('sync_calendar', '" + users[i]
+             + "', '{\"path\": \"" + paths[i] + "\"}'::jsonb, "
+             + due_long_ago + ", 1)).id");
+  auto n = node("node-p", {"--sync-item-bytes-max", "1048576"});
+  BOOST_REQUIRE_MESSAGE(
+    wait_count("SELECT count(*) FROM jobs WHERE state = 'failed'", 3, 60s),
+    n->output());
+  auto errors = db.query("SELECT last_error FROM jobs ORDER BY id");
+  BOOST_REQUIRE_EQUAL(errors.size(), 3u);
+  BOOST_TEST(errors[0].find("/dev/zero: not a regular file") != std::string::npos,
+             errors[0]);
+  BOOST_TEST(errors[1].find("never-written.ics: not a regular file")
+               != std::string::npos,
+             errors[1]);
+  BOOST_TEST(errors[2].find("one-line.ics:1: a line runs on past")
+               != std::string::npos,
+             errors[2]);
+  // The node is still free: a generation job after them is done.
+  db.query("SELECT (catchup_enqueue('generate', '" + users[0]
+           + "', '{\"now\": 1772452800}'::jsonb, " + due_long_ago + ")).id");
+  BOOST_REQUIRE_MESSAGE(
+    wait_count("SELECT count(*) FROM jobs WHERE state = 'done'", 1, 60s),
+    n->output());
+  n->signal(SIGTERM);
+  BOOST_TEST(n->wait(60s) == 0, n->output());
 }
 
 BOOST_AUTO_TEST_CASE(readyz_follows_the_database_and_metrics_pass_promtool) {

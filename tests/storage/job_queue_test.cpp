@@ -572,6 +572,45 @@ BOOST_AUTO_TEST_CASE(a_failure_text_is_stored_whatever_its_bytes) {
   BOOST_TEST(error.size() == 8192u);
 }
 
+BOOST_AUTO_TEST_CASE(a_job_released_after_outliving_its_lease_counts_the_attempt) {
+  migrated_database m;
+  auto& db = m.db;
+  // The queue's clock moves only when the test says.
+  std::atomic<std::int64_t> now{db.server_clock_unix_ms()};
+  job_queue q{db.url(), wall_clock{[&now] { return now.load(); }}};
+  auto id = q.enqueue("sync_contacts", make_user(db, "ada"), "{}", 0, 2).id;
+  // Released within its lease: the attempt is given back, as before.
+  BOOST_REQUIRE_EQUAL(q.claim("n1", 1, lease_ms).size(), 1u);
+  now += lease_ms;
+  BOOST_TEST(q.release("n1", {id}, lease_ms) == 1u);
+  BOOST_TEST(q.get(id)->state == "pending");
+  BOOST_TEST(q.get(id)->attempts == 0);
+  // Released after running longer than its lease: the attempt counts.
+  BOOST_REQUIRE_EQUAL(q.claim("n2", 1, lease_ms).size(), 1u);
+  now += lease_ms + 1;
+  BOOST_TEST(q.release("n2", {id}, lease_ms) == 1u);
+  auto job = q.get(id);
+  BOOST_TEST(job->state == "pending");
+  BOOST_TEST(job->attempts == 1);
+  BOOST_TEST(job->last_error.find("attempt 1 of 2 counted: handed back by n2 "
+                                  "on shutdown after running longer than "
+                                  "its lease")
+               != std::string::npos,
+             job->last_error);
+  // The last attempt, outliving its lease again: the job fails with why,
+  // and stays failed (no node claims it).
+  BOOST_REQUIRE_EQUAL(q.claim("n3", 1, lease_ms).size(), 1u);
+  now += 10 * lease_ms;
+  BOOST_TEST(q.release("n3", {id}, lease_ms) == 1u);
+  job = q.get(id);
+  BOOST_TEST(job->state == "failed");
+  BOOST_TEST(job->attempts == 2);
+  BOOST_TEST(job->last_error.find("no attempt left") != std::string::npos,
+             job->last_error);
+  BOOST_TEST(job->finished_unix_ms == now.load());
+  BOOST_TEST(q.claim("n4", 1, lease_ms).empty());
+}
+
 BOOST_AUTO_TEST_CASE(release_hands_jobs_back_at_once_without_the_attempt) {
   migrated_database m;
   auto& db = m.db;
