@@ -33,8 +33,14 @@ struct dispatcher_state {
   /// Jobs are due and finished by it (leases are on the database's clock).
   wall_clock clock;
   std::unique_ptr<storage::job_queue> queue;
-  /// Jobs this node runs: id -> kind and user, for the logs.
-  std::map<std::int64_t, std::string> in_flight;
+  /// A job this node runs.
+  struct running_job {
+    storage::job_record job;
+    /// When it first failed for the database's sake, if it did.
+    std::optional<std::chrono::steady_clock::time_point> transient_since;
+    int transient_runs = 0;
+  };
+  std::map<std::int64_t, running_job> in_flight;
   pressure_level level = pressure_level::normal;
   /// The lowest level among the cluster's live peers; empty without any.
   std::optional<pressure_level> lowest_peer_level;
@@ -63,15 +69,17 @@ struct dispatcher_state {
 
 caf::behavior job_actor(caf::event_based_actor* self, caf::actor dispatcher,
                         storage::job_record job, job_executor execute) {
-  std::string error;
+  job_result result;
   try {
-    error = execute(job);
+    result = execute(job);
   } catch (const std::exception& e) {
-    error = e.what();
-    if (error.empty())
-      error = "job failed without a message";
+    result.error = e.what();
+    if (result.error.empty())
+      result.error = "job failed without a message";
+    result.transient = false;
   }
-  self->send(dispatcher, atom::done::value, job.id, error);
+  self->send(dispatcher, atom::done::value, job.id, result.error,
+             result.transient);
   self->quit();
   return {};
 }
@@ -160,13 +168,41 @@ void claim(caf::event_based_actor* self, dispatcher_state& st) {
   }
   for (auto& job : jobs) {
     st.figures->claimed += 1;
-    st.in_flight.emplace(job.id, job.kind + " " + job.user_id);
+    st.in_flight.emplace(job.id, dispatcher_state::running_job{job, {}, 0});
     spdlog::debug("worker: job {} ({} for user {}), attempt {} of {}", job.id,
                   job.kind, job.user_id, job.attempts, job.max_attempts);
     self->spawn<caf::detached>(job_actor, caf::actor_cast<caf::actor>(self),
                                job, st.execute);
   }
   st.publish();
+}
+
+// A job failed because the database was out of reach: run it again here
+// after a backoff, keeping its lease and its attempt, until
+// transient_retry_max_ms passed since the first such failure. Returns false
+// when that time is up (the failure then counts).
+bool retry_transient(caf::event_based_actor* self, dispatcher_state& st,
+                     dispatcher_state::running_job& run,
+                     const std::string& error) {
+  auto now = std::chrono::steady_clock::now();
+  if (!run.transient_since)
+    run.transient_since = now;
+  auto waited = std::chrono::duration_cast<milliseconds>(
+                  now - *run.transient_since)
+                  .count();
+  std::int64_t wait_ms = std::max<std::int64_t>(1, st.options.retry.backoff_initial_ms);
+  for (int i = 0; i < run.transient_runs && wait_ms < st.options.retry.backoff_max_ms; ++i)
+    wait_ms *= 2;
+  wait_ms = std::min(wait_ms, st.options.retry.backoff_max_ms);
+  if (waited + wait_ms > st.options.transient_retry_max_ms)
+    return false;
+  run.transient_runs += 1;
+  spdlog::warn("worker: job {} stopped because the database is out of reach "
+               "({}); running it again in {} ms without using an attempt",
+               run.job.id, error, wait_ms);
+  self->delayed_send(self, milliseconds(wait_ms), atom::retry::value,
+                     run.job.id);
+  return true;
 }
 
 caf::behavior dispatcher_actor(caf::event_based_actor* self,
@@ -202,10 +238,13 @@ caf::behavior dispatcher_actor(caf::event_based_actor* self,
       st->figures->wakeups += 1;
       claim(self, *st);
     },
-    [=](atom::done, std::int64_t id, const std::string& error) {
+    [=](atom::done, std::int64_t id, const std::string& error,
+        bool transient) {
       auto it = st->in_flight.find(id);
       if (it == st->in_flight.end())
         return; // handed back already (graceful stop)
+      if (transient && !st->draining && retry_transient(self, *st, it->second, error))
+        return;
       st->in_flight.erase(it);
       try {
         if (error.empty()) {
@@ -239,6 +278,15 @@ caf::behavior dispatcher_actor(caf::event_based_actor* self,
         finish_stop(self, *st);
       else
         claim(self, *st);
+    },
+    // A job's run again after a database outage, if it is still ours.
+    [=](atom::retry, std::int64_t id) {
+      auto it = st->in_flight.find(id);
+      if (it == st->in_flight.end() || st->draining)
+        return;
+      st->figures->transient_retries += 1;
+      self->spawn<caf::detached>(job_actor, caf::actor_cast<caf::actor>(self),
+                                 it->second.job, st->execute);
     },
     [=](atom::heartbeat) {
       if (!st->in_flight.empty()) {
@@ -352,6 +400,7 @@ worker_options worker_options_from(const config::settings& s) {
   wo.generate_interval_ms = s.schedule.generate_interval_ms;
   wo.retry.backoff_initial_ms = s.node.retry_backoff_initial_ms;
   wo.retry.backoff_max_ms = s.node.retry_backoff_max_ms;
+  wo.transient_retry_max_ms = s.node.transient_retry_max_ms;
   return wo;
 }
 
@@ -367,6 +416,10 @@ std::string render_worker_metrics(const worker_figures& w) {
                 "Jobs handed back to the queue on shutdown.", w.released);
   append_metric(out, "catchup_jobs_leases_lost_total",
                 "Jobs whose lease another node took over.", w.leases_lost);
+  append_metric(out, "catchup_jobs_transient_retries_total",
+                "Job runs repeated after a database outage, without using "
+                "an attempt.",
+                w.transient_retries);
   append_metric(out, "catchup_jobs_in_flight", "Jobs this node runs now.",
                 w.in_flight, "gauge");
   return out;

@@ -45,6 +45,12 @@ struct worker_options {
   std::int64_t schedule_check_ms = 60000;
   /// Retry backoff of failed jobs.
   storage::retry_policy retry;
+  /// A job that failed because the database was out of reach (not because
+  /// of the job) runs again on this node, after a backoff from
+  /// retry.backoff_initial_ms doubling, without using an attempt, for at
+  /// most this long since its first such failure; after it, the failure
+  /// counts like any other.
+  std::int64_t transient_retry_max_ms = 60000;
   std::int64_t statement_timeout_ms = 60000;
   /// Called before jobs still running are handed back on a stop, so their
   /// work stops too (imports at their next page) before another node can
@@ -61,14 +67,25 @@ struct worker_figures {
   std::atomic<std::uint64_t> released{0};
   /// Jobs whose lease another node took over while this one ran them.
   std::atomic<std::uint64_t> leases_lost{0};
+  /// Runs repeated after a database outage, without using an attempt.
+  std::atomic<std::uint64_t> transient_retries{0};
   std::atomic<std::uint64_t> in_flight{0};
   std::atomic<std::uint64_t> wakeups{0};
   std::atomic<bool> draining{false};
 };
 
-/// Runs one job to its end on the calling (detached) thread: "" when it
-/// succeeded, else why it failed. May throw; that counts as a failure.
-using job_executor = std::function<std::string(const storage::job_record&)>;
+/// How one run of a job ended.
+struct job_result {
+  /// Empty when it succeeded, else why it failed.
+  std::string error;
+  /// The failure was the database's (unreachable, connection lost), not
+  /// the job's: it is retried without using an attempt.
+  bool transient = false;
+};
+
+/// Runs one job to its end on the calling (detached) thread. May throw;
+/// that counts as a failure of the job.
+using job_executor = std::function<job_result(const storage::job_record&)>;
 
 /// Spawns the dispatcher and its NOTIFY listener (each on a connection of
 /// its own). Ask it to stop with (atom::stop, grace ms): it stops claiming,

@@ -446,7 +446,7 @@ storage::enqueue_result engine_core::enqueue(const std::string& kind,
   }
 }
 
-std::string engine_core::execute_job(const storage::job_record& job) {
+job_result engine_core::execute_job(const storage::job_record& job) {
   const auto clock_s = impl_->clock.now_unix_s();
   nlohmann::json payload;
   try {
@@ -454,10 +454,10 @@ std::string engine_core::execute_job(const storage::job_record& job) {
                                       ? std::string{"{}"}
                                       : job.payload_json);
     if (!payload.is_object())
-      return "job " + std::to_string(job.id) + ": payload is not an object";
+      return {"job " + std::to_string(job.id) + ": payload is not an object"};
   } catch (const nlohmann::json::exception& e) {
-    return "job " + std::to_string(job.id) + ": payload is not JSON: "
-           + e.what();
+    return {"job " + std::to_string(job.id) + ": payload is not JSON: "
+            + e.what()};
   }
   auto now = payload.value("now", clock_s);
   try {
@@ -467,7 +467,7 @@ std::string engine_core::execute_job(const storage::job_record& job) {
     }
     bool contacts = job.kind == "sync_contacts";
     if (!contacts && job.kind != "sync_calendar")
-      return "job " + std::to_string(job.id) + ": unknown kind " + job.kind;
+      return {"job " + std::to_string(job.id) + ": unknown kind " + job.kind};
     import_report report;
     if (payload.contains("path")) {
       import_request r;
@@ -500,14 +500,19 @@ std::string engine_core::execute_job(const storage::job_record& job) {
       r.credentials.access_token = g.value("access_token", "");
       report = sync_google(r);
     } else {
-      return "job " + std::to_string(job.id)
-             + ": payload names neither \"path\" nor \"google\"";
+      return {"job " + std::to_string(job.id)
+              + ": payload names neither \"path\" nor \"google\""};
     }
-    return report.error;
+    return {report.error, report.error_transient};
   } catch (const nlohmann::json::exception& e) {
-    return "job " + std::to_string(job.id) + ": bad payload: " + e.what();
+    return {"job " + std::to_string(job.id) + ": bad payload: " + e.what()};
+  } catch (const engine_error& e) {
+    // The database out of reach is not the job's fault: it runs again
+    // without using an attempt (see worker_options).
+    return {e.what(), e.code() == ec::db_unavailable
+                        || e.code() == ec::db_conflict};
   } catch (const std::exception& e) {
-    return e.what();
+    return {e.what()};
   }
 }
 

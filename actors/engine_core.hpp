@@ -225,7 +225,7 @@ public:
   /// {client_id, client_secret, refresh_token, access_token}};
   /// sync_calendar {"path", "calendar_id"?} or {"google": {...},
   /// "calendar_id"?}.
-  std::string execute_job(const storage::job_record& job);
+  job_result execute_job(const storage::job_record& job);
 
   /// Starts taking jobs from the queue (one worker per engine). With
   /// cluster.enabled the node also joins the cluster (see

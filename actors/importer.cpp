@@ -68,12 +68,22 @@ struct import_state {
   }
 };
 
+// True when `e` says the database was out of reach or in conflict, not
+// that the input or the job is wrong.
+bool database_transient(const std::exception& e) {
+  auto* storage = dynamic_cast<const storage::storage_error*>(&e);
+  return storage != nullptr
+         && (storage->code() == ec::db_unavailable
+             || storage->code() == ec::db_conflict);
+}
+
 void finish(caf::event_based_actor* self, import_state& st,
-            const std::string& error) {
+            const std::string& error, bool transient = false) {
   if (st.ended)
     return;
   st.ended = true;
   st.report.error = error;
+  st.report.error_transient = transient;
   if (st.store) {
     try {
       if (error.empty()) {
@@ -96,8 +106,10 @@ void finish(caf::event_based_actor* self, import_state& st,
         st.store->finish(st.target, false, std::nullopt, error, false);
       }
     } catch (const std::exception& e) {
-      if (st.report.error.empty())
+      if (st.report.error.empty()) {
         st.report.error = e.what();
+        st.report.error_transient = database_transient(e);
+      }
     }
   }
   if (st.report.swept > 0)
@@ -188,7 +200,7 @@ void step(caf::event_based_actor* self, import_state& st) {
       st.rows_since_statistics = 0;
     }
   } catch (const std::exception& e) {
-    finish(self, st, e.what());
+    finish(self, st, e.what(), database_transient(e));
     return;
   }
   // Written and committed: reads after this page see it. A calendar page
@@ -260,7 +272,7 @@ caf::behavior import_actor(caf::event_based_actor* self,
   try {
     start(*st);
   } catch (const std::exception& e) {
-    finish(self, *st, e.what());
+    finish(self, *st, e.what(), database_transient(e));
     return {};
   }
   if (st->supervisor) {

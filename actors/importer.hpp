@@ -69,6 +69,9 @@ struct import_report {
   /// Empty on success; otherwise what failed (the run stopped there, the
   /// pages before it are committed and a rerun resumes after them).
   std::string error;
+  /// The error was the database's (out of reach, a conflict), not the
+  /// input's: running the import again later may succeed.
+  bool error_transient = false;
   bool ok() const {
     return error.empty();
   }

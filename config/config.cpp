@@ -130,6 +130,10 @@ const std::vector<key_spec> all_keys = {
    86400000, "", "first retry delay of a failed job (doubles per attempt)"},
   {"node.retry_backoff_max_ms", value_kind::integer, "600000", "", 1,
    86400000, "", "longest retry delay of a failed job"},
+  {"node.transient_retry_max_ms", value_kind::integer, "60000", "", 0,
+   86400000, "",
+   "how long a job stopped by a database outage is run again without using "
+   "an attempt"},
   {"http.enabled", value_kind::boolean, "true", "", 0, 0, "",
    "serve /metrics /livez /readyz /status while `catchup serve` runs"},
   {"http.address", value_kind::string, "127.0.0.1", "", 0, 0, "",
@@ -348,6 +352,10 @@ void apply_value(settings& s, const key_spec& spec, const std::string& text) {
      }},
     {"node.retry_backoff_max_ms",
      [](settings& x, auto& v) { x.node.retry_backoff_max_ms = std::stoll(v); }},
+    {"node.transient_retry_max_ms",
+     [](settings& x, auto& v) {
+       x.node.transient_retry_max_ms = std::stoll(v);
+     }},
     {"http.enabled",
      [](settings& x, auto& v) { x.http.enabled = parse_bool(v); }},
     {"http.address", [](settings& x, auto& v) { x.http.address = v; }},

@@ -119,6 +119,8 @@ struct node_settings {
   /// Backoff of failed jobs: doubling from the initial value to the max.
   std::int64_t retry_backoff_initial_ms = 1000;
   std::int64_t retry_backoff_max_ms = 600000;
+  /// How long a job retries a database outage without using an attempt.
+  std::int64_t transient_retry_max_ms = 60000;
 };
 
 /// The node's HTTP endpoint (/metrics, /livez, /readyz, /status).

@@ -26,8 +26,14 @@ void rethrow_as_storage_error(const std::string& context) {
     std::string what = e.what();
     while (!what.empty() && (what.back() == '\n' || what.back() == ' '))
       what.pop_back();
-    throw storage_error(ec::db_query_failed,
-                        prefix + what + " [SQLSTATE " + e.sqlstate() + "]");
+    // A server shutting down, starting up or restarting (57P01..57P03)
+    // and connection exceptions (class 08) say nothing of the query: the
+    // database is out of reach for now.
+    const auto& state = e.sqlstate();
+    const bool unreachable = state.rfind("08", 0) == 0 || state == "57P01"
+                             || state == "57P02" || state == "57P03";
+    throw storage_error(unreachable ? ec::db_unavailable : ec::db_query_failed,
+                        prefix + what + " [SQLSTATE " + state + "]");
   } catch (const std::exception& e) {
     throw storage_error(ec::db_query_failed, prefix + e.what());
   }

@@ -250,6 +250,48 @@ BOOST_AUTO_TEST_CASE(poison_import_jobs_fail_with_why_and_never_hold_a_node) {
   BOOST_TEST(n->wait(60s) == 0, n->output());
 }
 
+BOOST_AUTO_TEST_CASE(a_lost_database_connection_costs_no_attempt) {
+  seed_and_enqueue(1);
+  auto user = db.query("SELECT id FROM users")[0];
+  // An import of 3,000 cards, 10 a page, on its one and only attempt.
+  test::temp_dir dir;
+  auto path = dir / "cards.vcf";
+  {
+    std::ofstream out{path, std::ios::binary};
+    for (int i = 0; i < 3000; ++i)
+      out << "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:t" << i << "\r\nFN:P " << i
+          << "\r\nEND:VCARD\r\n";
+  }
+  db.query("DELETE FROM jobs RETURNING 1");
+  db.query("SELECT (catchup_enqueue('sync_contacts', '" + user
+           + "', '{\"path\": \"" + path + "\"}'::jsonb, " + due_long_ago
+           + ", 1)).id");
+  auto n = node("node-t", {"--sync-contacts-page-items", "10",
+                           "--node-retry-backoff-initial-ms", "100"});
+  BOOST_REQUIRE(wait_count("SELECT count(*) FROM contacts WHERE "
+                           "external_uid LIKE 't%'",
+                           10, 60s));
+  // The database drops every connection of the node, as a restart or a
+  // failover does (SQLSTATE 57P01 on the next statement).
+  auto dropped = count("SELECT count(pg_terminate_backend(pid)) FROM "
+                       "pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid()");
+  BOOST_TEST(dropped > 0);
+  BOOST_REQUIRE_MESSAGE(
+    wait_count("SELECT count(*) FROM jobs WHERE state IN ('done', 'failed')",
+               1, 120s),
+    n->output());
+  BOOST_TEST(db.query("SELECT state || ' ' || attempts || '/' || max_attempts "
+                      "FROM jobs")[0]
+               == "done 1/1",
+             n->output());
+  BOOST_TEST(count("SELECT count(*) FROM contacts WHERE external_uid LIKE "
+                   "'t%'")
+             == 3000);
+  n->signal(SIGTERM);
+  BOOST_TEST(n->wait(60s) == 0, n->output());
+}
+
 BOOST_AUTO_TEST_CASE(readyz_follows_the_database_and_metrics_pass_promtool) {
   test::temp_dir dir;
   auto data_dir = dir / "pg";
