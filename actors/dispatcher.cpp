@@ -270,7 +270,8 @@ caf::behavior dispatcher_actor(caf::event_based_actor* self,
       } catch (const std::exception& e) {
         // The lease expires and another node (or this one) reruns the
         // job; results are idempotent.
-        spdlog::error("worker: cannot record the end of job {}: {}", id,
+        spdlog::error("worker: cannot record the end of job {} ({}): {}",
+                      id, error.empty() ? "done" : "failed: " + error,
                       e.what());
       }
       st->publish();

@@ -270,6 +270,8 @@ import_report engine_core::import_file(const import_request& request,
   options.strict = request.strict;
   options.now_unix_s = now_unix_s;
   options.cancelled = d.imports_cancelled;
+  options.fields.indexed_field_bytes_max
+    = static_cast<std::size_t>(d.cfg.sync.indexed_field_bytes_max);
   std::unique_ptr<page_source> source;
   try {
     target.resource = std::filesystem::absolute(request.path).lexically_normal();
@@ -335,6 +337,8 @@ import_report engine_core::import_stream(const import_request& request,
   options.strict = request.strict;
   options.now_unix_s = now_unix_s;
   options.cancelled = d.imports_cancelled;
+  options.fields.indexed_field_bytes_max
+    = static_cast<std::size_t>(d.cfg.sync.indexed_field_bytes_max);
   std::unique_ptr<page_source> source;
   try {
     if (request.what == import_request::kind::contacts) {
@@ -394,6 +398,8 @@ import_report engine_core::sync_google(const google_sync_request& request,
   options.strict = request.strict;
   options.now_unix_s = now_unix_s;
   options.cancelled = d.imports_cancelled;
+  options.fields.indexed_field_bytes_max
+    = static_cast<std::size_t>(d.cfg.sync.indexed_field_bytes_max);
   options.page_items_max = static_cast<std::size_t>(
     contacts ? d.cfg.sync.contacts_page_items : d.cfg.sync.events_page_items);
   std::string sync_token;

@@ -111,6 +111,11 @@ public:
   bool full_sync() const override {
     return full_;
   }
+  // Called after next_page: the page is pages_ already.
+  std::string locate(std::size_t position) const override {
+    return "page " + std::to_string(pages_) + " item "
+           + std::to_string(position + 1);
+  }
 
 private:
   // Called after a page with a next page token: stops a listing that
@@ -175,8 +180,10 @@ protected:
     for (std::size_t i = 0; i < got.people.size(); ++i) {
       imported_contact contact;
       std::string reason;
-      if (to_imported_contact(got.people[i], contact, reason))
+      if (to_imported_contact(got.people[i], contact, reason)) {
+        contact.position = i;
         page.contacts.push_back(std::move(contact));
+      }
       else
         page.problems.push_back({where(i), reason, got.people[i].uid});
     }

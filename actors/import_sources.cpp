@@ -41,6 +41,10 @@ bool page_source::full_sync() const {
   return false;
 }
 
+std::string page_source::locate(std::size_t position) const {
+  return "item " + std::to_string(position);
+}
+
 std::optional<contact_format> contact_format_of(const std::string& path) {
   auto dot = path.rfind('.');
   if (dot == std::string::npos)
@@ -172,6 +176,9 @@ public:
   bool full_sync() const override {
     return true;
   }
+  std::string locate(std::size_t position) const override {
+    return name_ + ":" + std::to_string(position);
+  }
 
 protected:
   virtual void accept(Item&& item, source_page& page) = 0;
@@ -223,6 +230,7 @@ protected:
         {this->name() + ":" + std::to_string(card.first_line), reason, {}});
       return;
     }
+    contact.position = card.first_line;
     page.contacts.push_back(std::move(contact));
   }
 };

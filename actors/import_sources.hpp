@@ -76,6 +76,10 @@ public:
   /// True when this run reads the whole source (not only changes since a
   /// sync token): rows it did not see are then removed at the end.
   virtual bool full_sync() const;
+
+  /// Where an item of the last page returned is, from its `position`
+  /// ("name:line" for files and streams, "page N item K" for APIs).
+  virtual std::string locate(std::size_t position) const;
 };
 
 /// Contact file formats.

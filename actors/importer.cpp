@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/pressure.hpp"
+#include "core/utf8.hpp"
 #include "messages/atoms.hpp"
 #include "storage/error.hpp"
 
@@ -14,6 +15,13 @@ namespace catchup {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
+
+const std::string& item_key(const imported_contact& c) {
+  return c.key;
+}
+const std::string& item_key(const calendar_event_item& e) {
+  return e.external_id;
+}
 
 /// Rows an import writes before it refreshes the planner's statistics (and
 /// again at its end): a bulk import changes a user's share of a table
@@ -69,12 +77,15 @@ struct import_state {
 };
 
 // True when `e` says the database was out of reach or in conflict, not
-// that the input or the job is wrong.
+// that the input or the job is wrong. A commit whose outcome is unknown
+// (the connection died during it) counts too: a page and its cursor commit
+// together, and merging is idempotent, so a rerun settles it.
 bool database_transient(const std::exception& e) {
   auto* storage = dynamic_cast<const storage::storage_error*>(&e);
   return storage != nullptr
          && (storage->code() == ec::db_unavailable
-             || storage->code() == ec::db_conflict);
+             || storage->code() == ec::db_conflict
+             || storage->code() == ec::db_outcome_unknown);
 }
 
 void finish(caf::event_based_actor* self, import_state& st,
@@ -137,6 +148,37 @@ void keep_problems(import_state& st) {
   }
 }
 
+// Takes every item whose fields cannot be stored (field_check.hpp) out of
+// the page, as a problem of its own: the page's other items are written.
+template <class Item, class Check>
+void screen_items(std::vector<Item>& items, const page_source& source,
+                  std::vector<import_problem>& problems, Check check) {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (auto why = check(items[i])) {
+      problems.push_back({source.locate(items[i].position), *why,
+                          printable_excerpt(item_key(items[i]))});
+      continue;
+    }
+    if (kept != i)
+      items[kept] = std::move(items[i]);
+    ++kept;
+  }
+  items.resize(kept);
+}
+
+void screen(import_state& st) {
+  const auto& limits = st.options.fields;
+  screen_items(st.page.contacts, *st.source, st.page.problems,
+               [&](const imported_contact& c) {
+                 return contact_field_problem(c, limits);
+               });
+  screen_items(st.page.events, *st.source, st.page.problems,
+               [&](const calendar_event_item& e) {
+                 return event_field_problem(e, limits);
+               });
+}
+
 void step(caf::event_based_actor* self, import_state& st) {
   if (st.ended || st.paused)
     return;
@@ -170,6 +212,7 @@ void step(caf::event_based_actor* self, import_state& st) {
     finish(self, st, {});
     return;
   }
+  screen(st);
   st.report.items += st.page.items;
   keep_problems(st);
   if (st.options.strict && !st.page.problems.empty()) {

@@ -15,6 +15,7 @@
 #include "actors/import_sources.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/memory_supervisor.hpp"
+#include "core/field_check.hpp"
 #include "storage/import_store.hpp"
 
 namespace catchup {
@@ -42,6 +43,8 @@ struct import_options {
   /// removes only unseen events inside it (0, 0: no bound).
   std::int64_t window_from_unix_s = 0;
   std::int64_t window_to_unix_s = 0;
+  /// What every item's fields must meet before SQL (see field_check.hpp).
+  field_limits fields;
 };
 
 /// What a sync did, so far (progress) or in all (the end).

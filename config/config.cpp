@@ -103,6 +103,9 @@ const std::vector<key_spec> all_keys = {
    "longest physical line of an import file (suffixes KiB MiB)"},
   {"sync.item_bytes_max", value_kind::integer, "1048576", "", 1024,
    268435456, "", "largest card or event of an import file (suffixes KiB MiB)"},
+  {"sync.indexed_field_bytes_max", value_kind::integer, "1000", "", 64, 2000,
+   "", "longest imported name, key, e-mail, group or event id; a longer "
+       "item is skipped with the reason"},
   {"sync.google_people_url", value_kind::string,
    "https://people.googleapis.com", "", 0, 0, "",
    "base URL of the Google People API"},
@@ -325,6 +328,10 @@ void apply_value(settings& s, const key_spec& spec, const std::string& text) {
      [](settings& x, auto& v) { x.sync.line_bytes_max = std::stoll(v); }},
     {"sync.item_bytes_max",
      [](settings& x, auto& v) { x.sync.item_bytes_max = std::stoll(v); }},
+    {"sync.indexed_field_bytes_max",
+     [](settings& x, auto& v) {
+       x.sync.indexed_field_bytes_max = std::stoll(v);
+     }},
     {"sync.google_people_url",
      [](settings& x, auto& v) { x.sync.google_people_url = v; }},
     {"sync.google_calendar_url",

@@ -95,6 +95,9 @@ struct sync_settings {
   /// Longest physical line and largest card or event of an import file.
   std::int64_t line_bytes_max = 64 * 1024;
   std::int64_t item_bytes_max = 1 << 20;
+  /// Bytes of an imported field an index holds (name, key, e-mail, group,
+  /// event id): kept below PostgreSQL's btree row limit (2,704 bytes).
+  std::int64_t indexed_field_bytes_max = 1000;
   /// Google API endpoints (tests point them at a local server).
   std::string google_people_url = "https://people.googleapis.com";
   std::string google_calendar_url = "https://www.googleapis.com";

@@ -39,6 +39,9 @@ struct imported_contact {
   std::string revision;
   /// Group names (CATEGORIES / Google contact groups), deduplicated.
   std::vector<std::string> groups;
+  /// Where the item starts in its input: the card's first physical line
+  /// (files, 1-based) or its index within its page (API), for errors.
+  std::size_t position = 0;
 };
 
 /// Maps `card` to the contact fields. The name is FN, else "given family",
