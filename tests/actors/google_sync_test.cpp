@@ -273,6 +273,35 @@ BOOST_AUTO_TEST_CASE(a_failing_account_leaves_what_was_committed) {
   BOOST_TEST(names(user) == "people/c1=Ada,people/c2=Bob");
 }
 
+BOOST_AUTO_TEST_CASE(a_google_person_with_a_hostile_field_costs_only_itself) {
+  auto e = start();
+  auto user = make_user();
+  std::string noise;
+  for (std::uint32_t x = 777; noise.size() < 3000;) {
+    x = x * 1103515245u + 12345u;
+    noise += static_cast<char>('a' + (x >> 16) % 26);
+  }
+  google.script("GET", people_path,
+                {{200, people({person("c1", "Ada", "ada@example.org"),
+                               person("c2", noise, "long@example.org"),
+                               person("c3", "Nul\\u0000Name", "nul@example.org"),
+                               person("c4", "Bob", "bob@example.org")},
+                              "", "sync-1")}});
+  auto r = sync(*e, user, google_sync_request::kind::contacts);
+  BOOST_REQUIRE_MESSAGE(r.ok(), r.error);
+  BOOST_TEST(r.inserted == 2);
+  BOOST_TEST(r.skipped == 2u);
+  BOOST_REQUIRE_EQUAL(r.problems.size(), 2u);
+  BOOST_TEST(r.problems[0].where == "page 1 item 2");
+  BOOST_TEST(r.problems[0].reason.find("field name is 3000 bytes")
+               != std::string::npos,
+             r.problems[0].reason);
+  BOOST_TEST(r.problems[1].where == "page 1 item 3");
+  BOOST_TEST(r.problems[1].reason.find("NUL byte") != std::string::npos,
+             r.problems[1].reason);
+  BOOST_TEST(names(user) == "people/c1=Ada,people/c4=Bob");
+}
+
 // -- servers that never end a listing -------------------------------------------
 
 BOOST_AUTO_TEST_CASE(a_page_token_seen_before_ends_the_sync_with_an_error) {

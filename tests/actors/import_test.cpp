@@ -343,6 +343,88 @@ BOOST_AUTO_TEST_CASE(files_that_cannot_be_imported_give_clear_errors) {
              not_vcard.problems[0].reason);
 }
 
+BOOST_AUTO_TEST_CASE(one_bad_field_costs_its_item_not_its_page) {
+  auto e = start();
+  auto user = make_user();
+  // Incompressible text longer than a btree index row may be (2,704
+  // bytes): a repetitive one could be compressed below the limit.
+  std::string noise;
+  for (std::uint32_t x = 12345; noise.size() < 3000;) {
+    x = x * 1103515245u + 12345u;
+    noise += static_cast<char>('a' + (x >> 16) % 26);
+  }
+  // 2,000 cards, 500 a page, with hostile fields among them.
+  std::string text;
+  std::vector<std::string> bad_uids;
+  for (int i = 0; i < 2000; ++i) {
+    const auto uid = "c" + std::to_string(i);
+    switch (i) {
+      case 100: // a NUL byte in the name
+        text += card(uid, std::string{"Nul\0Name", 8}, "n@example.org");
+        break;
+      case 700: // a UID far over the index limit
+        text += card(noise, "Long Uid", "l@example.org");
+        break;
+      case 1100: // an e-mail far over it
+        text += card(uid, "Long Mail", noise + "@example.org");
+        break;
+      case 1500: // a category far over it
+        text += card(uid, "Long Group", "g@example.org",
+                     "CATEGORIES:" + noise + "\r\n");
+        break;
+      case 1900: // a control character in the name
+        text += card(uid, "Bell\aName", "b@example.org");
+        break;
+      default:
+        text += card(uid, "P" + std::to_string(i),
+                     "p" + std::to_string(i) + "@example.org");
+        continue;
+    }
+    bad_uids.push_back(uid);
+  }
+  auto path = write("hostile.vcf", text);
+  auto r = import_contacts(*e, user, path);
+  BOOST_REQUIRE_MESSAGE(r.ok(), r.error);
+  BOOST_TEST(r.items == 2000u);
+  BOOST_TEST(r.inserted == 1995);
+  BOOST_TEST(r.skipped == 5u);
+  BOOST_REQUIRE_EQUAL(r.problems.size(), 5u);
+  // Each names its card's first line (6 lines a card here) and the field.
+  BOOST_TEST(r.problems[0].where == path + ":601");
+  BOOST_TEST(r.problems[0].reason.find("field name holds a NUL byte")
+               != std::string::npos,
+             r.problems[0].reason);
+  BOOST_TEST(r.problems[1].reason.find("field key (UID) is 3000 bytes")
+               != std::string::npos,
+             r.problems[1].reason);
+  BOOST_TEST(r.problems[2].reason.find("field e-mail is 3012 bytes")
+               != std::string::npos,
+             r.problems[2].reason);
+  BOOST_TEST(r.problems[3].reason.find("field group (category) is 3000 bytes")
+               != std::string::npos,
+             r.problems[3].reason);
+  BOOST_TEST(r.problems[4].reason.find("control character U+0007")
+               != std::string::npos,
+             r.problems[4].reason);
+  BOOST_TEST(one("SELECT count(*) FROM contacts WHERE user_id = '" + user + "'")
+             == "1995");
+  // A rerun goes through too (nothing blocks it at a page).
+  auto again = import_contacts(*e, user, path);
+  BOOST_REQUIRE_MESSAGE(again.ok(), again.error);
+  BOOST_TEST(again.updated == 1995);
+  // A CSV row with a NUL byte costs that row alone.
+  auto csv = write("hostile.csv", std::string{"Name,E-mail Address\n"
+                                               "Ann,ann@example.org\n"
+                                               "Nul\0Row,nul@example.org\n"
+                                               "Bea,bea@example.org\n",
+                                               84});
+  auto rc = import_contacts(*e, user, csv);
+  BOOST_REQUIRE_MESSAGE(rc.ok(), rc.error);
+  BOOST_TEST(rc.inserted == 2);
+  BOOST_REQUIRE_EQUAL(rc.problems.size(), 1u);
+  BOOST_TEST(rc.problems[0].where == csv + ":3");
+}
+
 BOOST_AUTO_TEST_CASE(inputs_that_never_end_are_refused_or_stopped) {
   auto e = start();
   auto user = make_user();
