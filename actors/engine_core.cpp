@@ -279,37 +279,62 @@ import_report engine_core::import_file(const import_request& request,
     throw engine_error(ec::invalid_input,
                        "cannot resolve " + request.path + ": " + e.what());
   }
-  try {
-    if (request.what == import_request::kind::contacts) {
-      auto format = request.format ? request.format
-                                   : contact_format_of(request.path);
-      if (!format)
-        throw engine_error(ec::invalid_input,
-                           request.path + ": unknown contacts format (use a "
-                           ".vcf or .csv file, or name the format)");
-      target.source = *format == contact_format::vcard ? "vcard" : "csv";
-      target.state_source = target.source;
-      options.page_items_max
-        = static_cast<std::size_t>(d.cfg.sync.contacts_page_items);
-      source = open_contact_file(request.path, *format, limits);
-    } else {
-      target.source = "ical";
-      target.state_source = "ical";
-      target.calendar_id
-        = request.calendar_id.empty()
-            ? std::filesystem::path(request.path).filename().string()
-            : request.calendar_id;
-      options.page_items_max
-        = static_cast<std::size_t>(d.cfg.sync.events_page_items);
-      constexpr std::int64_t day_s = 86400;
-      source = open_calendar_file(
-        request.path, now_unix_s - d.cfg.sync.calendar_past_days * day_s,
-        now_unix_s + d.cfg.sync.calendar_future_days * day_s, limits);
+  // Opened twice for a strict run: once to validate, once to import.
+  auto open_source = [&]() -> std::unique_ptr<page_source> {
+    try {
+      if (request.what == import_request::kind::contacts) {
+        auto format = request.format ? request.format
+                                     : contact_format_of(request.path);
+        if (!format)
+          throw engine_error(ec::invalid_input,
+                             request.path + ": unknown contacts format (use a "
+                             ".vcf or .csv file, or name the format)");
+        target.source = *format == contact_format::vcard ? "vcard" : "csv";
+        target.state_source = target.source;
+        options.page_items_max
+          = static_cast<std::size_t>(d.cfg.sync.contacts_page_items);
+        return open_contact_file(request.path, *format, limits);
+      } else {
+        target.source = "ical";
+        target.state_source = "ical";
+        target.calendar_id
+          = request.calendar_id.empty()
+              ? std::filesystem::path(request.path).filename().string()
+              : request.calendar_id;
+        options.page_items_max
+          = static_cast<std::size_t>(d.cfg.sync.events_page_items);
+        constexpr std::int64_t day_s = 86400;
+        return open_calendar_file(
+          request.path, now_unix_s - d.cfg.sync.calendar_past_days * day_s,
+          now_unix_s + d.cfg.sync.calendar_future_days * day_s, limits);
+      }
+    } catch (const engine_error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw engine_error(ec::invalid_input, e.what());
     }
-  } catch (const engine_error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw engine_error(ec::invalid_input, e.what());
+  };
+  source = open_source();
+  if (request.strict) {
+    // All or nothing: the whole file is read and checked before the first
+    // write, so a bad item anywhere leaves the database as it was.
+    import_report checked;
+    std::optional<import_problem> problem;
+    try {
+      auto check = open_source();
+      problem = first_problem(*check, options, checked.items);
+    } catch (const std::exception& e) {
+      checked.error
+        = std::string{e.what()} + " (--strict: nothing was written)";
+      return checked;
+    }
+    if (problem) {
+      checked.skipped = 1;
+      checked.problems.push_back(*problem);
+      checked.error = "stopped at a bad item (--strict: nothing was "
+                      "written): " + problem->text();
+      return checked;
+    }
   }
   return d.run_import(std::move(target), std::move(source), options,
                       std::move(progress));

@@ -167,13 +167,13 @@ void screen_items(std::vector<Item>& items, const page_source& source,
   items.resize(kept);
 }
 
-void screen(import_state& st) {
-  const auto& limits = st.options.fields;
-  screen_items(st.page.contacts, *st.source, st.page.problems,
+void screen(source_page& page, const page_source& source,
+            const field_limits& limits) {
+  screen_items(page.contacts, source, page.problems,
                [&](const imported_contact& c) {
                  return contact_field_problem(c, limits);
                });
-  screen_items(st.page.events, *st.source, st.page.problems,
+  screen_items(page.events, source, page.problems,
                [&](const calendar_event_item& e) {
                  return event_field_problem(e, limits);
                });
@@ -212,7 +212,7 @@ void step(caf::event_based_actor* self, import_state& st) {
     finish(self, st, {});
     return;
   }
-  screen(st);
+  screen(st.page, *st.source, st.options.fields);
   st.report.items += st.page.items;
   keep_problems(st);
   if (st.options.strict && !st.page.problems.empty()) {
@@ -228,9 +228,28 @@ void step(caf::event_based_actor* self, import_state& st) {
     auto outcome
       = st.calendar
           ? st.store->merge_events(st.target, st.page.events, cursor,
-                                   st.options.now_unix_s)
+                                   st.options.now_unix_s, !st.options.strict)
           : st.store->merge_contacts(st.target, st.page.contacts,
-                                     st.page.deleted_keys, cursor);
+                                     st.page.deleted_keys, cursor,
+                                     !st.options.strict);
+    // Items the database still refused were left out alone (lenient runs
+    // only; a strict one rolled the page back and ended above).
+    for (auto& failure : outcome.failed) {
+      import_problem problem;
+      if (st.calendar) {
+        const auto& e = st.page.events.at(failure.index);
+        problem = {st.source->locate(e.position), failure.reason,
+                   printable_excerpt(e.external_id)};
+      } else {
+        const auto& c = st.page.contacts.at(failure.index);
+        problem = {st.source->locate(c.position), failure.reason,
+                   printable_excerpt(c.key)};
+      }
+      st.report.skipped += 1;
+      if (st.report.problems.size() < st.options.problems_kept_max)
+        st.report.problems.push_back(problem);
+      st.page.problems.push_back(std::move(problem));
+    }
     st.report.inserted += outcome.inserted;
     st.report.updated += outcome.updated;
     st.report.deleted += outcome.deleted;
@@ -367,6 +386,19 @@ caf::behavior import_actor(caf::event_based_actor* self,
 }
 
 } // namespace
+
+std::optional<import_problem> first_problem(page_source& source,
+                                            const import_options& options,
+                                            std::uint64_t& items) {
+  source_page page;
+  while (source.next_page(options.page_items_max, page)) {
+    items += page.items;
+    screen(page, source, options.fields);
+    if (!page.problems.empty())
+      return page.problems.front();
+  }
+  return std::nullopt;
+}
 
 void spawn_import(caf::actor_system& sys, std::string database_url,
                   storage::import_target target,

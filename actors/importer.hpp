@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,15 @@ using import_progress_fn
 /// subscribes to `supervisor` (if valid) and sizes pages by its level.
 /// `done` is called once with the final report, after which the actor
 /// exits.
+/// Reads `source` whole, as an import with `options` would, without
+/// writing: the first bad item (a reader's problem or a field that cannot
+/// be stored), or none. `items` counts the items read. Throws as
+/// page_source::next_page does. A strict file import runs it first, so a
+/// bad item anywhere means nothing is written.
+std::optional<import_problem> first_problem(page_source& source,
+                                            const import_options& options,
+                                            std::uint64_t& items);
+
 void spawn_import(caf::actor_system& sys, std::string database_url,
                   storage::import_target target,
                   std::unique_ptr<page_source> source, import_options options,

@@ -677,7 +677,8 @@ int main(int argc, char** argv) {
                       "calendar the events are filed under (default: the "
                       "file's name)");
     sub->add_flag("--strict", import_opts.strict,
-                  "stop at the first bad item instead of skipping it");
+                  "all or nothing: check the whole file first and write "
+                  "nothing if any item is bad");
     sub->add_flag("--json", import_opts.as_json, "print the reports as JSON");
     sub->add_flag("--progress", import_opts.progress_lines,
                   "print a progress line per committed page, also when "

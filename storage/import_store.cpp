@@ -57,7 +57,34 @@ std::string social_json(const imported_contact& c) {
   return obj.dump();
 }
 
-void save_cursor(pqxx::work& tx, const import_target& target,
+// True when the server refused the statement for its data (class 22: a
+// value it cannot take; 23: a constraint; 54: a limit such as the btree
+// row size), which one item can cause; not for a lost connection, a
+// shutdown, a conflict or a timeout.
+bool caused_by_data(const pqxx::sql_error& e) {
+  const auto& state = e.sqlstate();
+  return state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0
+         || state.rfind("54", 0) == 0;
+}
+
+// The server's message on one line, for an item's problem.
+std::string refusal(const pqxx::sql_error& e) {
+  std::string what = e.what();
+  auto end = what.find('\n');
+  if (end != std::string::npos)
+    what.resize(end);
+  return "the database refused it: " + what + " [SQLSTATE " + e.sqlstate()
+         + "]";
+}
+
+void add(page_outcome& to, const page_outcome& from) {
+  to.inserted += from.inserted;
+  to.updated += from.updated;
+  to.deleted += from.deleted;
+  to.last_contact_moved += from.last_contact_moved;
+}
+
+void save_cursor(pqxx::transaction_base& tx, const import_target& target,
                  const page_cursor& cursor) {
   tx.exec_params(save_cursor_sql, target.user_id, target.state_source,
                  target.resource,
@@ -153,228 +180,315 @@ void import_store::begin(const import_target& target,
   }
 }
 
-page_outcome
-import_store::merge_contacts(const import_target& target,
-                             const std::vector<imported_contact>& contacts,
-                             const std::vector<std::string>& deleted_keys,
-                             const page_cursor& cursor) {
+namespace {
+
+// The statements of one contacts page (or one item of it) in `tx`. With
+// `clear_staging`, staged rows of earlier items of the transaction go first.
+page_outcome merge_contacts_in(pqxx::transaction_base& tx,
+                               const import_target& target,
+                               const std::vector<imported_contact>& contacts,
+                               const std::vector<std::string>& deleted_keys,
+                               bool clear_staging) {
   page_outcome out;
   const bool google = target.source == "google";
   const std::string key_column = google ? "google_resource_name"
                                         : "external_uid";
+  if (clear_staging)
+    tx.exec0("DELETE FROM import_contacts");
+  {
+    pqxx::stream_to stage{tx, "import_contacts",
+                          std::vector<std::string>{
+                            "ord", "key", "deleted", "name", "email",
+                            "phone", "linked_in", "instagram", "x_handle",
+                            "other_social", "location", "organization",
+                            "notes", "revision", "groups"}};
+    int ord = 0;
+    for (auto& c : contacts)
+      stage << std::make_tuple(
+        ord++, c.key, false, c.name, null_if_empty(c.email),
+        null_if_empty(c.phone), null_if_empty(c.linked_in),
+        null_if_empty(c.instagram), null_if_empty(c.x_handle),
+        social_json(c), null_if_empty(c.location),
+        null_if_empty(c.organization), null_if_empty(c.notes),
+        null_if_empty(c.revision), detail::array_literal(c.groups));
+    for (auto& key : deleted_keys)
+      stage << std::make_tuple(ord++, key, true, nullptr, nullptr, nullptr,
+                               nullptr, nullptr, nullptr, nullptr, nullptr,
+                               nullptr, nullptr, nullptr, nullptr);
+    stage.complete();
+  }
+  // The last occurrence of a key in the page wins, as if the items had
+  // been merged one by one.
+  auto last_sql = std::string{
+    "WITH last AS (SELECT DISTINCT ON (key) * FROM import_contacts "
+    "ORDER BY key, ord DESC) "};
+  // "key IS NOT NULL" lets the planner use the partial unique index on
+  // the key (it does not infer it from the join condition).
+  if (!deleted_keys.empty()) {
+    auto deleted = tx.exec_params(
+      last_sql + "DELETE FROM contacts c USING last WHERE last.deleted AND "
+                 "c.user_id = $1::uuid AND c." + key_column
+        + " IS NOT NULL AND c." + key_column + " = last.key",
+      target.user_id);
+    out.deleted = static_cast<std::int64_t>(deleted.affected_rows());
+  }
+  // Groups by name, with ids derived like the contacts'; a group the
+  // user already has (by name) is kept with its id.
+  bool any_groups = false;
+  for (auto& c : contacts)
+    any_groups = any_groups || !c.groups.empty();
+  if (any_groups)
+    tx.exec_params(
+      "INSERT INTO groups (id, user_id, name) "
+      "SELECT DISTINCT md5($1 || '/group/' || g)::uuid, $1::uuid, g "
+      "FROM import_contacts, unnest(groups) g WHERE NOT deleted "
+      "AND g <> '' ON CONFLICT DO NOTHING",
+      target.user_id);
+  // One statement upserts the contacts and adds their memberships from
+  // the ids the upsert returns, so no statement looks contacts up by key
+  // (a join the planner, with a bulk import's stale statistics, would run
+  // as a scan of all the user's contacts). Memberships are only added,
+  // so groups the user arranged by hand stay.
+  auto merged = tx.exec_params(
+    last_sql
+      + ", merged AS (INSERT INTO contacts AS c (id, user_id, name, email, "
+        "phone, linked_in, instagram, x_handle, other_social_media, "
+        "location, organization, custom_notes, source, sources, "
+      + key_column
+      + ", external_revision, last_synced_at) "
+        "SELECT md5($1 || '/' || $2 || '/' || key)::uuid, $1::uuid, name, "
+        "email, phone, linked_in, instagram, x_handle, other_social, "
+        "location, organization, notes, $2, ARRAY[$2], key, revision, "
+        "now() FROM last WHERE NOT deleted "
+        "ON CONFLICT (user_id, " + key_column + ") WHERE " + key_column
+      + " IS NOT NULL DO UPDATE SET name = EXCLUDED.name, "
+        "email = EXCLUDED.email, phone = EXCLUDED.phone, "
+        "linked_in = EXCLUDED.linked_in, instagram = EXCLUDED.instagram, "
+        "x_handle = EXCLUDED.x_handle, "
+        "other_social_media = EXCLUDED.other_social_media, "
+        "location = EXCLUDED.location, "
+        "organization = EXCLUDED.organization, "
+        "custom_notes = EXCLUDED.custom_notes, "
+        "external_revision = EXCLUDED.external_revision, "
+        "sources = CASE WHEN $2 = ANY (c.sources) THEN c.sources "
+        "ELSE c.sources || $2 END, "
+        "last_synced_at = EXCLUDED.last_synced_at "
+        "RETURNING c.id, c." + key_column + " AS key, (xmax = 0) AS fresh), "
+        "joined AS (INSERT INTO contact_groups (user_id, contact_id, "
+        "group_id) SELECT DISTINCT $1::uuid, m.id, g.id FROM merged m "
+        "JOIN last s ON s.key = m.key CROSS JOIN unnest(s.groups) gn "
+        "JOIN groups g ON g.user_id = $1::uuid AND g.name = gn "
+        "ON CONFLICT DO NOTHING) "
+        "SELECT fresh FROM merged",
+    target.user_id, target.source);
+  for (auto row : merged)
+    (row[0].as<bool>() ? out.inserted : out.updated) += 1;
+  return out;
+}
+
+} // namespace
+
+page_outcome
+import_store::merge_contacts(const import_target& target,
+                             const std::vector<imported_contact>& contacts,
+                             const std::vector<std::string>& deleted_keys,
+                             const page_cursor& cursor,
+                             bool isolate_failing_items) {
+  const auto context = "cannot merge a page of contacts into user "
+                       + target.user_id;
   try {
     pqxx::work tx{impl_->conn, "import_contacts"};
-    {
-      pqxx::stream_to stage{tx, "import_contacts",
-                            std::vector<std::string>{
-                              "ord", "key", "deleted", "name", "email",
-                              "phone", "linked_in", "instagram", "x_handle",
-                              "other_social", "location", "organization",
-                              "notes", "revision", "groups"}};
-      int ord = 0;
-      for (auto& c : contacts)
-        stage << std::make_tuple(
-          ord++, c.key, false, c.name, null_if_empty(c.email),
-          null_if_empty(c.phone), null_if_empty(c.linked_in),
-          null_if_empty(c.instagram), null_if_empty(c.x_handle),
-          social_json(c), null_if_empty(c.location),
-          null_if_empty(c.organization), null_if_empty(c.notes),
-          null_if_empty(c.revision), detail::array_literal(c.groups));
-      for (auto& key : deleted_keys)
-        stage << std::make_tuple(ord++, key, true, nullptr, nullptr, nullptr,
-                                 nullptr, nullptr, nullptr, nullptr, nullptr,
-                                 nullptr, nullptr, nullptr, nullptr);
-      stage.complete();
-    }
-    // The last occurrence of a key in the page wins, as if the items had
-    // been merged one by one.
-    auto last_sql = std::string{
-      "WITH last AS (SELECT DISTINCT ON (key) * FROM import_contacts "
-      "ORDER BY key, ord DESC) "};
-    // "key IS NOT NULL" lets the planner use the partial unique index on
-    // the key (it does not infer it from the join condition).
-    if (!deleted_keys.empty()) {
-      auto deleted = tx.exec_params(
-        last_sql + "DELETE FROM contacts c USING last WHERE last.deleted AND "
-                   "c.user_id = $1::uuid AND c." + key_column
-          + " IS NOT NULL AND c." + key_column + " = last.key",
-        target.user_id);
-      out.deleted = static_cast<std::int64_t>(deleted.affected_rows());
-    }
-    // Groups by name, with ids derived like the contacts'; a group the
-    // user already has (by name) is kept with its id.
-    bool any_groups = false;
-    for (auto& c : contacts)
-      any_groups = any_groups || !c.groups.empty();
-    if (any_groups)
-      tx.exec_params(
-        "INSERT INTO groups (id, user_id, name) "
-        "SELECT DISTINCT md5($1 || '/group/' || g)::uuid, $1::uuid, g "
-        "FROM import_contacts, unnest(groups) g WHERE NOT deleted "
-        "AND g <> '' ON CONFLICT DO NOTHING",
-        target.user_id);
-    // One statement upserts the contacts and adds their memberships from
-    // the ids the upsert returns, so no statement looks contacts up by key
-    // (a join the planner, with a bulk import's stale statistics, would run
-    // as a scan of all the user's contacts). Memberships are only added,
-    // so groups the user arranged by hand stay.
-    auto merged = tx.exec_params(
-      last_sql
-        + ", merged AS (INSERT INTO contacts AS c (id, user_id, name, email, "
-          "phone, linked_in, instagram, x_handle, other_social_media, "
-          "location, organization, custom_notes, source, sources, "
-        + key_column
-        + ", external_revision, last_synced_at) "
-          "SELECT md5($1 || '/' || $2 || '/' || key)::uuid, $1::uuid, name, "
-          "email, phone, linked_in, instagram, x_handle, other_social, "
-          "location, organization, notes, $2, ARRAY[$2], key, revision, "
-          "now() FROM last WHERE NOT deleted "
-          "ON CONFLICT (user_id, " + key_column + ") WHERE " + key_column
-        + " IS NOT NULL DO UPDATE SET name = EXCLUDED.name, "
-          "email = EXCLUDED.email, phone = EXCLUDED.phone, "
-          "linked_in = EXCLUDED.linked_in, instagram = EXCLUDED.instagram, "
-          "x_handle = EXCLUDED.x_handle, "
-          "other_social_media = EXCLUDED.other_social_media, "
-          "location = EXCLUDED.location, "
-          "organization = EXCLUDED.organization, "
-          "custom_notes = EXCLUDED.custom_notes, "
-          "external_revision = EXCLUDED.external_revision, "
-          "sources = CASE WHEN $2 = ANY (c.sources) THEN c.sources "
-          "ELSE c.sources || $2 END, "
-          "last_synced_at = EXCLUDED.last_synced_at "
-          "RETURNING c.id, c." + key_column + " AS key, (xmax = 0) AS fresh), "
-          "joined AS (INSERT INTO contact_groups (user_id, contact_id, "
-          "group_id) SELECT DISTINCT $1::uuid, m.id, g.id FROM merged m "
-          "JOIN last s ON s.key = m.key CROSS JOIN unnest(s.groups) gn "
-          "JOIN groups g ON g.user_id = $1::uuid AND g.name = gn "
-          "ON CONFLICT DO NOTHING) "
-          "SELECT fresh FROM merged",
-      target.user_id, target.source);
-    for (auto row : merged)
-      (row[0].as<bool>() ? out.inserted : out.updated) += 1;
+    auto out = merge_contacts_in(tx, target, contacts, deleted_keys, false);
     save_cursor(tx, target, cursor);
     tx.commit();
+    return out;
+  } catch (const pqxx::sql_error& e) {
+    if (!isolate_failing_items || !caused_by_data(e))
+      detail::rethrow_as_storage_error(context);
   } catch (...) {
-    detail::rethrow_as_storage_error("cannot merge a page of contacts into "
-                                     "user " + target.user_id);
+    detail::rethrow_as_storage_error(context);
+  }
+  // One item's data broke the page: merge item by item, each under a
+  // savepoint, so only the items the database refuses are left out.
+  try {
+    pqxx::work tx{impl_->conn, "import_contacts_by_item"};
+    page_outcome out;
+    for (std::size_t i = 0; i < contacts.size(); ++i) {
+      try {
+        pqxx::subtransaction item{tx, "import_contact"};
+        add(out, merge_contacts_in(item, target, {contacts[i]}, {}, true));
+        item.commit();
+      } catch (const pqxx::sql_error& e) {
+        if (!caused_by_data(e))
+          throw;
+        out.failed.push_back({i, refusal(e)});
+      }
+    }
+    if (!deleted_keys.empty())
+      add(out, merge_contacts_in(tx, target, {}, deleted_keys, true));
+    save_cursor(tx, target, cursor);
+    tx.commit();
+    return out;
+  } catch (...) {
+    detail::rethrow_as_storage_error(context);
+  }
+}
+
+namespace {
+
+// The statements of one events page (or one item of it) in `tx`.
+page_outcome merge_events_in(pqxx::transaction_base& tx,
+                             const import_target& target,
+                             const std::vector<calendar_event_item>& events,
+                             std::int64_t now_unix_s, bool clear_staging) {
+  page_outcome out;
+  if (clear_staging)
+    tx.exec0("DELETE FROM import_events");
+  {
+    pqxx::stream_to stage{tx, "import_events",
+                          std::vector<std::string>{
+                            "ord", "external_id", "series_id", "summary",
+                            "location", "timezone", "start_s", "end_s",
+                            "all_day", "busy", "cancelled", "attendees"}};
+    int ord = 0;
+    for (auto& e : events)
+      stage << std::make_tuple(
+        ord++, e.external_id, e.series_id.empty() ? e.external_id
+                                                  : e.series_id,
+        null_if_empty(e.summary), null_if_empty(e.location),
+        null_if_empty(e.timezone), e.start_unix_s,
+        std::max(e.end_unix_s, e.start_unix_s), e.all_day, e.busy,
+        e.cancelled, detail::array_literal(e.attendee_emails));
+    stage.complete();
+  }
+  auto last_sql = std::string{
+    "WITH last AS (SELECT DISTINCT ON (external_id) * FROM import_events "
+    "ORDER BY external_id, ord DESC) "};
+  bool any_cancelled = false;
+  bool any_cancelled_series = false;
+  bool any_past_attendees = false;
+  for (auto& e : events) {
+    any_cancelled = any_cancelled || e.cancelled;
+    any_cancelled_series = any_cancelled_series
+                           || (e.cancelled && e.external_id == e.series_id);
+    any_past_attendees = any_past_attendees
+                         || (!e.cancelled && e.end_unix_s <= now_unix_s
+                             && !e.attendee_emails.empty());
+  }
+  if (any_cancelled) {
+    auto deleted = tx.exec_params(
+      last_sql
+        + "DELETE FROM calendar_events e USING last WHERE last.cancelled "
+          "AND e.user_id = $1::uuid AND e.calendar_id = $2 AND "
+          "e.external_id = last.external_id",
+      target.user_id, target.calendar_id);
+    out.deleted = static_cast<std::int64_t>(deleted.affected_rows());
+  }
+  if (any_cancelled_series) {
+    // A cancelled series (its own id) takes its instances with it. Rare,
+    // so a scan of the calendar's rows is fine; a prefix range would
+    // depend on the database's collation.
+    auto deleted = tx.exec_params(
+      last_sql
+        + "DELETE FROM calendar_events e USING last WHERE last.cancelled "
+          "AND last.external_id = last.series_id AND "
+          "e.user_id = $1::uuid AND e.calendar_id = $2 AND "
+          "starts_with(e.external_id, last.series_id || '/')",
+      target.user_id, target.calendar_id);
+    out.deleted += static_cast<std::int64_t>(deleted.affected_rows());
+  }
+  auto merged = tx.exec_params(
+    last_sql
+      + "INSERT INTO calendar_events AS e (id, user_id, calendar_id, "
+        "external_id, source, summary, location, start_time, end_time, "
+        "timezone, is_all_day, is_busy, synced_at) "
+        "SELECT md5($1 || '/' || $2 || '/' || external_id)::uuid, "
+        "$1::uuid, $2, external_id, $3, summary, location, "
+        "to_timestamp(start_s), to_timestamp(end_s), timezone, all_day, "
+        "busy, now() FROM last WHERE NOT cancelled "
+        "ON CONFLICT (user_id, calendar_id, external_id) DO UPDATE SET "
+        "source = EXCLUDED.source, summary = EXCLUDED.summary, "
+        "location = EXCLUDED.location, start_time = EXCLUDED.start_time, "
+        "end_time = EXCLUDED.end_time, timezone = EXCLUDED.timezone, "
+        "is_all_day = EXCLUDED.is_all_day, is_busy = EXCLUDED.is_busy, "
+        "synced_at = EXCLUDED.synced_at RETURNING (xmax = 0)",
+    target.user_id, target.calendar_id, target.source);
+  for (auto row : merged)
+    (row[0].as<bool>() ? out.inserted : out.updated) += 1;
+  // Meeting someone is catching up with them: the latest past event of
+  // each attendee moves that contact's clock forward, never back. The
+  // user's own address is not a contact to catch up with.
+  if (any_past_attendees) {
+    // One index probe per attendee (the LATERAL subquery, kept apart by
+    // OFFSET 0), whatever the statistics say: right after a bulk import
+    // they describe a far smaller contacts table, and the plain join was
+    // planned as a scan of all the user's contacts for every page.
+    auto moved = tx.exec_params(
+      "UPDATE contacts c SET last_contact_date = to_timestamp(h.start_s) "
+      "FROM (SELECT t.id, m.start_s "
+      "      FROM (SELECT lower(a) AS email, max(s.start_s) AS start_s "
+      "            FROM import_events s CROSS JOIN unnest(s.attendees) a "
+      "            WHERE NOT s.cancelled AND s.end_s <= $2 "
+      "            AND s.start_s >= 0 GROUP BY 1) m "
+      "      CROSS JOIN LATERAL ("
+      "        SELECT k.id FROM contacts k WHERE k.user_id = $1::uuid "
+      "        AND lower(k.email) = m.email "
+      "        AND (k.last_contact_date IS NULL "
+      "             OR k.last_contact_date < to_timestamp(m.start_s)) "
+      "        OFFSET 0) t "
+      "      WHERE m.email <> (SELECT lower(u.email) FROM users u "
+      "                        WHERE u.id = $1::uuid)) h "
+      "WHERE c.id = h.id",
+      target.user_id, now_unix_s);
+    out.last_contact_moved
+      = static_cast<std::int64_t>(moved.affected_rows());
   }
   return out;
 }
+
+} // namespace
 
 page_outcome
 import_store::merge_events(const import_target& target,
                            const std::vector<calendar_event_item>& events,
                            const page_cursor& cursor,
-                           std::int64_t now_unix_s) {
-  page_outcome out;
+                           std::int64_t now_unix_s,
+                           bool isolate_failing_items) {
+  const auto context = "cannot merge a page of events into user "
+                       + target.user_id;
   try {
     pqxx::work tx{impl_->conn, "import_events"};
-    {
-      pqxx::stream_to stage{tx, "import_events",
-                            std::vector<std::string>{
-                              "ord", "external_id", "series_id", "summary",
-                              "location", "timezone", "start_s", "end_s",
-                              "all_day", "busy", "cancelled", "attendees"}};
-      int ord = 0;
-      for (auto& e : events)
-        stage << std::make_tuple(
-          ord++, e.external_id, e.series_id.empty() ? e.external_id
-                                                    : e.series_id,
-          null_if_empty(e.summary), null_if_empty(e.location),
-          null_if_empty(e.timezone), e.start_unix_s,
-          std::max(e.end_unix_s, e.start_unix_s), e.all_day, e.busy,
-          e.cancelled, detail::array_literal(e.attendee_emails));
-      stage.complete();
-    }
-    auto last_sql = std::string{
-      "WITH last AS (SELECT DISTINCT ON (external_id) * FROM import_events "
-      "ORDER BY external_id, ord DESC) "};
-    bool any_cancelled = false;
-    bool any_cancelled_series = false;
-    bool any_past_attendees = false;
-    for (auto& e : events) {
-      any_cancelled = any_cancelled || e.cancelled;
-      any_cancelled_series = any_cancelled_series
-                             || (e.cancelled && e.external_id == e.series_id);
-      any_past_attendees = any_past_attendees
-                           || (!e.cancelled && e.end_unix_s <= now_unix_s
-                               && !e.attendee_emails.empty());
-    }
-    if (any_cancelled) {
-      auto deleted = tx.exec_params(
-        last_sql
-          + "DELETE FROM calendar_events e USING last WHERE last.cancelled "
-            "AND e.user_id = $1::uuid AND e.calendar_id = $2 AND "
-            "e.external_id = last.external_id",
-        target.user_id, target.calendar_id);
-      out.deleted = static_cast<std::int64_t>(deleted.affected_rows());
-    }
-    if (any_cancelled_series) {
-      // A cancelled series (its own id) takes its instances with it. Rare,
-      // so a scan of the calendar's rows is fine; a prefix range would
-      // depend on the database's collation.
-      auto deleted = tx.exec_params(
-        last_sql
-          + "DELETE FROM calendar_events e USING last WHERE last.cancelled "
-            "AND last.external_id = last.series_id AND "
-            "e.user_id = $1::uuid AND e.calendar_id = $2 AND "
-            "starts_with(e.external_id, last.series_id || '/')",
-        target.user_id, target.calendar_id);
-      out.deleted += static_cast<std::int64_t>(deleted.affected_rows());
-    }
-    auto merged = tx.exec_params(
-      last_sql
-        + "INSERT INTO calendar_events AS e (id, user_id, calendar_id, "
-          "external_id, source, summary, location, start_time, end_time, "
-          "timezone, is_all_day, is_busy, synced_at) "
-          "SELECT md5($1 || '/' || $2 || '/' || external_id)::uuid, "
-          "$1::uuid, $2, external_id, $3, summary, location, "
-          "to_timestamp(start_s), to_timestamp(end_s), timezone, all_day, "
-          "busy, now() FROM last WHERE NOT cancelled "
-          "ON CONFLICT (user_id, calendar_id, external_id) DO UPDATE SET "
-          "source = EXCLUDED.source, summary = EXCLUDED.summary, "
-          "location = EXCLUDED.location, start_time = EXCLUDED.start_time, "
-          "end_time = EXCLUDED.end_time, timezone = EXCLUDED.timezone, "
-          "is_all_day = EXCLUDED.is_all_day, is_busy = EXCLUDED.is_busy, "
-          "synced_at = EXCLUDED.synced_at RETURNING (xmax = 0)",
-      target.user_id, target.calendar_id, target.source);
-    for (auto row : merged)
-      (row[0].as<bool>() ? out.inserted : out.updated) += 1;
-    // Meeting someone is catching up with them: the latest past event of
-    // each attendee moves that contact's clock forward, never back. The
-    // user's own address is not a contact to catch up with.
-    if (any_past_attendees) {
-      // One index probe per attendee (the LATERAL subquery, kept apart by
-      // OFFSET 0), whatever the statistics say: right after a bulk import
-      // they describe a far smaller contacts table, and the plain join was
-      // planned as a scan of all the user's contacts for every page.
-      auto moved = tx.exec_params(
-        "UPDATE contacts c SET last_contact_date = to_timestamp(h.start_s) "
-        "FROM (SELECT t.id, m.start_s "
-        "      FROM (SELECT lower(a) AS email, max(s.start_s) AS start_s "
-        "            FROM import_events s CROSS JOIN unnest(s.attendees) a "
-        "            WHERE NOT s.cancelled AND s.end_s <= $2 "
-        "            AND s.start_s >= 0 GROUP BY 1) m "
-        "      CROSS JOIN LATERAL ("
-        "        SELECT k.id FROM contacts k WHERE k.user_id = $1::uuid "
-        "        AND lower(k.email) = m.email "
-        "        AND (k.last_contact_date IS NULL "
-        "             OR k.last_contact_date < to_timestamp(m.start_s)) "
-        "        OFFSET 0) t "
-        "      WHERE m.email <> (SELECT lower(u.email) FROM users u "
-        "                        WHERE u.id = $1::uuid)) h "
-        "WHERE c.id = h.id",
-        target.user_id, now_unix_s);
-      out.last_contact_moved
-        = static_cast<std::int64_t>(moved.affected_rows());
+    auto out = merge_events_in(tx, target, events, now_unix_s, false);
+    save_cursor(tx, target, cursor);
+    tx.commit();
+    return out;
+  } catch (const pqxx::sql_error& e) {
+    if (!isolate_failing_items || !caused_by_data(e))
+      detail::rethrow_as_storage_error(context);
+  } catch (...) {
+    detail::rethrow_as_storage_error(context);
+  }
+  // As for contacts: item by item, each under a savepoint.
+  try {
+    pqxx::work tx{impl_->conn, "import_events_by_item"};
+    page_outcome out;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      try {
+        pqxx::subtransaction item{tx, "import_event"};
+        add(out, merge_events_in(item, target, {events[i]}, now_unix_s, true));
+        item.commit();
+      } catch (const pqxx::sql_error& e) {
+        if (!caused_by_data(e))
+          throw;
+        out.failed.push_back({i, refusal(e)});
+      }
     }
     save_cursor(tx, target, cursor);
     tx.commit();
+    return out;
   } catch (...) {
-    detail::rethrow_as_storage_error("cannot merge a page of events into "
-                                     "user " + target.user_id);
+    detail::rethrow_as_storage_error(context);
   }
-  return out;
 }
 
 std::int64_t import_store::sweep_unseen(const import_target& target,

@@ -52,6 +52,13 @@ struct page_outcome {
   std::int64_t deleted = 0;
   /// Contacts whose last contact date a past event moved forward.
   std::int64_t last_contact_moved = 0;
+  /// Items the database refused for their data, by index in the page, with
+  /// why; the page's other items were merged (see isolate_failing_items).
+  struct item_failure {
+    std::size_t index = 0;
+    std::string reason;
+  };
+  std::vector<item_failure> failed;
 };
 
 /// The cursor written with a page: the JSON `resume_cursor` and the items
@@ -88,10 +95,18 @@ public:
   /// (memberships are only added). `deleted_keys` are removed. The cursor is
   /// stored in the same transaction. Google keys are resource names; all
   /// others are vCard UIDs or derived keys (see core/contact_import.hpp).
+  ///
+  /// When the database refuses the page for one item's data (a value it
+  /// cannot store, a constraint, an index row over its size) and
+  /// `isolate_failing_items` is set, the page is merged again item by item,
+  /// each under a savepoint: refused items are listed in `failed`, the
+  /// others and the cursor commit. Otherwise (and for any other error) the
+  /// page rolls back whole and a storage_error says why.
   page_outcome merge_contacts(const import_target& target,
                               const std::vector<imported_contact>& contacts,
                               const std::vector<std::string>& deleted_keys,
-                              const page_cursor& cursor);
+                              const page_cursor& cursor,
+                              bool isolate_failing_items = true);
 
   /// Merges one page of events by (user, calendar, external id): cancelled
   /// items remove their event (a cancelled series all its instances), the
@@ -102,7 +117,8 @@ public:
   page_outcome merge_events(const import_target& target,
                             const std::vector<calendar_event_item>& events,
                             const page_cursor& cursor,
-                            std::int64_t now_unix_s);
+                            std::int64_t now_unix_s,
+                            bool isolate_failing_items = true);
 
   /// After a complete full sync that began at `started_unix_us`: removes the
   /// target's rows not seen since (contacts by Google resource name, or the

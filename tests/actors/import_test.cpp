@@ -249,40 +249,52 @@ BOOST_AUTO_TEST_CASE(a_bad_card_is_reported_with_its_line_and_skipped) {
              == "u1,u3");
 }
 
-BOOST_AUTO_TEST_CASE(strict_stops_at_the_bad_page_and_a_rerun_resumes_after_the_pages_kept) {
+BOOST_AUTO_TEST_CASE(strict_writes_nothing_when_any_item_is_bad) {
   auto e = start(2);
   auto user = make_user();
-  std::string text;
-  for (int i = 1; i <= 4; ++i)
-    text += card("u" + std::to_string(i), "N" + std::to_string(i),
-                 "n" + std::to_string(i) + "@example.org");
-  text += card("u5", "Andr\xe9", "andre@example.org");
-  for (int i = 6; i <= 7; ++i)
-    text += card("u" + std::to_string(i), "N" + std::to_string(i),
-                 "n" + std::to_string(i) + "@example.org");
-  auto path = write("strict.vcf", text);
+  auto cards = [](int from, int to) {
+    std::string text;
+    for (int i = from; i <= to; ++i)
+      text += card("u" + std::to_string(i), "N" + std::to_string(i),
+                   "n" + std::to_string(i) + "@example.org");
+    return text;
+  };
+  // Pages of 2: the bad card (not UTF-8) is on page 3, a NUL byte on 4.
+  auto path = write("strict.vcf", cards(1, 4)
+                                    + card("u5", "Andr\xe9", "andre@example.org")
+                                    + cards(6, 6)
+                                    + card("u7", std::string{"N\0ul", 4},
+                                           "nul@example.org"));
   auto r = import_contacts(*e, user, path, true);
   BOOST_TEST(!r.ok());
-  BOOST_TEST(r.error.find("--strict") != std::string::npos, r.error);
-  BOOST_TEST(r.error.find(path + ":") != std::string::npos, r.error);
-  // Pages 1 and 2 (u1-u4) are committed; page 3 (u5, u6) was rolled back.
+  BOOST_TEST(r.error.find("--strict: nothing was written") != std::string::npos,
+             r.error);
+  BOOST_TEST(r.error.find(path + ":28") != std::string::npos, r.error);
   BOOST_TEST(count("SELECT count(*) FROM contacts WHERE user_id = '" + user
                    + "'")
-             == 4);
-  BOOST_TEST(one("SELECT status || ' ' || items_synced FROM sync_state "
-                 "WHERE user_id = '" + user + "'")
-             == "failed 4");
-  auto rerun = import_contacts(*e, user, path);
-  BOOST_REQUIRE_MESSAGE(rerun.ok(), rerun.error);
-  BOOST_TEST(rerun.resumed_items == 4u);
-  BOOST_TEST(rerun.items == 3u);
-  BOOST_TEST(rerun.skipped == 1u);
+             == 0);
+  // A field that cannot be stored counts as bad too.
+  auto nul_only = write("strict-nul.vcf",
+                        cards(1, 4)
+                          + card("u7", std::string{"N\0ul", 4}, "n@example.org"));
+  auto r2 = import_contacts(*e, user, nul_only, true);
+  BOOST_TEST(!r2.ok());
+  BOOST_TEST(r2.error.find("NUL byte") != std::string::npos, r2.error);
   BOOST_TEST(count("SELECT count(*) FROM contacts WHERE user_id = '" + user
                    + "'")
-             == 6);
-  BOOST_TEST(one("SELECT status || ' ' || coalesce(resume_cursor::text, "
-                 "'none') FROM sync_state WHERE user_id = '" + user + "'")
-             == "succeeded none");
+             == 0);
+  // Without --strict the good cards go in and the bad ones are named.
+  auto lenient = import_contacts(*e, user, path);
+  BOOST_REQUIRE_MESSAGE(lenient.ok(), lenient.error);
+  BOOST_TEST(lenient.skipped == 2u);
+  BOOST_TEST(count("SELECT count(*) FROM contacts WHERE user_id = '" + user
+                   + "'")
+             == 5);
+  // A clean file under --strict imports whole.
+  auto clean = write("clean.vcf", cards(10, 14));
+  auto r3 = import_contacts(*e, user, clean, true);
+  BOOST_REQUIRE_MESSAGE(r3.ok(), r3.error);
+  BOOST_TEST(r3.inserted == 5);
 }
 
 BOOST_AUTO_TEST_CASE(pages_shrink_with_memory_pressure) {
@@ -513,31 +525,32 @@ BOOST_AUTO_TEST_CASE(a_calendar_cursor_resumes_only_under_the_same_window) {
     return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTART:202603" + day
            + "T100000Z\r\nDURATION:PT1H\r\nEND:VEVENT\r\n";
   };
+  // Page 1 (a, b) commits; page 2 stops at the line after c, which does
+  // not end within four items' bytes, leaving the cursor after page 1.
   auto path = write("w.ics", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\n"
-                               + ev("a", "03") + ev("b", "04")
-                               + "BEGIN:VEVENT\r\nDTSTART:20260305T100000Z"
-                                 "\r\nEND:VEVENT\r\n"
-                               + ev("c", "06") + "END:VCALENDAR\r\n");
+                               + ev("a", "03") + ev("b", "04") + ev("c", "05")
+                               + std::string(5 * 1024 * 1024, 'X')
+                               + "\r\n" + ev("d", "06") + "END:VCALENDAR\r\n");
   import_request r;
   r.user_id = user;
   r.what = import_request::kind::calendar;
   r.path = path;
   r.now_unix_s = now;
-  r.strict = true;
   auto first = e->import_file(r);
-  BOOST_TEST(!first.ok()); // stopped at the event without UID, page 2
+  BOOST_TEST(!first.ok());
+  BOOST_TEST(first.error.find("a line runs on past") != std::string::npos,
+             first.error);
   BOOST_TEST(first.inserted == 2);
   // A day later the window differs: the item count of the old cursor
   // would skip other instances, so the run starts over.
-  r.strict = false;
   r.now_unix_s = now + 86400;
   auto later = e->import_file(r);
-  BOOST_REQUIRE_MESSAGE(later.ok(), later.error);
   BOOST_TEST(later.resumed_items == 0u);
-  BOOST_TEST(later.items == 4u);
-  BOOST_TEST(count("SELECT count(*) FROM calendar_events WHERE user_id = '"
-                   + user + "'")
-             == 3);
+  BOOST_TEST(later.error.find("a line runs on past") != std::string::npos,
+             later.error);
+  // That run left its own cursor: a rerun under its window resumes there.
+  auto same = e->import_file(r);
+  BOOST_TEST(same.resumed_items == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(a_cancelled_event_is_removed_on_the_next_import) {

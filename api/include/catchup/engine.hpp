@@ -196,12 +196,13 @@ public:
 
   /// Imports a contacts file (vCard 2.1/3.0/4.0 or CSV) or a calendar
   /// (iCalendar) for a user, page by page, one transaction per page; bad
-  /// items are skipped and reported with file:line (or, when strict, stop
-  /// the import). A file import that stopped resumes after its last
+  /// items are skipped and reported with file:line (or, when strict, the
+  /// whole file is checked before the first write and nothing is written
+  /// if any item is bad). A file import that stopped resumes after its last
   /// committed page when run again on the unchanged file.
   /// @returns the summary (with its warnings); invalid_argument (unknown
   /// format, missing file), not_found (no such user), invalid_input (a
-  /// strict import hit a bad item: pages before it stay committed),
+  /// strict import found a bad item: nothing was written),
   /// memory_critical.
   result<import_summary> import_file(const std::string& path,
                                      const import_params& options,

@@ -156,7 +156,9 @@ enum class import_format : std::uint8_t {
 struct import_params {
   std::string user_id;
   import_format format = import_format::by_extension;
-  /// Stop at the first bad item instead of skipping it.
+  /// All or nothing: a file is checked whole before the first write and
+  /// nothing is written if any item is bad; a stream (read once) stops at
+  /// the first bad item, the pages before it committed.
   bool strict = false;
   /// Calendars: the calendar the events are filed under; empty means the
   /// file's (or stream's) name.
