@@ -304,9 +304,12 @@ import_report engine_core::import_file(const import_request& request,
         options.page_items_max
           = static_cast<std::size_t>(d.cfg.sync.events_page_items);
         constexpr std::int64_t day_s = 86400;
-        return open_calendar_file(
-          request.path, now_unix_s - d.cfg.sync.calendar_past_days * day_s,
-          now_unix_s + d.cfg.sync.calendar_future_days * day_s, limits);
+        options.window_from_unix_s
+          = now_unix_s - d.cfg.sync.calendar_past_days * day_s;
+        options.window_to_unix_s
+          = now_unix_s + d.cfg.sync.calendar_future_days * day_s;
+        return open_calendar_file(request.path, options.window_from_unix_s,
+                                  options.window_to_unix_s, limits);
       }
     } catch (const engine_error&) {
       throw;
@@ -391,10 +394,13 @@ import_report engine_core::import_stream(const import_request& request,
       options.page_items_max
         = static_cast<std::size_t>(d.cfg.sync.events_page_items);
       constexpr std::int64_t day_s = 86400;
-      source = open_calendar_stream(
-        std::move(in), name,
-        now_unix_s - d.cfg.sync.calendar_past_days * day_s,
-        now_unix_s + d.cfg.sync.calendar_future_days * day_s, limits);
+      options.window_from_unix_s
+        = now_unix_s - d.cfg.sync.calendar_past_days * day_s;
+      options.window_to_unix_s
+        = now_unix_s + d.cfg.sync.calendar_future_days * day_s;
+      source = open_calendar_stream(std::move(in), name,
+                                    options.window_from_unix_s,
+                                    options.window_to_unix_s, limits);
     }
   } catch (const engine_error&) {
     throw;

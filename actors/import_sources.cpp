@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "actors/import_sources.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include "core/contacts_csv.hpp"
 #include "core/icalendar.hpp"
 #include "core/input_stopped.hpp"
+#include "core/utf8.hpp"
 #include "core/vcard.hpp"
 
 namespace catchup {
@@ -39,6 +41,10 @@ std::optional<std::string> page_source::sync_token() const {
 
 bool page_source::full_sync() const {
   return false;
+}
+
+std::uint64_t page_source::items_outside_window() const {
+  return 0;
 }
 
 std::string page_source::locate(std::size_t position) const {
@@ -183,6 +189,10 @@ public:
 protected:
   virtual void accept(Item&& item, source_page& page) = 0;
 
+  const Reader& reader() const {
+    return reader_;
+  }
+
   const std::string& name() const {
     return name_;
   }
@@ -241,6 +251,10 @@ class calendar_source final
 public:
   using reader_source::reader_source;
 
+  std::uint64_t items_outside_window() const override {
+    return reader().events_outside_window();
+  }
+
 protected:
   void accept(calendar_event_item&& event, source_page& page) override {
     page.events.push_back(std::move(event));
@@ -257,6 +271,82 @@ std::unique_ptr<std::istream> open_file(const std::string& path) {
     throw std::runtime_error("cannot open " + path + ": "
                              + std::strerror(errno));
   return in;
+}
+
+// The first bytes of a file as text: a UTF-8 byte order mark dropped, a
+// UTF-16 one's text narrowed to its low bytes (enough to find ASCII
+// keywords), and whether bytes of no text file (NUL) were among them.
+struct file_start {
+  std::string text;
+  bool binary = false;
+};
+
+constexpr std::size_t sniff_bytes = 4096;
+
+file_start read_start(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  std::string raw(sniff_bytes, '\0');
+  in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
+  raw.resize(static_cast<std::size_t>(in.gcount()));
+  file_start out;
+  // UTF-16 with a byte order mark, or without one (NUL as every other byte
+  // of ASCII text), as the readers accept it.
+  std::size_t zeros_even = 0, zeros_odd = 0;
+  for (std::size_t i = 0; i < raw.size(); ++i)
+    if (raw[i] == '\0')
+      ++(i % 2 ? zeros_odd : zeros_even);
+  const bool le = raw.compare(0, 2, "\xFF\xFE") == 0
+                  || (zeros_odd * 3 > raw.size() && zeros_even == 0);
+  const bool be = raw.compare(0, 2, "\xFE\xFF") == 0
+                  || (zeros_even * 3 > raw.size() && zeros_odd == 0);
+  if (le || be) {
+    for (std::size_t i = be ? 1 : 0; i < raw.size(); i += 2)
+      out.text += raw[i];
+  } else {
+    out.text = raw.compare(0, 3, "\xEF\xBB\xBF") == 0 ? raw.substr(3) : raw;
+    // A NUL where the text is not UTF-8 either: an image, an archive. (A
+    // stray NUL in a text file costs its item, not the file.)
+    auto cut = out.text.size() > 3 ? out.text.size() - 3 : 0;
+    out.binary = out.text.find('\0') != std::string::npos
+                 && invalid_utf8_at(std::string_view{out.text}.substr(0, cut))
+                      != std::string_view::npos;
+  }
+  for (auto& c : out.text)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool blank(const std::string& text) {
+  return text.find_first_not_of(" \t\r\n") == std::string::npos;
+}
+
+// A whole file of another kind (a PNG, an .ics given as contacts) is one
+// error naming what it is, not one skipped "item" and exit 0.
+void check_file_kind(const std::string& path, const char* kind) {
+  auto start = read_start(path);
+  if (blank(start.text) && !start.binary)
+    return; // an empty file: no items, said as such
+  const bool vcard = start.text.find("BEGIN:VCARD") != std::string::npos;
+  const bool ical = start.text.find("BEGIN:VCALENDAR") != std::string::npos;
+  std::string what = std::string{kind};
+  const char* binary = "it is not text (NUL bytes and no UTF-8), as "
+                       "images and archives are not";
+  std::string is;
+  if (what == "vCard" && !vcard)
+    is = start.binary ? binary
+         : ical       ? "it is an iCalendar file (import it as a calendar)"
+                      : "no BEGIN:VCARD in its first 4096 bytes";
+  else if (what == "iCalendar" && !ical)
+    is = start.binary ? binary
+         : vcard      ? "it is a vCard file (import it as contacts)"
+                      : "no BEGIN:VCALENDAR in its first 4096 bytes";
+  else if (what == "CSV" && (start.binary || vcard || ical))
+    is = start.binary ? binary
+         : vcard      ? "it is a vCard file"
+                      : "it is an iCalendar file";
+  if (!is.empty())
+    throw std::runtime_error(path + " is not " + (what == "iCalendar" ? "an " : "a ")
+                             + what + " file: " + is);
 }
 
 std::unique_ptr<std::istream> checked(std::unique_ptr<std::istream> in,
@@ -309,6 +399,7 @@ std::unique_ptr<page_source> open_contact_file(const std::string& path,
                                                contact_format format,
                                                file_limits limits) {
   auto identity = identify(path);
+  check_file_kind(path, format == contact_format::vcard ? "vCard" : "CSV");
   return make_contact_source(open_file(path), path, identity, format,
                              limits);
 }
@@ -317,6 +408,7 @@ std::unique_ptr<page_source>
 open_calendar_file(const std::string& path, std::int64_t window_from_unix_s,
                    std::int64_t window_to_unix_s, file_limits limits) {
   auto identity = identify(path);
+  check_file_kind(path, "iCalendar");
   return make_calendar_source(open_file(path), path, identity,
                               window_from_unix_s, window_to_unix_s, limits);
 }

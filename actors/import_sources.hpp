@@ -80,6 +80,10 @@ public:
   /// Where an item of the last page returned is, from its `position`
   /// ("name:line" for files and streams, "page N item K" for APIs).
   virtual std::string locate(std::size_t position) const;
+
+  /// Items read but left out because they lie outside the import's
+  /// window (calendars); 0 for sources without one.
+  virtual std::uint64_t items_outside_window() const;
 };
 
 /// Contact file formats.

@@ -130,6 +130,10 @@ void finish(caf::event_based_actor* self, import_state& st,
   st.report.wall_ms = std::chrono::duration<double, std::milli>(
                         clock_type::now() - st.started)
                         .count();
+  if (st.source)
+    st.report.outside_window = st.source->items_outside_window();
+  st.report.window_from_unix_s = st.options.window_from_unix_s;
+  st.report.window_to_unix_s = st.options.window_to_unix_s;
   if (st.source) {
     st.report.bytes = st.source->bytes_done();
     st.report.bytes_total = st.source->bytes_total();

@@ -59,6 +59,11 @@ struct import_report {
   std::int64_t deleted = 0;
   /// Bad items (skipped, or the one that stopped a strict run).
   std::uint64_t skipped = 0;
+  /// Calendars: events read but outside the window [window_from_unix_s,
+  /// window_to_unix_s), which are not imported (both 0 without a window).
+  std::uint64_t outside_window = 0;
+  std::int64_t window_from_unix_s = 0;
+  std::int64_t window_to_unix_s = 0;
   std::int64_t last_contact_moved = 0;
   /// Rows a full sync removed because the source no longer has them.
   std::int64_t swept = 0;

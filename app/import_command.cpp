@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/engine_core.hpp"
+#include "app/time_text.hpp"
 
 namespace catchup::app {
 
@@ -40,6 +41,9 @@ nlohmann::json to_json(const std::string& file, const import_report& r) {
           {"updated", r.updated},
           {"deleted", r.deleted},
           {"skipped", r.skipped},
+          {"outside_window", r.outside_window},
+          {"window_from_unix_s", r.window_from_unix_s},
+          {"window_to_unix_s", r.window_to_unix_s},
           {"last_contact_moved", r.last_contact_moved},
           {"swept", r.swept},
           {"pages", r.pages},
@@ -57,6 +61,11 @@ void print_summary(const std::string& file, const import_report& r) {
               static_cast<long long>(r.updated),
               static_cast<long long>(r.deleted),
               static_cast<unsigned long long>(r.skipped));
+  if (r.window_to_unix_s > 0)
+    std::printf(", %llu outside the window %s .. %s",
+                static_cast<unsigned long long>(r.outside_window),
+                format_utc(r.window_from_unix_s).c_str(),
+                format_utc(r.window_to_unix_s).c_str());
   if (r.last_contact_moved > 0)
     std::printf(", %lld last-contact dates moved forward",
                 static_cast<long long>(r.last_contact_moved));

@@ -346,13 +346,40 @@ BOOST_AUTO_TEST_CASE(files_that_cannot_be_imported_give_clear_errors) {
     BOOST_TEST(std::string{err.what()}.find("no user") != std::string::npos,
                err.what());
   }
-  auto not_vcard = import_contacts(*e, user, write("x.vcf", "hello\n"));
-  BOOST_TEST(not_vcard.ok());
-  BOOST_TEST(not_vcard.skipped == 1u);
-  BOOST_REQUIRE_EQUAL(not_vcard.problems.size(), 1u);
-  BOOST_TEST(not_vcard.problems[0].reason.find("not a vCard")
-               != std::string::npos,
-             not_vcard.problems[0].reason);
+  // A whole file of another kind is one clear error, not a skipped item.
+  auto refused = [&](const std::string& path, bool calendar) {
+    try {
+      calendar ? import_calendar(*e, user, path)
+               : import_contacts(*e, user, path);
+    } catch (const engine_error& err) {
+      BOOST_TEST((err.code() == ec::invalid_input));
+      return std::string{err.what()};
+    }
+    BOOST_ERROR(path + " was imported");
+    return std::string{};
+  };
+  auto text_vcf = write("x.vcf", "hello\n");
+  BOOST_TEST(refused(text_vcf, false)
+             == text_vcf + " is not a vCard file: no BEGIN:VCARD in its "
+                           "first 4096 bytes");
+  auto png = write("photo.vcf", std::string{"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16});
+  BOOST_TEST(refused(png, false).find("is not a vCard file: it is not text")
+             != std::string::npos);
+  auto ics_as_contacts
+    = write("cal.vcf", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n");
+  BOOST_TEST(refused(ics_as_contacts, false).find("it is an iCalendar file")
+             != std::string::npos);
+  auto vcf_as_calendar = write("cards.ics", card("u1", "Ada", "ada@example.org"));
+  BOOST_TEST(refused(vcf_as_calendar, true).find("is not an iCalendar file: it "
+                                                 "is a vCard file")
+             != std::string::npos);
+  auto vcf_as_csv = write("cards.csv", card("u1", "Ada", "ada@example.org"));
+  BOOST_TEST(refused(vcf_as_csv, false).find("is not a CSV file")
+             != std::string::npos);
+  // An empty file is not of another kind: it has no items.
+  auto empty = import_contacts(*e, user, write("empty.vcf", ""));
+  BOOST_TEST(empty.ok());
+  BOOST_TEST(empty.items == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(one_bad_field_costs_its_item_not_its_page) {
@@ -435,6 +462,27 @@ BOOST_AUTO_TEST_CASE(one_bad_field_costs_its_item_not_its_page) {
   BOOST_TEST(rc.inserted == 2);
   BOOST_REQUIRE_EQUAL(rc.problems.size(), 1u);
   BOOST_TEST(rc.problems[0].where == csv + ":3");
+}
+
+BOOST_AUTO_TEST_CASE(a_calendar_report_counts_events_outside_its_window) {
+  auto e = start();
+  auto user = make_user();
+  auto ev = [](const std::string& uid, const std::string& start) {
+    return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTART:" + start
+           + "\r\nDURATION:PT1H\r\nEND:VEVENT\r\n";
+  };
+  // The window is a year either side of the test's now (2026-03-02).
+  auto path = write("old.ics", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\n"
+                                 + ev("in", "20260303T100000Z")
+                                 + ev("old", "20100101T100000Z")
+                                 + ev("far", "20400101T100000Z")
+                                 + "END:VCALENDAR\r\n");
+  auto r = import_calendar(*e, user, path);
+  BOOST_REQUIRE_MESSAGE(r.ok(), r.error);
+  BOOST_TEST(r.inserted == 1);
+  BOOST_TEST(r.outside_window == 2u);
+  BOOST_TEST(r.window_from_unix_s == now - 365 * 86400);
+  BOOST_TEST(r.window_to_unix_s == now + 365 * 86400);
 }
 
 BOOST_AUTO_TEST_CASE(inputs_that_never_end_are_refused_or_stopped) {

@@ -239,7 +239,8 @@ BOOST_AUTO_TEST_CASE(import_prints_a_summary_and_bad_items_with_file_and_line) {
                      "--database-url", db.url()});
   BOOST_TEST(strict.exit_code == 1);
   BOOST_TEST(strict.output.find("catchup: error: " + path
-                                + ": stopped at a bad item (--strict)")
+                                + ": stopped at a bad item (--strict: "
+                                  "nothing was written): " + path + ":12: ")
                != std::string::npos,
              strict.output);
   auto usage = run({"import", "contacts", path});
