@@ -469,11 +469,53 @@ import_report engine_core::sync_google(const google_sync_request& request,
                       std::move(progress));
 }
 
+void engine_core::check_job(const std::string& kind,
+                            const std::string& payload_json) {
+  auto bad = [&](const std::string& why) {
+    return engine_error(ec::invalid_input, "cannot enqueue " + kind + ": " + why);
+  };
+  nlohmann::json payload;
+  try {
+    payload = nlohmann::json::parse(payload_json.empty() ? std::string{"{}"}
+                                                         : payload_json);
+  } catch (const nlohmann::json::exception& e) {
+    throw bad(std::string{"the payload is not JSON: "} + e.what());
+  }
+  if (!payload.is_object())
+    throw bad("the payload is not a JSON object");
+  if (kind == "generate")
+    return;
+  if (kind != "sync_contacts" && kind != "sync_calendar")
+    throw bad("unknown kind (generate, sync_contacts or sync_calendar)");
+  if (payload.contains("google")) {
+    if (!payload.at("google").is_object())
+      throw bad("\"google\" is not an object of credentials");
+    return;
+  }
+  if (!payload.contains("path") || !payload.at("path").is_string())
+    throw bad("the payload names neither \"path\" (a file) nor \"google\"");
+  const auto path = payload.at("path").get<std::string>();
+  try {
+    check_import_file(path);
+  } catch (const std::exception& e) {
+    throw bad(e.what());
+  }
+  if (kind == "sync_contacts") {
+    auto format = payload.value("format", std::string{});
+    if (format.empty() && !contact_format_of(path))
+      throw bad(path + ": unknown contacts format (a .vcf or .csv file, or "
+                       "\"format\": \"vcard\" or \"csv\")");
+    if (!format.empty() && format != "vcard" && format != "csv")
+      throw bad("\"format\" must be \"vcard\" or \"csv\"");
+  }
+}
+
 storage::enqueue_result engine_core::enqueue(const std::string& kind,
                                         const std::string& user_id,
                                         const std::string& payload_json,
                                         std::int64_t run_at_unix_ms,
                                         std::int32_t max_attempts) {
+  check_job(kind, payload_json);
   try {
     storage::job_queue queue{impl_->db->url(), impl_->clock};
     return queue.enqueue(kind, user_id, payload_json, run_at_unix_ms,

@@ -227,6 +227,15 @@ public:
   /// "calendar_id"?}.
   job_result execute_job(const storage::job_record& job);
 
+  /// Checks a job before it is enqueued, so a mistake is said to whoever
+  /// enqueues it rather than found by a node later: a known kind, a JSON
+  /// object payload, and for a sync with a "path" a regular file this
+  /// host can read (nodes are expected to see the same files) and, for
+  /// contacts, a format known by the name or by "format".
+  /// @throws engine_error(invalid_input) saying what is wrong.
+  static void check_job(const std::string& kind,
+                        const std::string& payload_json);
+
   /// Starts taking jobs from the queue (one worker per engine). With
   /// cluster.enabled the node also joins the cluster (see
   /// actors/cluster.hpp): peers rescue its jobs if it dies, and `generate`

@@ -395,6 +395,11 @@ make_calendar_source(std::unique_ptr<std::istream> in, std::string name,
 
 } // namespace
 
+void check_import_file(const std::string& path) {
+  identify(path);
+  open_file(path);
+}
+
 std::unique_ptr<page_source> open_contact_file(const std::string& path,
                                                contact_format format,
                                                file_limits limits) {

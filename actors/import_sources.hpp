@@ -98,6 +98,10 @@ struct file_limits {
   std::size_t item_bytes_max = 1 << 20;
 };
 
+/// Checks that `path` is a regular file this process can read.
+/// @throws std::runtime_error naming the file and why not.
+void check_import_file(const std::string& path);
+
 /// Opens a contacts file. @throws std::runtime_error naming the file and
 /// the reason when it cannot be opened.
 std::unique_ptr<page_source>

@@ -198,6 +198,12 @@ int run_serve(const config::settings& settings,
 int run_enqueue(const config::settings& settings, const std::string& kind,
                 const std::string& user_id, const std::string& payload_json,
                 std::int32_t max_attempts) {
+  try {
+    engine_core::check_job(kind, payload_json);
+  } catch (const engine_error& e) {
+    std::fprintf(stderr, "catchup: error: %s\n", e.what());
+    return 1;
+  }
   auto db = storage::database::open(settings.database);
   storage::job_queue queue{db->url(), app::clock_of(settings)};
   auto r = queue.enqueue(kind, user_id, payload_json, 0, max_attempts);

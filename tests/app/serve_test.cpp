@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <thread>
@@ -122,11 +123,29 @@ BOOST_AUTO_TEST_CASE(operators_enqueue_list_retry_and_cancel_jobs) {
                   db.url()});
   BOOST_TEST(dup.exit_code == 0);
   BOOST_TEST(has(dup.output, "already pending"), dup.output);
+  // A path this host cannot read is refused at once, with why.
+  auto missing = run({"enqueue", "sync_contacts", "--user", user, "--payload",
+                      "{\"path\": \"/nonexistent/contacts.vcf\"}",
+                      "--database-url", db.url()});
+  BOOST_TEST(missing.exit_code == 1);
+  BOOST_TEST(has(missing.output, "cannot enqueue sync_contacts: cannot read "
+                                 "/nonexistent/contacts.vcf: No such file"),
+             missing.output);
+  auto unknown = run({"enqueue", "sync_contacts", "--user", user, "--payload",
+                      "{\"path\": \"/etc/hostname\"}", "--database-url",
+                      db.url()});
+  BOOST_TEST(unknown.exit_code == 1);
+  BOOST_TEST(has(unknown.output, "unknown contacts format"), unknown.output);
+  // A file that goes away before a node runs the job fails it instead.
+  test::temp_dir dir;
+  auto path = dir / "contacts.vcf";
+  std::ofstream{path} << "BEGIN:VCARD\r\nFN:A\r\nEND:VCARD\r\n";
   auto sync = run({"enqueue", "sync_contacts", "--user", user, "--payload",
-                   "{\"path\": \"/nonexistent/contacts.vcf\"}",
-                   "--max-attempts", "1", "--database-url", db.url()});
-  BOOST_TEST(sync.exit_code == 0);
+                   "{\"path\": \"" + path + "\"}", "--max-attempts", "1",
+                   "--database-url", db.url()});
+  BOOST_TEST(sync.exit_code == 0, sync.output);
   BOOST_TEST(has(sync.output, "enqueued"), sync.output);
+  std::filesystem::remove(path);
   auto list = run({"jobs", "list", "--database-url", db.url()});
   BOOST_TEST(has(list.output, "sync_contacts"), list.output);
   BOOST_TEST(has(list.output, "generate"), list.output);
@@ -140,7 +159,7 @@ BOOST_AUTO_TEST_CASE(operators_enqueue_list_retry_and_cancel_jobs) {
   auto id = db.query("SELECT id FROM jobs WHERE kind = 'sync_contacts'")[0];
   auto show = run({"jobs", "show", id, "--database-url", db.url()});
   BOOST_TEST(has(show.output, "\"state\": \"failed\""), show.output);
-  BOOST_TEST(has(show.output, "/nonexistent/contacts.vcf"), show.output);
+  BOOST_TEST(has(show.output, path), show.output);
   auto retry = run({"jobs", "retry", id, "--database-url", db.url()});
   BOOST_TEST(retry.exit_code == 0, retry.output);
   BOOST_TEST(db.query("SELECT state::text FROM jobs WHERE id = " + id)[0]
