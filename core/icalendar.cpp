@@ -604,6 +604,34 @@ std::string email_of(std::string_view v) {
   return out;
 }
 
+}  // namespace
+
+std::string derived_event_uid(std::string_view dtstart, std::string_view tzid,
+                              std::string_view summary,
+                              std::string_view organizer) {
+  // FNV-1a, as for contacts without UID: stable across builds, unlike
+  // std::hash, so a rerun of the same file finds the same event.
+  std::uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+    h ^= 0xff; // a separator: ("ab", "c") and ("a", "bc") differ
+    h *= 1099511628211ULL;
+  };
+  mix(dtstart);
+  mix(tzid);
+  mix(summary);
+  mix(organizer);
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx",
+                static_cast<unsigned long long>(h));
+  return std::string{"derived:"} + text;
+}
+
+namespace {
+
 std::uint64_t override_key(std::string_view uid, std::string_view instance) {
   // The pair, not the strings: 8 bytes per remembered override whatever
   // the UID's length; a 64-bit collision among 10,000 is negligible.
@@ -1289,6 +1317,7 @@ struct icalendar_reader::state {
     calendar_event_item item;
     item.position = begin_number;
     const char *uid = nullptr;
+    const char *organizer = nullptr;
     icalproperty *dtstart = nullptr;
     icalproperty *dtend = nullptr;
     icalproperty *duration = nullptr;
@@ -1306,6 +1335,10 @@ struct icalendar_reader::state {
       case ICAL_DTSTART_PROPERTY:
         if (dtstart == nullptr)
           dtstart = p;
+        break;
+      case ICAL_ORGANIZER_PROPERTY:
+        if (organizer == nullptr)
+          organizer = icalproperty_get_organizer(p);
         break;
       case ICAL_DTEND_PROPERTY:
         if (dtend == nullptr)
@@ -1351,12 +1384,22 @@ struct icalendar_reader::state {
         break;
       }
     }
-    if (uid == nullptr || *uid == '\0')
-      return event_error(begin_number, "VEVENT without UID", begin_text);
     item.attendee_emails = std::move(attendees);
     attendees.clear();
     if (dtstart == nullptr)
       return event_error(begin_number, "VEVENT without DTSTART", begin_text);
+    // RFC 5545 requires a UID, yet some exporters leave it out; such an
+    // event gets one derived from what identifies it, so importing the
+    // file again updates it instead of adding it twice.
+    std::string derived_uid;
+    if (uid == nullptr || *uid == '\0') {
+      const char *start_text = icalproperty_get_value_as_string(dtstart);
+      const char *tzid = icalproperty_get_parameter_as_string(dtstart, "TZID");
+      derived_uid = derived_event_uid(start_text ? start_text : "",
+                                      tzid ? tzid : "", item.summary,
+                                      organizer ? organizer : "");
+      uid = derived_uid.c_str();
+    }
 
     const icaltimetype start = icalproperty_get_dtstart(dtstart);
     if (!is_valid_time(start))

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/calendar_event.hpp"
 
@@ -202,5 +203,11 @@ private:
   struct state;
   std::unique_ptr<state> state_;
 };
+
+/// The UID given to a VEVENT without one: "derived:" and a stable hash of
+/// its DTSTART (value and TZID), SUMMARY and ORGANIZER.
+std::string derived_event_uid(std::string_view dtstart, std::string_view tzid,
+                              std::string_view summary,
+                              std::string_view organizer);
 
 } // namespace catchup

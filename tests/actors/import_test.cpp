@@ -702,12 +702,12 @@ BOOST_AUTO_TEST_CASE(a_bad_item_in_a_stream_is_reported_as_name_and_line) {
          "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\n"
          "BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20260303T100000Z\r\n"
          "DURATION:PT1H\r\nEND:VEVENT\r\n"
-         "BEGIN:VEVENT\r\nDTSTART:20260305T100000Z\r\nEND:VEVENT\r\n"
+         "BEGIN:VEVENT\r\nUID:b\r\nEND:VEVENT\r\n"
          "END:VCALENDAR\r\n"));
   BOOST_REQUIRE_MESSAGE(cal.ok(), cal.error);
   BOOST_TEST(cal.inserted == 1);
   BOOST_REQUIRE_EQUAL(cal.problems.size(), 1u);
-  // Line 9 opens the event without a UID.
+  // Line 9 opens the event without a DTSTART.
   BOOST_TEST(cal.problems[0].where == "uploads/work.ics:9");
   BOOST_TEST(one("SELECT calendar_id FROM calendar_events WHERE user_id = '"
                  + user + "'")

@@ -698,16 +698,27 @@ BOOST_AUTO_TEST_CASE(costly_rules_are_refused) {
 
 // -- errors -------------------------------------------------------------------
 
-BOOST_AUTO_TEST_CASE(an_event_without_uid_is_an_error) {
-  const ical_result r = read_text(
-      calendar("BEGIN:VEVENT\nDTSTART:20240502T143000Z\nEND:VEVENT\n"
-               "BEGIN:VEVENT\nUID:ok\nDTSTART:20240502T143000Z\nEND:VEVENT\n"
-               "BEGIN:VEVENT\nUID:nostart\nEND:VEVENT\n"));
-  BOOST_TEST(r.order == "eie");
-  BOOST_TEST(r.errors[0].line == 4u);
-  BOOST_TEST(r.errors[0].reason == "VEVENT without UID");
-  BOOST_TEST(r.errors[0].excerpt == "BEGIN:VEVENT");
-  BOOST_TEST(r.errors[1].reason == "VEVENT without DTSTART");
+BOOST_AUTO_TEST_CASE(an_event_without_uid_gets_a_stable_derived_one) {
+  auto text = [](const std::string &summary) {
+    return calendar("BEGIN:VEVENT\nDTSTART:20240502T143000Z\nSUMMARY:" +
+                    summary +
+                    "\nORGANIZER:mailto:ann@example.org\nEND:VEVENT\n"
+                    "BEGIN:VEVENT\nUID:ok\nDTSTART:20240502T143000Z\nEND:VEVENT\n"
+                    "BEGIN:VEVENT\nUID:nostart\nEND:VEVENT\n");
+  };
+  const ical_result r = read_text(text("Lunch"));
+  BOOST_TEST(r.order == "iie");
+  BOOST_REQUIRE_EQUAL(r.items.size(), 2u);
+  const std::string id = r.items[0].external_id;
+  BOOST_TEST(id.rfind("derived:", 0) == 0u, id);
+  BOOST_TEST(id.size() == 24u);
+  BOOST_TEST(r.items[0].series_id == id);
+  BOOST_TEST(r.errors[0].reason == "VEVENT without DTSTART");
+  // The same event read again gets the same UID; another summary another.
+  BOOST_TEST(read_text(text("Lunch")).items[0].external_id == id);
+  BOOST_TEST(read_text(text("Dinner")).items[0].external_id != id);
+  BOOST_TEST(derived_event_uid("20240502T143000Z", "", "Lunch", "") !=
+             derived_event_uid("20240502T143000Z", "Europe/Berlin", "Lunch", ""));
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_dtstart_is_an_error_with_its_line) {
