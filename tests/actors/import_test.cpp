@@ -485,6 +485,27 @@ BOOST_AUTO_TEST_CASE(a_calendar_report_counts_events_outside_its_window) {
   BOOST_TEST(r.window_to_unix_s == now + 365 * 86400);
 }
 
+BOOST_AUTO_TEST_CASE(vcard_21_charsets_are_decoded) {
+  auto e = start();
+  auto user = make_user();
+  // ISO-8859-2 in quoted-printable (with a soft line break) and raw
+  // windows-1250, as old phones export them.
+  auto path = write("old-phone.vcf",
+                    "BEGIN:VCARD\r\nVERSION:2.1\r\nUID:p1\r\n"
+                    "FN;CHARSET=ISO-8859-2;ENCODING=QUOTED-PRINTABLE:"
+                    "=A3ukasz =A9wi=EA=\r\ntek\r\nEND:VCARD\r\n"
+                    "BEGIN:VCARD\r\nVERSION:2.1\r\nUID:p2\r\n"
+                    "FN;CHARSET=windows-1250:\x8Ctefan \xA3" "ada\r\n"
+                    "END:VCARD\r\n");
+  auto r = import_contacts(*e, user, path);
+  BOOST_REQUIRE_MESSAGE(r.ok(), r.error);
+  BOOST_TEST(r.inserted == 2);
+  BOOST_TEST(r.skipped == 0u);
+  BOOST_TEST(one("SELECT string_agg(name, ',' ORDER BY external_uid) FROM "
+                 "contacts WHERE user_id = '" + user + "'")
+             == "\xC5\x81ukasz \xC5\xA0wi\xC4\x99tek,\xC5\x9Atefan \xC5\x81" "ada");
+}
+
 BOOST_AUTO_TEST_CASE(inputs_that_never_end_are_refused_or_stopped) {
   auto e = start();
   auto user = make_user();
