@@ -24,6 +24,7 @@
 #include "messages/error.hpp"
 #include "messages/generation.hpp"
 #include "messages/memory.hpp"
+#include "storage/embedded_cluster.hpp"
 #include "storage/seed.hpp"
 #include "storage/user_store.hpp"
 #include "storage/session.hpp"
@@ -226,6 +227,10 @@ public:
   /// sync_calendar {"path", "calendar_id"?} or {"google": {...},
   /// "calendar_id"?}.
   job_result execute_job(const storage::job_record& job);
+
+  /// The private PostgreSQL cluster this engine runs on, or null with a
+  /// database URL (a host stops it on an interrupt; see app/signals).
+  storage::embedded_cluster* private_cluster() noexcept;
 
   /// Checks a job before it is enqueued, so a mistake is said to whoever
   /// enqueues it rather than found by a node later: a known kind, a JSON

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/engine_core.hpp"
+#include "app/signals.hpp"
 #include "app/time_text.hpp"
 
 namespace catchup::app {
@@ -165,6 +166,7 @@ int run_google_sync(const config::settings& settings,
     return 2;
   }
   engine_core e{settings};
+  app::cluster_interrupt_guard interrupt_guard{e.private_cluster()};
   auto documents = nlohmann::json::array();
   bool both = !options.contacts && !options.calendar;
   for (auto what : {google_sync_request::kind::contacts,
@@ -204,6 +206,7 @@ int run_google_sync(const config::settings& settings,
 int run_import(const config::settings& settings,
                const import_command_options& options) {
   engine_core e{settings};
+  app::cluster_interrupt_guard interrupt_guard{e.private_cluster()};
   const bool terminal = ::isatty(STDERR_FILENO) == 1;
   auto documents = nlohmann::json::array();
   int exit_code = 0;

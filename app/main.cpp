@@ -142,16 +142,7 @@ std::unique_ptr<storage::database>
 open_database(const config::settings& s, bool checked) {
   auto db = checked ? storage::database::open(s.database)
                     : storage::database::open_unchecked(s.database);
-  if (auto* cluster = db->cluster())
-    app::on_interrupt([cluster] {
-      try {
-        // Only the owner stops it; `stop` is a no-op if it was shared.
-        if (cluster->status().owner == std::to_string(getpid()))
-          cluster->stop();
-      } catch (...) {
-        // Exiting anyway; the next run adopts or restarts the server.
-      }
-    });
+  app::stop_on_interrupt(db->cluster());
   return db;
 }
 
@@ -214,6 +205,7 @@ void print_suggestions(const std::string& user_id,
 int seed_command(const config::configuration& cfg, std::int64_t users,
                  std::int64_t contacts, std::uint64_t seed, std::int64_t now) {
   engine_core e{cfg.values};
+  app::cluster_interrupt_guard interrupt_guard{e.private_cluster()};
   storage::seed_options opts;
   opts.users = users;
   opts.contacts_per_user = contacts;
@@ -286,6 +278,7 @@ int generate_command(const config::configuration& cfg,
       timeline->record(x);
     };
   engine_core e{cfg.values, options};
+  app::cluster_interrupt_guard interrupt_guard{e.private_cluster()};
   if (!all) {
     auto r = e.generate(user_id, now);
     if (as_json)
@@ -336,6 +329,7 @@ int generate_command(const config::configuration& cfg,
 int suggestions_command(const config::configuration& cfg,
                         const std::string& user_id, bool as_json) {
   engine_core e{cfg.values};
+  app::cluster_interrupt_guard interrupt_guard{e.private_cluster()};
   auto items = e.suggestions(user_id);
   if (as_json) {
     generation_result r;
@@ -352,6 +346,7 @@ int contact_command(const config::configuration& cfg,
                     const std::string& user_id, const std::string& contact_id,
                     bool as_json) {
   engine_core e{cfg.values};
+  app::cluster_interrupt_guard interrupt_guard{e.private_cluster()};
   auto c = e.contact(user_id, contact_id);
   nlohmann::json out = {
     {"id", c.id},
@@ -384,6 +379,7 @@ int demo_command(const config::configuration& cfg, std::int64_t users,
                  std::int64_t contacts, std::int64_t now) {
   auto started = std::chrono::steady_clock::now();
   engine_core e{cfg.values};
+  app::cluster_interrupt_guard interrupt_guard{e.private_cluster()};
   std::cout << "CatchUp Engine " << engine_version() << " on "
             << (e.embedded_database()
                   ? "its private PostgreSQL cluster in " + e.data_dir()
@@ -901,16 +897,16 @@ int main(int argc, char** argv) {
   }
   config::setup_logging(cfg.values.log);
   try {
-    return run(cfg);
+    return app::finish(run(cfg));
   } catch (const engine_error& e) {
-    return report_error(e.code() == ec::invalid_config ? exit_usage_error
-                                                       : exit_runtime_error,
-                        e.what());
+    return app::finish(report_error(
+      e.code() == ec::invalid_config ? exit_usage_error : exit_runtime_error,
+      e.what()));
   } catch (const storage::storage_error& e) {
-    return report_error(e.code() == ec::invalid_config ? exit_usage_error
-                                                       : exit_runtime_error,
-                        e.what());
+    return app::finish(report_error(
+      e.code() == ec::invalid_config ? exit_usage_error : exit_runtime_error,
+      e.what()));
   } catch (const std::exception& e) {
-    return report_error(exit_runtime_error, e.what());
+    return app::finish(report_error(exit_runtime_error, e.what()));
   }
 }

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "app/signals.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <pthread.h>
+#include <string>
 #include <thread>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -15,6 +19,7 @@ namespace catchup::app {
 namespace {
 
 std::mutex cleanup_mutex;
+std::atomic<bool> interrupted{false};
 std::function<int(int)> cleanup_fn;
 std::function<void()> hangup_fn;
 
@@ -41,6 +46,7 @@ void install_signal_thread() {
       if (reload)
         reload();
     }
+    interrupted = true;
     spdlog::warn("interrupted by signal {}, cleaning up", sig);
     // The cleanup (a graceful shutdown may take its grace period) runs on
     // a thread of its own, so a second SIGINT or SIGTERM still ends the
@@ -87,6 +93,33 @@ void on_interrupt(std::function<void()> cleanup) {
 void on_interrupt_exit(std::function<int(int)> shutdown) {
   std::lock_guard<std::mutex> guard{cleanup_mutex};
   cleanup_fn = std::move(shutdown);
+}
+
+void stop_on_interrupt(storage::embedded_cluster* cluster) {
+  if (cluster == nullptr)
+    return;
+  // A cluster object of its own: the command's may be destroyed on the
+  // main thread while this runs.
+  on_interrupt([options = cluster->options()] {
+    try {
+      storage::embedded_cluster cluster{options};
+      // Only the owner stops it; a shared server (catchup db start) stays.
+      if (cluster.status().owner == std::to_string(::getpid()))
+        cluster.stop();
+    } catch (...) {
+      // Exiting anyway; the next run adopts or restarts the server.
+    }
+  });
+}
+
+int finish(int exit_code) {
+  if (interrupted.load()) {
+    // The signal thread cleans up and ends the process with its own code;
+    // returning from main now would race it (and exit with this one).
+    for (;;)
+      std::this_thread::sleep_for(std::chrono::hours(1));
+  }
+  return exit_code;
 }
 
 void on_hangup(std::function<void()> reload) {

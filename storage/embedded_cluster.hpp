@@ -107,6 +107,12 @@ public:
   /// The 0600 file with the superuser's password (for TCP connections).
   std::string password_file_path() const;
 
+  /// What this cluster was made with (another object made with them
+  /// manages the same cluster).
+  const embedded_cluster_options& options() const noexcept {
+    return options_;
+  }
+
   /// Directory of the PostgreSQL server binaries in use.
   const std::string& bin_dir() const noexcept {
     return bin_dir_;

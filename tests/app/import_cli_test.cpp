@@ -37,7 +37,8 @@ storage::process_result run(std::vector<std::string> args) {
 /// right after its `kill_after`-th progress line (a committed page), so it
 /// dies somewhere inside the next page. @returns true if it was killed,
 /// false if it ended first.
-bool run_and_kill(std::vector<std::string> args, int kill_after) {
+bool run_and_kill(std::vector<std::string> args, int kill_after,
+                  int signal = SIGKILL, int* exit_code = nullptr) {
   args.insert(args.begin(), binary());
   int err[2];
   BOOST_REQUIRE(::pipe(err) == 0);
@@ -65,17 +66,22 @@ bool run_and_kill(std::vector<std::string> args, int kill_after) {
       line += c;
       continue;
     }
-    if (line.rfind("progress: ", 0) == 0 && ++seen == kill_after) {
-      ::kill(pid, SIGKILL);
+    if (!killed && line.rfind("progress: ", 0) == 0 && ++seen == kill_after) {
+      ::kill(pid, signal);
       killed = true;
-      break;
+      if (signal == SIGKILL)
+        break;
+      // A signal it handles: read on to the end, or its last words on a
+      // closed pipe would kill it with SIGPIPE.
     }
     line.clear();
   }
   ::close(err[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  return killed && WIFSIGNALED(status);
+  if (exit_code != nullptr)
+    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return killed && (signal != SIGKILL || WIFSIGNALED(status));
 }
 
 std::string card(int i) {
@@ -245,6 +251,43 @@ BOOST_AUTO_TEST_CASE(import_prints_a_summary_and_bad_items_with_file_and_line) {
              strict.output);
   auto usage = run({"import", "contacts", path});
   BOOST_TEST(usage.exit_code == 2);
+}
+
+BOOST_AUTO_TEST_CASE(ctrl_c_stops_the_private_cluster_the_import_started) {
+  const std::string data_dir = dir / "pg";
+  auto seeded = run({"seed", "--users", "1", "--contacts", "1", "--seed", "3",
+                     "--now", "2026-03-02T12:00:00Z", "--database-data-dir",
+                     data_dir});
+  BOOST_REQUIRE_MESSAGE(seeded.exit_code == 0, seeded.output);
+  auto up = run({"db", "start", "--database-data-dir", data_dir});
+  BOOST_REQUIRE_MESSAGE(up.exit_code == 0, up.output);
+  auto url = run({"db", "url", "--database-data-dir", data_dir});
+  auto user = storage::run_process(
+    {"/usr/bin/psql", url.output.substr(0, url.output.find('\n')), "-Atc",
+     "SELECT id FROM users LIMIT 1"},
+    std::nullopt, std::chrono::seconds(30));
+  BOOST_REQUIRE_MESSAGE(user.exit_code == 0, user.output);
+  auto user_id = user.output.substr(0, user.output.find('\n'));
+  BOOST_REQUIRE(run({"db", "stop", "--database-data-dir", data_dir}).exit_code
+                == 0);
+  auto path = dir / "many.vcf";
+  {
+    std::ofstream out{path, std::ios::binary};
+    for (int i = 1; i <= 3000; ++i)
+      out << card(i);
+  }
+  // The import starts the private cluster itself; Ctrl-C after its first
+  // committed page.
+  int exit_code = 0;
+  bool interrupted = run_and_kill(
+    {"import", "contacts", "--user", user_id, path, "--database-data-dir",
+     data_dir, "--sync-contacts-page-items", "10", "--progress"},
+    1, SIGINT, &exit_code);
+  BOOST_REQUIRE(interrupted);
+  BOOST_TEST(exit_code == 128 + SIGINT);
+  auto status = run({"db", "status", "--database-data-dir", data_dir});
+  BOOST_TEST(status.output.find("state:    stopped") != std::string::npos,
+             status.output);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
