@@ -7,8 +7,12 @@
 // engine (metrics registry, memory sample, database check) and tests wire
 // it to plain functions, without a database.
 //
-// cpp-httplib serves it on threads of its own: one accept thread and a
-// fixed pool of `threads_max` workers. Callbacks run on the workers, up to
+// A connection gate (`http_connection_gate.hpp`) accepts connections and
+// holds each one until its request header is whole, within a total
+// deadline; only then does one of `threads_max` workers answer it through
+// cpp-httplib. Idle and slow-drip clients hold no worker, so /livez and
+// /readyz answer at once behind hundreds of them; past `connections_max`
+// open connections a new one gets 503. Callbacks run on the workers, up to
 // `threads_max` at once, so they must be thread-safe, and a scrape or a
 // probe waits for them, so they should answer from figures at hand rather
 // than start work of their own.
@@ -39,26 +43,27 @@ struct http_endpoint_options {
   /// 0..65535; 0 picks a free port (tests), see `http_endpoint::port`.
   /// 9464 is the port Prometheus exporters of OpenTelemetry use by default.
   int port = 9464;
-  /// Bounds waiting for a request (also for the first one on a fresh
-  /// connection, rounded up to whole seconds) and each read of it.
-  int read_timeout_ms = 5000;
-  /// Bounds each write of a response to a client that does not read.
+  /// The whole request header must arrive within this time of the
+  /// connection's accept, in total (bytes that trickle in do not renew
+  /// it); a late one gets 408 and is closed.
+  int request_timeout_ms = 5000;
+  /// Bounds writing a response, in total, to a client that does not read.
   int write_timeout_ms = 5000;
-  /// Worker threads, the most requests served at once (1..64): a scrape
+  /// Worker threads, the most requests answered at once (1..64): a scrape
   /// every few seconds and a probe or two need no more, and a flood of
-  /// requests cannot take threads from the engine.
+  /// requests cannot take threads from the engine. Connections waiting for
+  /// their request hold none.
   std::size_t threads_max = 4;
-  /// Accepted connections waiting for a worker (at least 1). When they are
-  /// all taken the accept thread waits, so further connections wait in the
-  /// kernel's listen backlog (and are refused beyond it) instead of piling
-  /// up as open descriptors.
-  std::size_t pending_connections_max = 16;
-  /// Bytes of a request body httplib would read (413 beyond). A backstop:
-  /// no route takes a body, methods other than GET and HEAD are answered
-  /// before theirs is read, and httplib 0.11 never reads a GET body.
+  /// Open connections at most (1..800), waiting for their request or being
+  /// answered; one more gets "503 too many connections" at once. The listen
+  /// backlog is as long, so a burst waits in the kernel.
+  std::size_t connections_max = 512;
+  /// Bytes of a request header at most (431 beyond), and of a body
+  /// httplib would read (413 beyond). No route takes a body: methods other
+  /// than GET and HEAD are answered before theirs is read, and httplib 0.11
+  /// never reads a GET body.
   std::size_t request_bytes_max = 8192;
 };
-
 /// Whether the process can take work now, and if not, why.
 struct readiness {
   bool ready = false;

@@ -71,6 +71,8 @@ int run_serve(const config::settings& settings,
     http_endpoint_options ho;
     ho.bind_address = settings.http.address;
     ho.port = static_cast<int>(settings.http.port);
+    ho.connections_max = static_cast<std::size_t>(settings.http.connections_max);
+    ho.request_timeout_ms = static_cast<int>(settings.http.request_timeout_ms);
     http_endpoint_callbacks cb;
     auto* eng = e.get();
     cb.metrics_text = [eng] {

@@ -143,6 +143,11 @@ const std::vector<key_spec> all_keys = {
    "address of the node's HTTP endpoint (/metrics /livez /readyz /status)"},
   {"http.port", value_kind::integer, "9464", "", 0, 65535, "",
    "port of the node's HTTP endpoint; 0 picks a free one"},
+  {"http.connections_max", value_kind::integer, "512", "", 1, 800, "",
+   "open connections to the HTTP endpoint at most; one more gets 503"},
+  {"http.request_timeout_ms", value_kind::integer, "5000", "", 1, 600000, "",
+   "a request header must be whole this long after its connection opened "
+   "(a total, not renewed by each byte), or it gets 408"},
   {"schedule.generate_interval_ms", value_kind::integer, "21600000", "", 0,
    int_max, "", "enqueue generation for every active user this often "
    "(spread over the interval); 0 = off"},
@@ -367,6 +372,10 @@ void apply_value(settings& s, const key_spec& spec, const std::string& text) {
      [](settings& x, auto& v) { x.http.enabled = parse_bool(v); }},
     {"http.address", [](settings& x, auto& v) { x.http.address = v; }},
     {"http.port", [](settings& x, auto& v) { x.http.port = std::stoll(v); }},
+    {"http.connections_max",
+     [](settings& x, auto& v) { x.http.connections_max = std::stoll(v); }},
+    {"http.request_timeout_ms",
+     [](settings& x, auto& v) { x.http.request_timeout_ms = std::stoll(v); }},
     {"schedule.generate_interval_ms",
      [](settings& x, auto& v) {
        x.schedule.generate_interval_ms = std::stoll(v);

@@ -132,6 +132,10 @@ struct http_settings {
   std::string address = "127.0.0.1";
   /// 0 picks a free port (logged at start).
   std::int64_t port = 9464;
+  /// Open connections at most; one more gets 503.
+  std::int64_t connections_max = 512;
+  /// A request header must be whole this long after its accept, in total.
+  std::int64_t request_timeout_ms = 5000;
 };
 
 /// Work the nodes enqueue by themselves.

@@ -12,6 +12,8 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -24,7 +26,12 @@
 #include <utility>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <httplib.h>
 
@@ -135,6 +142,99 @@ std::vector<std::string> lines_with_error(const std::string& output) {
   return found;
 }
 
+
+// A plain TCP connection to the endpoint, for clients that misbehave.
+int connect_to(const http_endpoint& endpoint) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  BOOST_REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(endpoint.port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE_MESSAGE(
+    ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0,
+    "connect: " << std::system_category().message(errno));
+  return fd;
+}
+
+void send_all(int fd, const std::string& text) {
+  std::size_t sent = 0;
+  while (sent < text.size()) {
+    auto n = ::send(fd, text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0)
+      return;
+    sent += static_cast<std::size_t>(n);
+  }
+}
+
+// What the endpoint writes until it closes the connection (or `limit`
+// passes: then the text so far; a reset ends it too).
+std::string read_until_closed(int fd, std::chrono::milliseconds limit) {
+  std::string text;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      return text;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+      continue;
+    char buf[1024];
+    auto n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0)
+      return text;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+// The attack of an unlucky orchestrator's node: `idle` connections that say
+// nothing and `drip` connections that send a request a byte at a time,
+// each a byte every `drip_every` (round robin), until destroyed.
+class slow_clients {
+public:
+  slow_clients(const http_endpoint& endpoint, int idle, int drip,
+               std::chrono::milliseconds drip_every) {
+    for (int i = 0; i < idle; ++i)
+      idle_.push_back(connect_to(endpoint));
+    for (int i = 0; i < drip; ++i)
+      drip_.push_back(connect_to(endpoint));
+    dripper_ = std::thread{[this, drip_every] {
+      const std::string request = "GET /livez HTTP/1.1\r\nHost: x\r\nX-Pad: "
+                                  + std::string(4000, 'p') + "\r\n\r\n";
+      std::size_t at = 0;
+      std::unique_lock<std::mutex> lock{mutex_};
+      while (!done_) {
+        for (int fd : drip_)
+          ::send(fd, request.data() + at % request.size(), 1,
+                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        ++at;
+        changed_.wait_for(lock, drip_every, [this] { return done_; });
+      }
+    }};
+  }
+
+  ~slow_clients() {
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      done_ = true;
+    }
+    changed_.notify_all();
+    dripper_.join();
+    for (int fd : idle_)
+      ::close(fd);
+    for (int fd : drip_)
+      ::close(fd);
+  }
+
+private:
+  std::vector<int> idle_;
+  std::vector<int> drip_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool done_ = false;
+  std::thread dripper_;
+};
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(actors_http_endpoint)
@@ -376,11 +476,12 @@ BOOST_AUTO_TEST_CASE(options_out_of_range_are_refused) {
   bad([](auto& o, auto&) { o.port = -1; });
   bad([](auto& o, auto&) { o.port = 65536; });
   bad([](auto& o, auto&) { o.bind_address.clear(); });
-  bad([](auto& o, auto&) { o.read_timeout_ms = 0; });
+  bad([](auto& o, auto&) { o.request_timeout_ms = 0; });
   bad([](auto& o, auto&) { o.write_timeout_ms = -5; });
   bad([](auto& o, auto&) { o.threads_max = 0; });
   bad([](auto& o, auto&) { o.threads_max = 1000; });
-  bad([](auto& o, auto&) { o.pending_connections_max = 0; });
+  bad([](auto& o, auto&) { o.connections_max = 0; });
+  bad([](auto& o, auto&) { o.connections_max = 5000; });
   bad([](auto&, auto& c) { c.metrics_text = nullptr; });
   bad([](auto&, auto& c) { c.ready = nullptr; });
   bad([](auto&, auto& c) { c.status_json = nullptr; });
@@ -414,7 +515,6 @@ BOOST_AUTO_TEST_CASE(many_clients_at_once_are_all_served_by_few_threads) {
   };
   auto options = local_options();
   options.threads_max = threads_max;
-  options.pending_connections_max = 2;
   http_endpoint endpoint{options, callbacks};
 
   std::atomic<int> served{0};
@@ -432,6 +532,105 @@ BOOST_AUTO_TEST_CASE(many_clients_at_once_are_all_served_by_few_threads) {
     t.join();
   BOOST_TEST(served.load() == clients * requests_per_client);
   BOOST_TEST(in_callback_max.load() <= static_cast<int>(threads_max));
+}
+
+BOOST_AUTO_TEST_CASE(probes_answer_within_a_second_behind_idle_and_slow_clients) {
+  auto callbacks = fixed_callbacks();
+  http_endpoint endpoint{local_options(), callbacks};
+  // 200 connections that say nothing and 200 that send a byte every 3 s:
+  // each would hold a worker for as long as it likes if workers read
+  // requests.
+  slow_clients attack{endpoint, 200, 200, std::chrono::milliseconds(3000)};
+  httplib::Client client{"127.0.0.1", endpoint.port()};
+  client.set_connection_timeout(std::chrono::seconds(1));
+  client.set_read_timeout(std::chrono::seconds(1));
+  client.set_write_timeout(std::chrono::seconds(1));
+  for (int i = 0; i < 12; ++i)
+    for (const char* path : {"/livez", "/readyz"}) {
+      auto started = std::chrono::steady_clock::now();
+      auto res = client.Get(path);
+      auto took = std::chrono::steady_clock::now() - started;
+      BOOST_REQUIRE_MESSAGE(res, "probe " << i << " " << path
+                                          << " got no answer: "
+                                          << httplib::to_string(res.error()));
+      BOOST_TEST(res->status == 200);
+      BOOST_TEST((took < std::chrono::seconds(1)),
+                 path << " took "
+                      << std::chrono::duration_cast<std::chrono::milliseconds>(
+                           took)
+                           .count()
+                      << " ms");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_request_must_be_whole_within_its_total_deadline) {
+  auto options = local_options();
+  options.request_timeout_ms = 500;
+  http_endpoint endpoint{options, fixed_callbacks()};
+  // Quiet: 408 once the deadline passed.
+  int quiet = connect_to(endpoint);
+  auto answer = read_until_closed(quiet, std::chrono::seconds(10));
+  ::close(quiet);
+  BOOST_TEST(answer.rfind("HTTP/1.1 408", 0) == 0, answer);
+  // A byte every 50 ms does not renew it: closed within the deadline (and
+  // some slack), long before the header could end.
+  int watched = connect_to(endpoint);
+  auto started = std::chrono::steady_clock::now();
+  std::atomic<bool> done{false};
+  std::thread dripping{[&] {
+    for (int i = 0; i < 200 && !done; ++i) {
+      if (::send(watched, "G", 1, MSG_NOSIGNAL) != 1)
+        return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }};
+  read_until_closed(watched, std::chrono::seconds(10));
+  auto took = std::chrono::steady_clock::now() - started;
+  done = true;
+  dripping.join();
+  ::close(watched);
+  BOOST_TEST((took < std::chrono::seconds(3)),
+             "closed after "
+               << std::chrono::duration_cast<std::chrono::milliseconds>(took)
+                    .count()
+               << " ms");
+  // Still serving.
+  auto client = client_of(endpoint);
+  BOOST_TEST(get(client, "/livez").status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(past_the_connection_limit_a_new_connection_gets_503) {
+  auto options = local_options();
+  options.connections_max = 4;
+  http_endpoint endpoint{options, fixed_callbacks()};
+  std::vector<int> idle;
+  for (int i = 0; i < 4; ++i)
+    idle.push_back(connect_to(endpoint));
+  auto client = client_of(endpoint);
+  auto res = client.Get("/livez");
+  BOOST_REQUIRE(res);
+  BOOST_TEST(res->status == 503);
+  BOOST_TEST(res->body == "too many connections\n");
+  BOOST_TEST(res->get_header_value("Retry-After") == "1");
+  for (int fd : idle)
+    ::close(fd);
+  // Room again once the endpoint has seen them close.
+  int status = 0;
+  for (int attempt = 0; attempt < 200 && status != 200; ++attempt) {
+    auto again = client.Get("/livez");
+    BOOST_REQUIRE(again);
+    status = again->status;
+  }
+  BOOST_TEST(status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(a_header_past_its_limit_gets_431) {
+  http_endpoint endpoint{local_options(), fixed_callbacks()};
+  int fd = connect_to(endpoint);
+  send_all(fd, "GET /livez HTTP/1.1\r\nX-Pad: " + std::string(9000, 'p'));
+  auto answer = read_until_closed(fd, std::chrono::seconds(10));
+  ::close(fd);
+  BOOST_TEST(answer.rfind("HTTP/1.1 431", 0) == 0, answer);
 }
 
 BOOST_AUTO_TEST_CASE(promtool_rejects_a_bad_exposition) {
