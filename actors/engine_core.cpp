@@ -123,6 +123,32 @@ struct engine_core::impl {
   }
 };
 
+namespace {
+
+// A budget whose critical level lies below what the process holds at rest
+// can never let work start: the breaker would stay open whatever happens,
+// and every generation and import would wait for it in vain.
+void check_budget_workable(const config::memory_settings& m,
+                           std::int64_t budget_bytes, memory_probe& probe) {
+  if (!m.monitoring_enabled || !m.budget_check_enabled)
+    return;
+  const auto resting = probe.sample().allocated_bytes;
+  const auto critical = budget_bytes / 100 * m.max_heap_percent;
+  if (critical > resting)
+    return;
+  throw engine_error(
+    ec::invalid_config,
+    "invalid configuration: memory.budget_bytes " + std::to_string(budget_bytes)
+      + " B is too small: its critical level ("
+      + std::to_string(m.max_heap_percent) + "% = " + std::to_string(critical)
+      + " B) is not above the " + std::to_string(resting)
+      + " B of heap this process holds at rest, so the memory breaker would "
+        "refuse all work for ever; give a budget well above "
+      + std::to_string(resting * 100 / m.max_heap_percent) + " B");
+}
+
+} // namespace
+
 engine_core::engine_core(const config::settings& s, engine_options options)
   : impl_(std::make_unique<impl>()) {
   start(nullptr, s, std::move(options));
@@ -148,6 +174,7 @@ void engine_core::start(caf::actor_system* host, const config::settings& s,
   d.gauge->store(initial);
   d.db = storage::database::open(s.database);
   d.schema_version = storage::schema_version(d.db->url());
+  check_budget_workable(s.memory, d.budget_bytes, *d.probe);
   if (s.cluster.enabled) {
     if (host)
       throw engine_error(ec::invalid_config,
@@ -176,6 +203,8 @@ void engine_core::start(caf::actor_system* host, const config::settings& s,
     = static_cast<std::size_t>(s.generation.suggestions_max);
   d.gen.concurrent_users_max
     = static_cast<std::size_t>(s.generation.concurrent_users_max);
+  d.gen.breaker_wait_max
+    = std::chrono::milliseconds{s.generation.breaker_wait_max_ms};
   repository_config rc;
   rc.url = d.db->url();
   rc.connections_max = static_cast<std::size_t>(s.database.connections_max);

@@ -559,9 +559,11 @@ void arm_retry(coordinator_pointer self) {
 void give_up(coordinator_pointer self, std::shared_ptr<run_state> run) {
   auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
     clock_type::now() - *run->held_since);
-  auto why = "failed: " + describe(self->state.memory)
+  auto why = "failed (memory_critical): " + describe(self->state.memory)
              + "; held by the circuit breaker for "
-             + std::to_string(waited.count()) + " ms";
+             + std::to_string(waited.count()) + " ms, past its "
+             + std::to_string(self->state.cfg.breaker_wait_max.count())
+             + " ms limit";
   // Taken out first, so user_done finds nothing left to launch.
   auto given_up = std::move(run->pending);
   run->pending.clear();

@@ -63,6 +63,9 @@ const std::vector<key_spec> all_keys = {
    "memory"},
   {"memory.sample_interval_ms", value_kind::integer, "1000", "", 10, 600000,
    "", "interval between memory samples"},
+  {"memory.budget_check_enabled", value_kind::boolean, "true", "", 0, 0, "",
+   "refuse to start with a budget below the heap the process holds at rest "
+   "(off only for a drill of the memory breaker)"},
   {"generation.batch_rows_max", value_kind::integer, "100",
    "SUGGESTION_BATCH_SIZE", 1, 10000, "",
    "contacts pulled per batch at normal memory pressure"},
@@ -71,6 +74,10 @@ const std::vector<key_spec> all_keys = {
    "suggestions one generation produces at most at normal pressure"},
   {"generation.concurrent_users_max", value_kind::integer, "8", "", 1, 1024,
    "", "user generations one node runs at once in a multi-user run"},
+  {"generation.breaker_wait_max_ms", value_kind::integer, "60000", "", 0,
+   86400000, "",
+   "users of a run held by the open memory breaker this long fail with "
+   "memory_critical instead of waiting"},
   {"cache.budget_percent", value_kind::integer, "25", "", 1, 100, "",
    "share of the memory budget the caches may hold together at most"},
   {"cache.contacts_entries_max", value_kind::integer, "1000", "", 0, 10000000,
@@ -293,10 +300,18 @@ void apply_value(settings& s, const key_spec& spec, const std::string& text) {
      [](settings& x, auto& v) { x.memory.budget_bytes = std::stoll(v); }},
     {"memory.sample_interval_ms",
      [](settings& x, auto& v) { x.memory.sample_interval_ms = std::stoll(v); }},
+    {"memory.budget_check_enabled",
+     [](settings& x, auto& v) {
+       x.memory.budget_check_enabled = parse_bool(v);
+     }},
     {"generation.batch_rows_max",
      [](settings& x, auto& v) { x.generation.batch_rows_max = std::stoll(v); }},
     {"generation.suggestions_max",
      [](settings& x, auto& v) { x.generation.suggestions_max = std::stoll(v); }},
+    {"generation.breaker_wait_max_ms",
+     [](settings& x, auto& v) {
+       x.generation.breaker_wait_max_ms = std::stoll(v);
+     }},
     {"generation.concurrent_users_max",
      [](settings& x, auto& v) {
        x.generation.concurrent_users_max = std::stoll(v);

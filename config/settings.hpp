@@ -46,6 +46,9 @@ struct memory_settings {
   std::int64_t budget_bytes = 0;
   /// Interval between memory samples.
   std::int64_t sample_interval_ms = 1000;
+  /// Refuse a budget below the heap the process holds at rest: nothing
+  /// could ever run under it. Off only for a drill of the breaker.
+  bool budget_check_enabled = true;
 };
 
 /// Suggestion generation.
@@ -57,6 +60,9 @@ struct generation_settings {
   /// User generations a node runs at once in a multi-user run; more than
   /// database.connections_max only queue at the repository.
   std::int64_t concurrent_users_max = 8;
+  /// Users of a run held by the open memory breaker this long fail with
+  /// memory_critical instead of waiting.
+  std::int64_t breaker_wait_max_ms = 60000;
 };
 
 /// Limits of one cache at normal memory pressure (pressure shrinks them).

@@ -590,6 +590,8 @@ BOOST_AUTO_TEST_CASE(pressure_subscribers_hear_the_current_level_then_changes) {
   // is critical.
   auto c = config_for(db);
   c.settings.push_back({"memory.budget_bytes", "65536"});
+  // A drill: such a budget is refused at start unless the check is off.
+  c.settings.push_back({"memory.budget_check_enabled", "false"});
   c.settings.push_back({"memory.sample_interval_ms", "10"});
   auto opened = engine::open(c);
   BOOST_TEST_REQUIRE(opened.ok());
@@ -653,6 +655,8 @@ BOOST_AUTO_TEST_CASE(a_cluster_member_generates_on_the_least_pressured_engine) {
            {"cluster.membership_interval_ms", "100"},
            {"node.owner", owner},
            {"memory.budget_bytes", budget},
+           // A drill for "tight": its budget is below its heap.
+           {"memory.budget_check_enabled", "false"},
            {"memory.sample_interval_ms", "20"},
            {"schedule.generate_interval_ms", "0"}})
       c.settings.push_back(kv);

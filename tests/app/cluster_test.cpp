@@ -513,11 +513,13 @@ BOOST_AUTO_TEST_CASE(interactive_generation_goes_to_the_least_pressured_node) {
   auto user = seed_one_user();
   std::vector<std::string> insecure{"--cluster-insecure", "true"};
   // a has room to spare, c less (same level, more of its budget used), b
-  // is at critical pressure (its budget is below its heap).
+  // is at critical pressure (its budget is below its heap: a drill, with
+  // the check that refuses such a budget off).
   auto with_budget = [&](const std::string& bytes) {
     auto flags = insecure;
     flags.insert(flags.end(), {"--memory-budget-bytes", bytes,
-                               "--memory-sample-interval-ms", "100"});
+                               "--memory-sample-interval-ms", "100",
+                               "--memory-budget-check-enabled", "false"});
     return flags;
   };
   auto a = start("route-a", with_budget("64GiB"));

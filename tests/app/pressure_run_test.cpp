@@ -134,4 +134,49 @@ BOOST_AUTO_TEST_CASE(a_thousand_users_under_a_small_budget_all_complete) {
   unsetenv("DATABASE_URL");
 }
 
+BOOST_AUTO_TEST_CASE(a_budget_below_the_resting_heap_is_refused_with_both_figures) {
+  test::test_database db;
+  setenv("DATABASE_URL", db.url().c_str(), 1);
+  // Far below what any process of ours holds before it does anything.
+  auto r = run({"generate", "--all", "--now", "2026-11-22T10:00:00Z",
+                "--memory-budget", "64KiB"});
+  unsetenv("DATABASE_URL");
+  BOOST_TEST(r.exit_code == 2, r.output);
+  BOOST_TEST(r.output.find("memory.budget_bytes 65536 B is too small")
+               != std::string::npos,
+             r.output);
+  BOOST_TEST(r.output.find(" B of heap this process holds at rest")
+               != std::string::npos,
+             r.output);
+}
+
+BOOST_AUTO_TEST_CASE(a_run_the_breaker_never_lets_through_fails_within_its_limit) {
+  test::test_database db;
+  setenv("DATABASE_URL", db.url().c_str(), 1);
+  auto seeded = run({"seed", "--users", "20", "--contacts", "5", "--seed",
+                     "12", "--now", "2026-11-22T10:00:00Z", "--log-level",
+                     "error"});
+  BOOST_REQUIRE_MESSAGE(seeded.exit_code == 0, seeded.output);
+  // A drill: the check is off, so the breaker is open from the start and
+  // never falls; the held users fail after the limit instead of waiting.
+  auto r = run({"generate", "--all", "--json", "--now",
+                "2026-11-22T10:00:00Z", "--log-level", "error",
+                "--memory-budget", "64KiB", "--memory-budget-check-enabled",
+                "false", "--generation-breaker-wait-max-ms", "1500"});
+  unsetenv("DATABASE_URL");
+  BOOST_TEST(r.exit_code == 1, r.output);
+  auto start = r.output.find("{\"results\"");
+  BOOST_REQUIRE_MESSAGE(start != std::string::npos, r.output);
+  auto out = nlohmann::json::parse(r.output.substr(start));
+  BOOST_TEST(out["summary"]["failed"] == 20);
+  for (auto& user : out["results"]) {
+    BOOST_REQUIRE(!user["warnings"].empty());
+    auto why = user["warnings"][0].get<std::string>();
+    BOOST_TEST(why.find("failed (memory_critical): memory pressure critical")
+                 != std::string::npos,
+               why);
+    BOOST_TEST(why.find("past its 1500 ms limit") != std::string::npos, why);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
