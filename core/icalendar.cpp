@@ -463,6 +463,56 @@ bool may_match(const icalrecurrencetype &r, int default_day) noexcept {
   return any && (!yearly || set_position_fits(r, year_size_max));
 }
 
+/// Entries of a BYxxx array.
+std::size_t by_count(const short *by, int size) noexcept {
+  std::size_t n = 0;
+  while (static_cast<int>(n) < size && by[n] != ICAL_RECURRENCE_ARRAY_MAX)
+    ++n;
+  return n;
+}
+
+/// An upper bound of the instances libical's iterator gives for a YEARLY
+/// rule with BYMONTH from `first` up to the end of `last_year`, without
+/// iterating (each step costs libical's ICU calendar some microseconds,
+/// and an Outlook zone starts in 1601): per year, at most one day per
+/// BYMONTHDAY or ordinal BYDAY entry plus five per plain BYDAY entry (31
+/// at most), or DTSTART's day, in each month of BYMONTH, at each BYHOUR × BYMINUTE ×
+/// BYSECOND; COUNT and UNTIL cap it. Null for other rules (BYWEEKNO,
+/// BYYEARDAY, no BYMONTH), which are counted by iterating.
+std::optional<std::size_t> yearly_instances_bound(const icalrecurrencetype &r,
+                                                  const icaltimetype &first,
+                                                  int last_year) noexcept {
+  if (r.freq != ICAL_YEARLY_RECURRENCE || !is_valid_time(first) ||
+      !has(r.by_month) || has(r.by_week_no) || has(r.by_year_day))
+    return std::nullopt;
+  // Both BYMONTHDAY and BYDAY: their sum, not their intersection, so the
+  // bound holds however libical combines them.
+  std::size_t per_month = 1; // DTSTART's day
+  if (has(r.by_month_day) || has(r.by_day)) {
+    per_month = by_count(r.by_month_day, ICAL_BY_MONTHDAY_SIZE);
+    for (int i = 0;
+         i < ICAL_BY_DAY_SIZE && r.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; ++i)
+      per_month += icalrecurrencetype_day_position(r.by_day[i]) == 0 ? 5 : 1;
+    per_month = std::min<std::size_t>(per_month, 31);
+  }
+  const std::size_t times =
+      std::max<std::size_t>(1, by_count(r.by_hour, ICAL_BY_HOUR_SIZE)) *
+      std::max<std::size_t>(1, by_count(r.by_minute, ICAL_BY_MINUTE_SIZE)) *
+      std::max<std::size_t>(1, by_count(r.by_second, ICAL_BY_SECOND_SIZE));
+  const std::size_t per_year =
+      by_count(r.by_month, ICAL_BY_MONTH_SIZE) * per_month * times;
+  int end_year = last_year;
+  if (!icaltime_is_null_time(r.until))
+    end_year = std::min(end_year, r.until.year);
+  const std::size_t years =
+      static_cast<std::size_t>(std::max(0, end_year - first.year + 1));
+  // DTSTART itself comes first, matching or not.
+  std::size_t bound = years * per_year + 1;
+  if (r.count > 0)
+    bound = std::min(bound, static_cast<std::size_t>(r.count) + 1);
+  return bound;
+}
+
 /// The periods libical steps through for a rule: days for DAILY and
 /// WEEKLY (it tests every day against BYDAY), months, years.
 std::int64_t period_seconds(icalrecurrencetype_frequency f) noexcept {
@@ -686,6 +736,8 @@ struct icalendar_reader::state {
   std::uint64_t bytes = 0;
   std::size_t line = 0;
   std::string buffer;
+  /// Where each chunk is read to before it joins `buffer`.
+  std::unique_ptr<char[]> chunk;
   std::size_t position = 0;
   bool started = false;
   bool end_of_stream = false;
@@ -760,14 +812,17 @@ struct icalendar_reader::state {
   /// Appends the next chunk to `buffer`, without a leading UTF-8 byte order
   /// mark; false at end of input.
   bool fill() {
+    // Read into an uninitialised chunk and append what came: resizing the
+    // string by a whole chunk first would zero 64 KiB per read, however
+    // small the input.
+    if (!chunk)
+      chunk.reset(new char[chunk_bytes]);
     while (!end_of_stream) {
-      const std::size_t old = buffer.size();
-      buffer.resize(old + chunk_bytes);
-      in.read(buffer.data() + old, static_cast<std::streamsize>(chunk_bytes));
+      in.read(chunk.get(), static_cast<std::streamsize>(chunk_bytes));
       const auto got =
           static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0));
       bytes += got;
-      buffer.resize(old + got);
+      buffer.append(chunk.get(), got);
       if (got == 0) {
         end_of_stream = true;
         return false;
@@ -1160,8 +1215,45 @@ struct icalendar_reader::state {
   /// window could have it expanded to. A fixed horizon, not the window's:
   /// libical expands at least to its own reading of the current year (plus
   /// libical_zone_extra_years), whatever window the caller's "now" gives.
+  ///
+  /// Counting a rule's changes means iterating it, some 1,000 steps of
+  /// libical's ICU calendar for a zone that starts in 1601. So when an
+  /// upper bound of all changes (yearly_instances_bound) is within the
+  /// limit, as for every real zone, the rules are only checked, not
+  /// iterated: the outcome is the same.
   std::optional<std::string> timezone_cost_problem(icalcomponent *vtimezone) {
     const int last_year = zone_conversion_year_cap + libical_zone_extra_years;
+    bool within_bound = true;
+    {
+      std::size_t bound = 0;
+      for (icalcomponent *o = icalcomponent_get_first_component(
+               vtimezone, ICAL_ANY_COMPONENT);
+           o != nullptr && within_bound;
+           o = icalcomponent_get_next_component(vtimezone,
+                                                ICAL_ANY_COMPONENT)) {
+        icalproperty *dtstart =
+            icalcomponent_get_first_property(o, ICAL_DTSTART_PROPERTY);
+        for (icalproperty *p =
+                 icalcomponent_get_first_property(o, ICAL_ANY_PROPERTY);
+             p != nullptr && within_bound;
+             p = icalcomponent_get_next_property(o, ICAL_ANY_PROPERTY)) {
+          const icalproperty_kind k = icalproperty_isa(p);
+          if (k == ICAL_RDATE_PROPERTY) {
+            ++bound;
+          } else if (k == ICAL_RRULE_PROPERTY && dtstart != nullptr) {
+            const std::optional<std::size_t> rule_bound =
+                yearly_instances_bound(icalproperty_get_rrule(p),
+                                       icalproperty_get_dtstart(dtstart),
+                                       last_year);
+            if (rule_bound)
+              bound += *rule_bound;
+            else
+              within_bound = false;
+          }
+          within_bound = within_bound && bound <= timezone_changes_max;
+        }
+      }
+    }
     std::size_t changes = 0;
     std::size_t rules = 0;
     for (icalcomponent *o =
@@ -1187,6 +1279,8 @@ struct icalendar_reader::state {
                    std::to_string(rules_per_timezone_max) + " RRULEs";
           if (!may_match(rule, first.day))
             return std::string("VTIMEZONE rule never matches");
+          if (within_bound)
+            continue;
           iterator_ptr it(icalrecur_iterator_new(rule, first));
           while (it) {
             const icaltimetype t = icalrecur_iterator_next(it.get());

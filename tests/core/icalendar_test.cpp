@@ -886,6 +886,28 @@ BOOST_AUTO_TEST_CASE(a_costly_zone_is_refused_whatever_the_window) {
   }
 }
 
+// A zone's changes are counted without iterating when a bound of them is
+// within the limit; a rule whose bound is loose (BYSETPOS picks one of up
+// to five Sundays a month) is iterated, so the same zone is kept as before.
+BOOST_AUTO_TEST_CASE(a_zone_with_a_loose_bound_is_counted_exactly) {
+  const std::string zone =
+      "BEGIN:VTIMEZONE\nTZID:Loose/Zone\n"
+      "BEGIN:STANDARD\nDTSTART:16011028T030000\nTZOFFSETFROM:+0200\n"
+      "TZOFFSETTO:+0100\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=SU;BYSETPOS=-1\n"
+      "END:STANDARD\n"
+      "BEGIN:DAYLIGHT\nDTSTART:16010325T020000\nTZOFFSETFROM:+0100\n"
+      "TZOFFSETTO:+0200\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=SU;BYSETPOS=-1\n"
+      "END:DAYLIGHT\nEND:VTIMEZONE\n";
+  const std::string event = "BEGIN:VEVENT\nUID:l\nDTSTART;TZID=Loose/Zone:"
+                            "20240702T120000\nEND:VEVENT\n";
+  std::istringstream in{calendar(zone + event)};
+  const ical_result r = read_all(in, utc(2024, 1, 1), utc(2025, 1, 1));
+  BOOST_TEST(r.errors.empty());
+  BOOST_REQUIRE_EQUAL(r.items.size(), 1u);
+  BOOST_TEST(r.items[0].start_unix_s == utc(2024, 7, 2, 10));
+  BOOST_TEST(r.items[0].timezone == "Loose/Zone");
+}
+
 // -- the real exports ---------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(every_real_file_reads_to_the_end) {
