@@ -45,6 +45,10 @@ deps() { # deps [EXTRA_PACKAGES...]
 }
 
 jobs=$(nproc 2>/dev/null || echo 2)
+# ccache: paths inside the checkout are hashed relative to it, so another
+# clone of the repository (a CI run, a second worktree) reuses the cache.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 
 build() { # build DIR [cmake args...]
   local dir=$1

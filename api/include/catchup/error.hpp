@@ -90,7 +90,10 @@ public:
   const T& value() const& {
     return std::get<0>(data_);
   }
-  T&& value() && {
+  /// By value on a temporary result: a reference into it would dangle
+  /// (`for (auto& s : engine.suggestions(user).value())` would read a
+  /// destroyed vector).
+  T value() && {
     return std::get<0>(std::move(data_));
   }
   T* operator->() {
@@ -105,6 +108,12 @@ public:
   const T& operator*() const& {
     return value();
   }
+  /// By value on a temporary: `for (auto& s : *engine.suggestions(user))`
+  /// iterates a vector that lives as long as the loop.
+  T operator*() && {
+    return std::move(*this).value();
+  }
+  T operator*() const&& = delete;
 
   /// The error of a failed call.
   const catchup::error& error() const {
