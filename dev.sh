@@ -62,9 +62,9 @@ build() { # build DIR [cmake args...]
 # reads and the libraries it links.
 fuzz_targets=(vcard contacts_csv icalendar)
 declare -A fuzz_sources=(
-  [vcard]="core/vcard.cpp core/utf8.cpp"
-  [contacts_csv]="core/contacts_csv.cpp core/utf8.cpp"
-  [icalendar]="core/icalendar.cpp core/utf8.cpp")
+  [vcard]="formats/vcard.cpp core/utf8.cpp"
+  [contacts_csv]="formats/contacts_csv.cpp core/utf8.cpp"
+  [icalendar]="formats/icalendar.cpp core/utf8.cpp")
 declare -A fuzz_libs=([icalendar]="-lical")
 # Seeds: the real samples under $CATCHUP_DATA_DIR/real (the test suites'
 # ../shared/data), never copied into the repository.

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "core/calendar_event.hpp"
-#include "core/vcard.hpp"
+#include "formats/vcard.hpp"
 
 namespace catchup {
 

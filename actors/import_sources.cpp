@@ -10,11 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/contacts_csv.hpp"
-#include "core/icalendar.hpp"
-#include "core/input_stopped.hpp"
+#include "formats/contacts_csv.hpp"
+#include "formats/icalendar.hpp"
+#include "formats/input_stopped.hpp"
 #include "core/utf8.hpp"
-#include "core/vcard.hpp"
+#include "formats/vcard.hpp"
 
 namespace catchup {
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/calendar_event.hpp"
-#include "core/contact_import.hpp"
+#include "formats/contact_import.hpp"
 
 namespace catchup {
 

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "core/calendar_event.hpp"
-#include "core/contact_import.hpp"
+#include "core/imported_contact.hpp"
 
 namespace catchup {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "core/contact_import.hpp"
+#include "formats/contact_import.hpp"
 
 #include <algorithm>
 #include <cctype>

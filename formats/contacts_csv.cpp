@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "core/contacts_csv.hpp"
-#include "core/input_stopped.hpp"
+#include "formats/contacts_csv.hpp"
+#include "formats/input_stopped.hpp"
 #include "core/utf8.hpp"
 
 #include <algorithm>

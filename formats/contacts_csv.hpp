@@ -12,7 +12,7 @@
 #include <memory>
 #include <optional>
 
-#include "core/vcard.hpp"
+#include "formats/vcard.hpp"
 
 namespace catchup {
 

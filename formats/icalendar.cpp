@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "core/icalendar.hpp"
-#include "core/input_stopped.hpp"
+#include "formats/icalendar.hpp"
+#include "formats/input_stopped.hpp"
 
 #include "core/utf8.hpp"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "core/vcard.hpp"
-#include "core/input_stopped.hpp"
+#include "formats/vcard.hpp"
+#include "formats/input_stopped.hpp"
 
 #include "core/utf8.hpp"
 #include <iconv.h>

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/calendar_event.hpp"
-#include "core/contact_import.hpp"
+#include "core/imported_contact.hpp"
 
 namespace catchup::storage {
 
@@ -94,7 +94,7 @@ public:
   /// frequency, archive, circle); their groups are created and joined
   /// (memberships are only added). `deleted_keys` are removed. The cursor is
   /// stored in the same transaction. Google keys are resource names; all
-  /// others are vCard UIDs or derived keys (see core/contact_import.hpp).
+  /// others are vCard UIDs or derived keys (see formats/contact_import.hpp).
   ///
   /// When the database refuses the page for one item's data (a value it
   /// cannot store, a constraint, an index row over its size) and

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "core/contacts_csv.hpp"
+#include "formats/contacts_csv.hpp"
 #include "tests/support/import_reading.hpp"
 
 using namespace catchup;
@@ -37,7 +37,7 @@ using strings = std::vector<std::string>;
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(core_contacts_csv)
+BOOST_AUTO_TEST_SUITE(formats_contacts_csv)
 
 BOOST_AUTO_TEST_CASE(quoted_fields_commas_and_escaped_quotes) {
   const vcard c = read_one("Name,E-mail Address,Notes\r\n"

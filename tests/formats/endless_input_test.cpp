@@ -10,10 +10,10 @@
 #include <sstream>
 #include <string>
 
-#include "core/contacts_csv.hpp"
-#include "core/icalendar.hpp"
-#include "core/input_stopped.hpp"
-#include "core/vcard.hpp"
+#include "formats/contacts_csv.hpp"
+#include "formats/icalendar.hpp"
+#include "formats/input_stopped.hpp"
+#include "formats/vcard.hpp"
 #include "tests/support/endless_stream.hpp"
 
 using namespace catchup;
@@ -51,7 +51,7 @@ bool contains(const std::string& text, const std::string& part) {
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(core_endless_input)
+BOOST_AUTO_TEST_SUITE(formats_endless_input)
 
 BOOST_AUTO_TEST_CASE(a_vcard_reader_stops_on_an_endless_line) {
   vcard_limits limits;

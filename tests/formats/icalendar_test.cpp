@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "core/icalendar.hpp"
+#include "formats/icalendar.hpp"
 #include "tests/support/import_reading.hpp"
 
 using namespace catchup;
@@ -225,7 +225,7 @@ private:
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(core_icalendar)
+BOOST_AUTO_TEST_SUITE(formats_icalendar)
 
 // -- single events ------------------------------------------------------------
 

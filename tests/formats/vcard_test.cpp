@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/vcard.hpp"
+#include "formats/vcard.hpp"
 #include "tests/support/import_reading.hpp"
 
 using namespace catchup;
@@ -97,7 +97,7 @@ private:
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(core_vcard)
+BOOST_AUTO_TEST_SUITE(formats_vcard)
 
 BOOST_AUTO_TEST_CASE(reads_the_fields_of_a_3_0_card) {
   const vcard c =

@@ -7,7 +7,7 @@
 // (all three targets, into build-fuzz/, seeded with copies of the real
 // sample CSV exports); by hand, from the repository root:
 //   clang++ -std=c++17 -fsanitize=fuzzer,address,undefined -I.
-//           tests/fuzz/contacts_csv_fuzz.cpp core/contacts_csv.cpp
+//           tests/fuzz/contacts_csv_fuzz.cpp formats/contacts_csv.cpp
 //           core/utf8.cpp -o /tmp/contacts_csv_fuzz
 // and run it with real CSV exports copied outside the repository as seeds.
 
@@ -17,8 +17,8 @@
 #include <sstream>
 #include <string>
 
-#include "core/contacts_csv.hpp"
-#include "core/input_stopped.hpp"
+#include "formats/contacts_csv.hpp"
+#include "formats/input_stopped.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {

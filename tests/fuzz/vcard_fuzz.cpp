@@ -6,7 +6,7 @@
 // (all three targets, into build-fuzz/, seeded with copies of the real
 // sample vCards); by hand, from the repository root:
 //   clang++ -std=c++17 -fsanitize=fuzzer,address,undefined -I.
-//           tests/fuzz/vcard_fuzz.cpp core/vcard.cpp core/utf8.cpp \
+//           tests/fuzz/vcard_fuzz.cpp formats/vcard.cpp core/utf8.cpp \
 //           -o /tmp/vcard_fuzz
 // and run it with real vCards copied outside the repository as seeds.
 
@@ -16,8 +16,8 @@
 #include <sstream>
 #include <string>
 
-#include "core/input_stopped.hpp"
-#include "core/vcard.hpp"
+#include "formats/input_stopped.hpp"
+#include "formats/vcard.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data,
                                       std::size_t size) {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "core/vcard.hpp"
+#include "formats/vcard.hpp"
 
 namespace catchup::test {
 
