@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "formats/icalendar.hpp"
 #include "formats/input_stopped.hpp"
+#include "formats/physical_lines.hpp"
 
 #include "core/utf8.hpp"
 
@@ -694,14 +695,7 @@ std::uint64_t override_key(std::string_view uid, std::string_view instance) {
 } // namespace
 
 struct icalendar_reader::state {
-  struct physical_line {
-    std::string text;
-    std::size_t number = 0;
-    /// Raw bytes taken, line ending included.
-    std::size_t bytes = 0;
-    /// Longer than line_bytes_max; `text` holds its start only.
-    bool overflow = false;
-  };
+  using physical_line = detail::physical_line;
 
   /// A physical line with its folded continuations.
   struct logical_line {
@@ -838,60 +832,12 @@ struct icalendar_reader::state {
     return false;
   }
 
-  /// Reads one physical line without its CR/LF ending; keeps at most
-  /// line_bytes_max (+2 for CR CR) of it and flags the rest as overflow.
+  /// Reads one physical line (formats/physical_lines.hpp).
   bool read_line(physical_line &l) {
-    l.text.clear();
-    l.overflow = false;
-    l.bytes = 0;
-    const std::size_t cap = limits.line_bytes_max + 2;
-    bool any = false;
-    for (;;) {
-      if (position >= buffer.size()) {
-        buffer.clear();
-        position = 0;
-        if (!fill())
-          break;
-      }
-      const char *start = buffer.data() + position;
-      const std::size_t available = buffer.size() - position;
-      const void *newline = std::memchr(start, '\n', available);
-      const std::size_t segment =
-          newline != nullptr ? static_cast<std::size_t>(
-                                   static_cast<const char *>(newline) - start)
-                             : available;
-      any = true;
-      const std::size_t room = cap - std::min(cap, l.text.size());
-      if (segment > room) {
-        l.text.append(start, room);
-        l.overflow = true;
-      } else {
-        l.text.append(start, segment);
-      }
-      l.bytes += segment;
-      if (newline != nullptr) {
-        position += segment + 1;
-        l.bytes += 1;
-        break;
-      }
-      position += segment;
-      // No component can hold a line this long: stop rather than scan an
-      // endless one (/dev/zero) for ever.
-      if (l.bytes > runaway_line_bytes(limits.component_bytes_max))
-        throw input_stopped(line + 1,
-                            runaway_line_reason(limits.component_bytes_max,
-                                                "iCalendar"));
-    }
-    if (!any)
-      return false;
-    while (!l.text.empty() && l.text.back() == '\r')
-      l.text.pop_back();
-    if (l.text.size() > limits.line_bytes_max) {
-      l.overflow = true;
-      l.text.resize(limits.line_bytes_max);
-    }
-    l.number = ++line;
-    return true;
+    return detail::read_physical_line(buffer, position, line, l,
+                                      limits.line_bytes_max,
+                                      limits.component_bytes_max, "iCalendar",
+                                      [this] { return fill(); });
   }
 
   bool peek_physical() {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "formats/vcard.hpp"
 #include "formats/input_stopped.hpp"
+#include "formats/physical_lines.hpp"
 
 #include "core/utf8.hpp"
 #include <iconv.h>
@@ -354,12 +355,7 @@ void store(const std::string &name, std::string_view v, vcard &out) {
 } // namespace
 
 struct vcard_reader::state {
-  struct physical_line {
-    std::string text;
-    std::size_t number = 0;
-    /// Longer than line_bytes_max; `text` holds its start only.
-    bool overflow = false;
-  };
+  using physical_line = detail::physical_line;
 
   enum class encoding { unknown, utf8, utf16 };
 
@@ -483,59 +479,12 @@ struct vcard_reader::state {
     return false;
   }
 
-  /// Reads one physical line without its CR/LF ending; keeps at most
-  /// line_bytes_max (+2 for CR CR) of it and flags the rest as overflow.
+  /// Reads one physical line (formats/physical_lines.hpp).
   bool read_line(physical_line &l) {
-    l.text.clear();
-    l.overflow = false;
-    const std::size_t cap = limits.line_bytes_max + 2;
-    bool any = false;
-    std::size_t bytes = 0;
-    for (;;) {
-      if (position >= buffer.size()) {
-        buffer.clear();
-        position = 0;
-        if (!fill())
-          break;
-      }
-      const char *start = buffer.data() + position;
-      const std::size_t available = buffer.size() - position;
-      const void *newline = std::memchr(start, '\n', available);
-      const std::size_t segment =
-          newline != nullptr ? static_cast<std::size_t>(
-                                   static_cast<const char *>(newline) - start)
-                             : available;
-      any = true;
-      const std::size_t room = cap - std::min(cap, l.text.size());
-      if (segment > room) {
-        l.text.append(start, room);
-        l.overflow = true;
-      } else {
-        l.text.append(start, segment);
-      }
-      if (newline != nullptr) {
-        position += segment + 1;
-        break;
-      }
-      position += segment;
-      bytes += segment;
-      // No card can hold a line this long: stop rather than scan an
-      // endless one (/dev/zero) for ever.
-      if (bytes > runaway_line_bytes(limits.card_bytes_max))
-        throw input_stopped(line + 1,
-                            runaway_line_reason(limits.card_bytes_max,
-                                                "vCard"));
-    }
-    if (!any)
-      return false;
-    while (!l.text.empty() && l.text.back() == '\r')
-      l.text.pop_back();
-    if (l.text.size() > limits.line_bytes_max) {
-      l.overflow = true;
-      l.text.resize(limits.line_bytes_max);
-    }
-    l.number = ++line;
-    return true;
+    return detail::read_physical_line(buffer, position, line, l,
+                                      limits.line_bytes_max,
+                                      limits.card_bytes_max, "vCard",
+                                      [this] { return fill(); });
   }
 
   bool peek() {
