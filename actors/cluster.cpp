@@ -23,7 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/system_config.hpp"
-#include "messages/error.hpp"
+#include "messages/error_codes.hpp"
 #include "storage/job_queue.hpp"
 #include "storage/node_registry.hpp"
 

@@ -31,8 +31,8 @@
 #include "core/clock.hpp"
 #include "config/settings.hpp"
 #include "messages/atoms.hpp"
-#include "messages/cluster.hpp"
-#include "messages/generation.hpp"
+#include "messages/cluster_messages.hpp"
+#include "messages/generation_messages.hpp"
 
 namespace catchup {
 

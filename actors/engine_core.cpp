@@ -18,7 +18,7 @@
 #include "actors/cluster.hpp"
 #include "actors/system_config.hpp"
 #include "storage/database.hpp"
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 #include "storage/import_store.hpp"
 #include "storage/session.hpp"
 #include "storage/user_store.hpp"

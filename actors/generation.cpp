@@ -16,7 +16,7 @@
 #include "core/priority.hpp"
 #include "core/top_k.hpp"
 #include "core/uuid.hpp"
-#include "messages/error.hpp"
+#include "messages/error_codes.hpp"
 #include "storage/session.hpp"
 
 namespace catchup {

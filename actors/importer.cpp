@@ -8,7 +8,7 @@
 #include "core/pressure.hpp"
 #include "core/utf8.hpp"
 #include "messages/atoms.hpp"
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 
 namespace catchup {
 

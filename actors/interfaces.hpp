@@ -9,11 +9,11 @@
 #include <caf/typed_actor.hpp>
 
 #include "messages/atoms.hpp"
-#include "messages/cache.hpp"
+#include "messages/cache_messages.hpp"
 #include "messages/contact.hpp"
-#include "messages/generation.hpp"
-#include "messages/memory.hpp"
-#include "messages/cluster.hpp"
+#include "messages/generation_messages.hpp"
+#include "messages/memory_messages.hpp"
+#include "messages/cluster_messages.hpp"
 
 namespace catchup {
 

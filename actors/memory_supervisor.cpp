@@ -8,7 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/pressure.hpp"
-#include "messages/error.hpp"
+#include "messages/error_codes.hpp"
 
 namespace catchup {
 

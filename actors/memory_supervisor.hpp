@@ -16,7 +16,7 @@
 #include "core/memory.hpp"
 #include "core/metrics.hpp"
 #include "messages/atoms.hpp"
-#include "messages/memory.hpp"
+#include "messages/memory_messages.hpp"
 
 namespace catchup {
 

@@ -10,8 +10,8 @@
 #include <spdlog/spdlog.h>
 
 #include "core/pressure.hpp"
-#include "messages/error.hpp"
-#include "storage/error.hpp"
+#include "messages/error_codes.hpp"
+#include "storage/storage_error.hpp"
 #include "storage/session.hpp"
 
 namespace catchup {

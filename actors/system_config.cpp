@@ -4,7 +4,7 @@
 #include <caf/atom.hpp>
 #include <caf/message.hpp>
 
-#include "messages/error.hpp"
+#include "messages/error_codes.hpp"
 #include "messages/type_ids.hpp"
 
 namespace catchup {

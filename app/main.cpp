@@ -34,7 +34,7 @@
 #include "core/memory.hpp"
 #include "storage/database.hpp"
 #include "storage/embedded_cluster.hpp"
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 #include "storage/migrations.hpp"
 
 namespace {

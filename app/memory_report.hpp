@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/metrics.hpp"
-#include "messages/memory.hpp"
+#include "messages/memory_messages.hpp"
 
 namespace catchup::app {
 

@@ -17,7 +17,7 @@
 #include "app/time_text.hpp"
 #include "core/pressure.hpp"
 #include "storage/database.hpp"
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 #include "storage/job_queue.hpp"
 #include "storage/migrations.hpp"
 #include "storage/node_registry.hpp"

@@ -10,11 +10,11 @@
 
 #include <caf/type_id.hpp>
 
-#include "messages/cache.hpp"
+#include "messages/cache_messages.hpp"
 #include "messages/contact.hpp"
-#include "messages/generation.hpp"
-#include "messages/memory.hpp"
-#include "messages/cluster.hpp"
+#include "messages/generation_messages.hpp"
+#include "messages/memory_messages.hpp"
+#include "messages/cluster_messages.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(catchup, caf::first_custom_type_id)
 

@@ -9,7 +9,7 @@
 #include "core/priority.hpp"
 #include "storage/detail/pg_errors.hpp"
 #include "storage/detail/session_impl.hpp"
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 
 namespace catchup::storage {
 

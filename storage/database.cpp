@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "storage/detail/pg_errors.hpp"
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 #include "storage/migrations.hpp"
 
 namespace catchup::storage {

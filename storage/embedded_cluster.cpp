@@ -19,7 +19,7 @@
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 #include "storage/process.hpp"
 
 namespace fs = std::filesystem;

@@ -29,7 +29,7 @@
 #include "storage/detail/pg_errors.hpp"
 #include "core/uuid.hpp"
 #include "storage/detail/session_impl.hpp"
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 
 namespace catchup::storage {
 

@@ -8,7 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "storage/detail/pg_errors.hpp"
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 
 namespace catchup::storage {
 

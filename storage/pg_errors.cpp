@@ -3,7 +3,7 @@
 
 #include <pqxx/pqxx>
 
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 
 namespace catchup::storage::detail {
 

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 
 namespace catchup::storage {
 

@@ -13,7 +13,7 @@
 
 #include "storage/detail/pg_errors.hpp"
 #include "storage/detail/session_impl.hpp"
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 
 namespace catchup::storage {
 

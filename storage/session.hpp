@@ -9,7 +9,7 @@
 
 #include "core/priority.hpp"
 #include "messages/contact.hpp"
-#include "messages/generation.hpp"
+#include "messages/generation_messages.hpp"
 
 namespace catchup::storage {
 

@@ -8,7 +8,7 @@
 
 #include "actors/engine_core.hpp"
 #include "config/config.hpp"
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 
 namespace catchup::api {
 

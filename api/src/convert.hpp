@@ -12,9 +12,9 @@
 #include "actors/importer.hpp"
 #include "catchup/error.hpp"
 #include "catchup/types.hpp"
-#include "messages/error.hpp"
-#include "messages/generation.hpp"
-#include "messages/memory.hpp"
+#include "messages/error_codes.hpp"
+#include "messages/generation_messages.hpp"
+#include "messages/memory_messages.hpp"
 #include "storage/session.hpp"
 
 namespace catchup::api {

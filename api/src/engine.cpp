@@ -14,7 +14,7 @@
 #include "config/config.hpp"
 #include "config/logging.hpp"
 #include "convert.hpp"
-#include "settings.hpp"
+#include "load_settings.hpp"
 #include "storage/user_store.hpp"
 
 namespace catchup {

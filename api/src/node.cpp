@@ -14,7 +14,7 @@
 #include "actors/system_config.hpp"
 #include "convert.hpp"
 #include "messages/atoms.hpp"
-#include "settings.hpp"
+#include "load_settings.hpp"
 
 namespace catchup {
 

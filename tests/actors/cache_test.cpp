@@ -13,7 +13,7 @@
 #include "actors/engine_core.hpp"
 #include "actors/repository.hpp"
 #include "actors/system_config.hpp"
-#include "messages/error.hpp"
+#include "messages/error_codes.hpp"
 #include "storage/migrations.hpp"
 #include "tests/support/test_clock.hpp"
 #include "tests/support/test_database.hpp"

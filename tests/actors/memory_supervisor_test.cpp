@@ -10,7 +10,7 @@
 
 #include "actors/memory_supervisor.hpp"
 #include "actors/system_config.hpp"
-#include "messages/error.hpp"
+#include "messages/error_codes.hpp"
 #include "tests/support/fake_memory_probe.hpp"
 
 using namespace catchup;

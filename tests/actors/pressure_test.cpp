@@ -15,7 +15,7 @@
 #include "actors/memory_supervisor.hpp"
 #include "actors/repository.hpp"
 #include "actors/system_config.hpp"
-#include "messages/error.hpp"
+#include "messages/error_codes.hpp"
 #include "storage/migrations.hpp"
 #include "storage/session.hpp"
 #include "tests/support/fake_memory_probe.hpp"

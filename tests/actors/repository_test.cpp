@@ -12,7 +12,7 @@
 
 #include "actors/repository.hpp"
 #include "actors/system_config.hpp"
-#include "messages/error.hpp"
+#include "messages/error_codes.hpp"
 #include "storage/migrations.hpp"
 #include "storage/session.hpp"
 #include "tests/support/test_database.hpp"

@@ -8,7 +8,7 @@
 
 #include "actors/system_config.hpp"
 #include "messages/atoms.hpp"
-#include "messages/error.hpp"
+#include "messages/error_codes.hpp"
 #include "messages/type_ids.hpp"
 
 using namespace catchup;

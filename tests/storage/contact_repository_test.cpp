@@ -11,7 +11,7 @@
 #include <set>
 
 #include "core/priority.hpp"
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 #include "storage/migrations.hpp"
 #include "storage/seed.hpp"
 #include "storage/session.hpp"

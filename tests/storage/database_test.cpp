@@ -5,7 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "storage/database.hpp"
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 #include "storage/migrations.hpp"
 #include "tests/support/test_database.hpp"
 

@@ -15,7 +15,7 @@
 
 #include "storage/database.hpp"
 #include "storage/embedded_cluster.hpp"
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace catchup;

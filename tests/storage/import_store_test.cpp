@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 #include "storage/import_store.hpp"
 #include "storage/migrations.hpp"
 #include "tests/support/test_database.hpp"

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 #include "storage/job_queue.hpp"
 #include "storage/migrations.hpp"
 #include "tests/support/run_together.hpp"

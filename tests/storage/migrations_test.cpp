@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 #include "storage/migrations.hpp"
 #include "tests/support/test_database.hpp"
 

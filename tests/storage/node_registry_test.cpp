@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 #include "storage/migrations.hpp"
 #include "storage/node_registry.hpp"
 #include "tests/support/test_database.hpp"

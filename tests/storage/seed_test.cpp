@@ -10,7 +10,7 @@
 #include <functional>
 #include <string>
 
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 #include "storage/migrations.hpp"
 #include "storage/seed.hpp"
 #include "tests/support/test_database.hpp"

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "storage/error.hpp"
+#include "storage/storage_error.hpp"
 #include "storage/migrations.hpp"
 #include "storage/session.hpp"
 #include "tests/support/run_together.hpp"

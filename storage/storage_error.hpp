@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "messages/error.hpp"
+#include "messages/error_codes.hpp"
 
 namespace catchup::storage {
 

@@ -13,7 +13,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "core/pressure.hpp"
-#include "messages/generation.hpp"
+#include "messages/generation_messages.hpp"
 
 namespace catchup {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "messages/memory.hpp"
+#include "messages/memory_messages.hpp"
 
 #include <cstdio>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "messages/error.hpp"
+#include "messages/error_codes.hpp"
 
 namespace catchup {
 
