@@ -128,6 +128,8 @@ struct cache_state {
   // must not store what it read, which may predate the write.
   std::array<std::uint64_t, 3> epochs{};
   pressure_level level = pressure_level::normal;
+  // The engine's pressure policy: capacity follows the level's share.
+  pressure_policy_table policy;
   static inline const char* name = "cache";
 };
 
@@ -193,10 +195,12 @@ caf::typed_response_promise<Value> read_through(cache_pointer self,
 
 cache_actor::behavior_type cache(cache_pointer self, repository_actor repo,
                                  config::caches_settings cfg,
+                                 pressure_policy_table policy,
                                  std::shared_ptr<metrics_registry> registry,
                                  std::function<std::int64_t()> now_ms) {
   auto& st = self->state;
   st.repo = std::move(repo);
+  st.policy = policy;
   if (!now_ms)
     now_ms = [] {
       return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -272,7 +276,7 @@ cache_actor::behavior_type cache(cache_pointer self, repository_actor repo,
       if (x.level == st.level)
         return;
       st.level = x.level;
-      auto percent = policy_for(x.level, 1, 1).cache_capacity_percent;
+      auto percent = st.policy.at(x.level).cache_capacity_percent;
       st.contacts->set_capacity_percent(percent);
       st.calendar->set_capacity_percent(percent);
       st.suggestions->set_capacity_percent(percent);
@@ -296,6 +300,7 @@ cache_actor::behavior_type cache(cache_pointer self, repository_actor repo,
 cache_actor spawn_cache(caf::actor_system& sys, repository_actor repo,
                         config::caches_settings cfg,
                         std::int64_t memory_budget_bytes,
+                        const pressure_policy_table& policy,
                         std::shared_ptr<metrics_registry> metrics,
                         std::function<std::int64_t()> now_ms) {
   // Saturating: three limits near the int64 maximum must not wrap.
@@ -318,7 +323,7 @@ cache_actor spawn_cache(caf::actor_system& sys, repository_actor repo,
                   "byte budget)",
                   share, total, cfg.budget_percent, memory_budget_bytes);
   }
-  return sys.spawn(cache, std::move(repo), cfg, std::move(metrics),
+  return sys.spawn(cache, std::move(repo), cfg, policy, std::move(metrics),
                    std::move(now_ms));
 }
 

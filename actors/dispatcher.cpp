@@ -58,7 +58,8 @@ struct dispatcher_state {
   std::size_t capacity() const {
     if (renewal_failing)
       return 0;
-    return claim_capacity(level, lowest_peer_level, options.jobs_max);
+    return claim_capacity(level, lowest_peer_level, options.jobs_max,
+                          options.policy);
   }
 
   void publish() {

@@ -19,6 +19,7 @@
 
 #include "actors/memory_supervisor.hpp"
 #include "core/clock.hpp"
+#include "core/pressure.hpp"
 #include "config/settings.hpp"
 #include "storage/job_queue.hpp"
 
@@ -35,9 +36,13 @@ struct worker_options {
   /// The fallback when no NOTIFY arrives (a lost connection, a job whose
   /// run_at comes due): claim at least this often.
   std::int64_t poll_interval_ms = 1000;
-  /// Jobs in flight at normal pressure (elevated: all, high: half,
-  /// critical: no new claims - the generation concurrency policy).
+  /// Jobs in flight at normal pressure; under pressure the concurrency
+  /// share of `policy` (elevated: all, high: half, critical: no new
+  /// claims - the generation concurrency policy).
   std::size_t jobs_max = 8;
+  /// The pressure policy table; an engine's worker
+  /// (engine_core::start_worker) runs with the engine's own.
+  pressure_policy_table policy;
   /// Enqueue generation for every active user this often (spread over the
   /// interval); 0 disables this node's scheduler.
   std::int64_t generate_interval_ms = 6LL * 3600 * 1000;

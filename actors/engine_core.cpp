@@ -61,6 +61,9 @@ struct engine_core::impl {
   repository_actor repo;
   coordinator_actor coordinator;
   generation_config gen;
+  /// The one pressure policy table, built from the settings at start and
+  /// handed to every actor that follows pressure levels.
+  pressure_policy_table policy;
   std::shared_ptr<memory_probe> probe;
   std::shared_ptr<memory_gauge> gauge = std::make_shared<memory_gauge>();
   std::shared_ptr<metrics_registry> metrics
@@ -105,8 +108,10 @@ struct engine_core::impl {
     }
     std::promise<import_report> finished;
     auto result = finished.get_future();
+    auto sized = options;
+    sized.policy = policy; // pages shrink by the engine's table
     spawn_import(*sys, db->url(), std::move(target), std::move(source),
-                 options, cache, supervisor, std::move(progress),
+                 std::move(sized), cache, supervisor, std::move(progress),
                  [&finished](import_report report) {
                    finished.set_value(std::move(report));
                  });
@@ -198,9 +203,10 @@ void engine_core::start(caf::actor_system* host, const config::settings& s,
     d.sys = d.owned_sys.get();
   }
   auto unset_logger = d.release_thread_logger(); // set by the system's making
-  d.gen.batch_rows_max = static_cast<std::size_t>(s.generation.batch_rows_max);
-  d.gen.suggestions_max
-    = static_cast<std::size_t>(s.generation.suggestions_max);
+  d.policy = pressure_policy_table{
+    static_cast<std::size_t>(s.generation.batch_rows_max),
+    static_cast<std::size_t>(s.generation.suggestions_max)};
+  d.gen.policy = d.policy;
   d.gen.concurrent_users_max
     = static_cast<std::size_t>(s.generation.concurrent_users_max);
   d.gen.breaker_wait_max
@@ -208,7 +214,7 @@ void engine_core::start(caf::actor_system* host, const config::settings& s,
   repository_config rc;
   rc.url = d.db->url();
   rc.connections_max = static_cast<std::size_t>(s.database.connections_max);
-  rc.batch_rows_max = d.gen.batch_rows_max;
+  rc.policy = d.policy;
   d.repo = spawn_repository(*d.sys, rc);
   if (s.memory.monitoring_enabled) {
     if (s.memory.max_heap_percent <= 70)
@@ -224,7 +230,8 @@ void engine_core::start(caf::actor_system* host, const config::settings& s,
     d.supervisor = spawn_memory_supervisor(*d.sys, d.probe, d.gauge,
                                            d.metrics, std::move(mc));
   }
-  d.cache = spawn_cache(*d.sys, d.repo, s.cache, d.budget_bytes, d.metrics);
+  d.cache = spawn_cache(*d.sys, d.repo, s.cache, d.budget_bytes, d.policy,
+                        d.metrics);
   d.coordinator = spawn_coordinator(*d.sys, d.repo, d.gen, d.supervisor,
                                     d.metrics, d.cache);
   if (d.supervisor) {
@@ -630,6 +637,7 @@ void engine_core::start_worker(worker_options options) {
     throw engine_error(ec::invalid_input, "this engine already runs a worker");
   *d.imports_cancelled = false;
   options.on_release = [flag = d.imports_cancelled] { *flag = true; };
+  options.policy = d.policy;
   auto owner = options.owner;
   d.dispatcher = spawn_dispatcher(
     *d.sys, d.db->url(), d.clock, std::move(options),

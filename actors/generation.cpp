@@ -92,8 +92,8 @@ struct user_state {
   caf::typed_response_promise<generation_result> rp;
   static inline const char* name = "user-generation";
 
-  pressure_policy policy() const {
-    return policy_for(level, cfg.batch_rows_max, cfg.suggestions_max);
+  const pressure_policy& policy() const {
+    return cfg.policy.at(level);
   }
 };
 
@@ -218,7 +218,8 @@ void plan(user_pointer self) {
                                         + ": " + e.what()));
   }
   st.result.free_slots = static_cast<std::int64_t>(st.slots.size());
-  st.k_full = std::min(st.cfg.suggestions_max, st.slots.size());
+  st.k_full = std::min(st.cfg.policy.at(pressure_level::normal).suggestions_max,
+                       st.slots.size());
   st.k = std::min(st.policy().suggestions_max, st.k_full);
   st.best = top_k{st.k};
   if (st.k == 0) {
@@ -345,7 +346,7 @@ struct coordinator_state {
 
   // User generations a run may have in flight at the current level.
   std::size_t running_max() const {
-    auto p = policy_for(memory.level, cfg.batch_rows_max, cfg.suggestions_max);
+    const auto& p = cfg.policy.at(memory.level);
     if (p.concurrency_percent <= 0)
       return 0;
     auto n = cfg.concurrent_users_max

@@ -12,15 +12,17 @@
 #include "actors/interfaces.hpp"
 #include "actors/memory_supervisor.hpp"
 #include "core/metrics.hpp"
+#include "core/pressure.hpp"
 
 namespace catchup {
 
 /// Limits of suggestion generation.
 struct generation_config {
-  /// Contacts per pulled batch (SUGGESTION_BATCH_SIZE).
-  std::size_t batch_rows_max = 100;
-  /// Suggestions per generation (MAX_SUGGESTIONS_PER_GENERATION).
-  std::size_t suggestions_max = 50;
+  /// Contacts per pulled batch (SUGGESTION_BATCH_SIZE), suggestions per
+  /// generation (MAX_SUGGESTIONS_PER_GENERATION) and the concurrency share
+  /// at each pressure level: its normal row is the configured batch and
+  /// cap (see core/pressure.hpp).
+  pressure_policy_table policy;
   /// Days of calendar in which slots are sought.
   std::int64_t window_days = 14;
   /// User generations running at once in a multi-user run.

@@ -66,13 +66,10 @@ struct import_state {
             static_cast<std::int64_t>(source->items_done())};
   }
 
+  /// Items of the next page at the current level: the policy table's
+  /// import share of the configured page size (0 at critical: no page).
   std::size_t page_items() const {
-    // The generation batch policy's share of its normal size: 100%, 50%,
-    // 25% - the same steps for every worker.
-    auto normal = policy_for(pressure_level::normal, 100, 50).batch_rows_max;
-    auto now = policy_for(level, 100, 50).batch_rows_max;
-    auto n = options.page_items_max * now / normal;
-    return n < 1 ? 1 : n;
+    return options.policy.import_page_items(level, options.page_items_max);
   }
 };
 
@@ -192,17 +189,18 @@ void step(caf::event_based_actor* self, import_state& st) {
              + std::to_string(st.source->items_done()));
     return;
   }
-  if (st.level == pressure_level::critical) {
-    // Like the generation circuit breaker: no new page until pressure
-    // falls, and give up (resumably) after breaker_wait_max.
+  auto items = st.page_items();
+  if (items == 0) {
+    // Critical pressure, like the generation circuit breaker: no new page
+    // until pressure falls, and give up (resumably) after
+    // breaker_wait_max.
     st.paused = true;
     st.paused_at = clock_type::now();
-    spdlog::warn("import of {} for user {} paused: memory pressure critical",
-                 st.target.resource, st.target.user_id);
+    spdlog::warn("import of {} for user {} paused: memory pressure {}",
+                 st.target.resource, st.target.user_id, to_string(st.level));
     self->delayed_send(self, paused_check_interval, atom::retry::value);
     return;
   }
-  auto items = st.page_items();
   if (st.report.page_items_min == 0 || items < st.report.page_items_min)
     st.report.page_items_min = items;
   bool more = false;
@@ -359,7 +357,7 @@ caf::behavior import_actor(caf::event_based_actor* self,
     [=](atom::next) { step(self, *st); },
     [=](atom::pressure, const memory_status& status) {
       st->level = status.level;
-      if (st->paused && status.level != pressure_level::critical) {
+      if (st->paused && st->page_items() > 0) {
         st->paused = false;
         spdlog::info("import of {} for user {} resumed: memory pressure {}",
                      st->target.resource, st->target.user_id,

@@ -17,15 +17,19 @@
 #include "actors/interfaces.hpp"
 #include "actors/memory_supervisor.hpp"
 #include "core/field_check.hpp"
+#include "core/pressure.hpp"
 #include "storage/import_store.hpp"
 
 namespace catchup {
 
 /// How one sync runs.
 struct import_options {
-  /// Items per page (one transaction) at normal pressure; elevated halves
-  /// it, high quarters it (the generation batch policy), critical pauses.
+  /// Items per page (one transaction) at normal pressure; under pressure
+  /// a page has the `policy` table's import share of it (elevated halves
+  /// it, high quarters it, critical pauses the run).
   std::size_t page_items_max = 500;
+  /// The engine's pressure policy (see core/pressure.hpp).
+  pressure_policy_table policy;
   /// Any bad item aborts its page's transaction and ends the run (pages
   /// before it stay committed); otherwise bad items are skipped.
   bool strict = false;

@@ -125,8 +125,7 @@ struct front_state {
   std::uint64_t rows_for(std::uint64_t n) const {
     if (level == pressure_level::normal)
       return n;
-    auto p = policy_for(level, cfg.batch_rows_max, 1);
-    return std::min<std::uint64_t>(n, p.batch_rows_max);
+    return std::min<std::uint64_t>(n, cfg.policy.at(level).batch_rows_max);
   }
 };
 
@@ -294,7 +293,9 @@ repository_actor::behavior_type front(front_pointer self,
         return;
       self->state.level = x.level;
       spdlog::info("repository: batches of at most {} rows at {} pressure",
-                   self->state.rows_for(self->state.cfg.batch_rows_max),
+                   self->state.rows_for(
+                     self->state.cfg.policy.at(pressure_level::normal)
+                       .batch_rows_max),
                    to_string(x.level));
     },
     [=](atom::close, const stream_cursor& c) {

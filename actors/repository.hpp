@@ -8,6 +8,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/interfaces.hpp"
+#include "core/pressure.hpp"
 
 namespace catchup {
 
@@ -33,10 +34,11 @@ struct repository_config {
   /// A bulk stream not pulled for this long is closed and its connection
   /// freed; a later pull gets `ec::not_found`.
   std::chrono::milliseconds bulk_idle_timeout{30000};
-  /// Rows per batch at normal memory pressure; when pressure rises, every
-  /// batch served is cut to the level's size (see core/pressure.hpp),
-  /// whatever the puller asked for.
-  std::size_t batch_rows_max = 100;
+  /// The engine's pressure policy: at normal pressure a pull gets the rows
+  /// it asked for; when pressure rises, every batch served is cut to the
+  /// level's batch size (see core/pressure.hpp), whatever the puller
+  /// asked for.
+  pressure_policy_table policy;
 };
 
 /// Spawns the streaming repository: a scheduled front actor that hands each

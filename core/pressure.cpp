@@ -22,33 +22,58 @@ std::string_view to_string(pressure_level level) noexcept {
   return "normal";
 }
 
-pressure_policy policy_for(pressure_level level, std::size_t batch_rows_max,
-                           std::size_t suggestions_max) noexcept {
+pressure_policy_table::pressure_policy_table() noexcept
+  : pressure_policy_table(100, 50) {
+  // nop
+}
+
+pressure_policy_table::pressure_policy_table(
+  std::size_t batch_rows_max, std::size_t suggestions_max) noexcept {
   // Each step halves the batch (at least 1) and cuts the cap to a half,
-  // then a fifth; caches shrink and concurrency follows.
+  // then a fifth; caches shrink, concurrency and import pages follow.
   auto batch = [&](std::size_t div) {
     return std::max<std::size_t>(1, batch_rows_max / div);
   };
   auto cap = [&](std::size_t div) {
     return std::max<std::size_t>(1, suggestions_max / div);
   };
-  switch (level) {
-    case pressure_level::normal: return {batch(1), cap(1), 100, 100};
-    case pressure_level::elevated: return {batch(2), cap(2), 75, 100};
-    case pressure_level::high: return {batch(4), cap(5), 50, 50};
-    case pressure_level::critical: return {batch(4), cap(5), 10, 0};
-  }
-  return {batch(1), cap(1), 100, 100};
+  rows_[static_cast<std::size_t>(pressure_level::normal)]
+    = {batch(1), cap(1), 100, 100, 100};
+  rows_[static_cast<std::size_t>(pressure_level::elevated)]
+    = {batch(2), cap(2), 75, 100, 50};
+  rows_[static_cast<std::size_t>(pressure_level::high)]
+    = {batch(4), cap(5), 50, 50, 25};
+  rows_[static_cast<std::size_t>(pressure_level::critical)]
+    = {batch(4), cap(5), 10, 0, 0};
+}
+
+const pressure_policy&
+pressure_policy_table::at(pressure_level level) const noexcept {
+  auto i = static_cast<std::size_t>(level);
+  // A level from the wire that this version does not know is treated as
+  // the most restrictive one.
+  return rows_[std::min(i, rows_.size() - 1)];
+}
+
+std::size_t
+pressure_policy_table::import_page_items(pressure_level level,
+                                         std::size_t page_items_max) const
+  noexcept {
+  auto percent = static_cast<std::size_t>(at(level).import_page_percent);
+  if (percent == 0)
+    return 0;
+  auto n = page_items_max * percent / 100;
+  return std::max<std::size_t>(1, n);
 }
 
 std::size_t claim_capacity(pressure_level own,
                            std::optional<pressure_level> lowest_peer_level,
-                           std::size_t jobs_max) noexcept {
+                           std::size_t jobs_max,
+                           const pressure_policy_table& policy) noexcept {
   if (own >= pressure_level::high && lowest_peer_level
       && *lowest_peer_level < pressure_level::high)
     return 0;
-  auto percent = static_cast<std::size_t>(
-    policy_for(own, 100, 50).concurrency_percent);
+  auto percent = static_cast<std::size_t>(policy.at(own).concurrency_percent);
   auto n = jobs_max * percent / 100;
   // Half of one job is still one job: high pressure slows a node, only
   // critical stops it.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -20,7 +21,7 @@ enum class pressure_level : std::uint8_t {
 /// "normal", "elevated", "high", "critical".
 std::string_view to_string(pressure_level level) noexcept;
 
-/// What each level allows: the one policy table of the engine.
+/// What one level allows: a row of the pressure policy table.
 struct pressure_policy {
   /// Rows per pulled batch.
   std::size_t batch_rows_max;
@@ -31,22 +32,67 @@ struct pressure_policy {
   /// Share of generation.concurrent_users_max that may run, in percent;
   /// 0 means no new generation starts (the circuit breaker is open).
   int concurrency_percent;
+  /// Import and sync page size, in percent of its configured size
+  /// (sync.contacts_page_items or sync.events_page_items); 0 means no new
+  /// page starts (the run pauses).
+  int import_page_percent;
 };
 
-/// The policy of `level`, scaled from the configured batch size and cap
-/// (100 and 50 by default, giving 100/50/25/25 rows and 50/25/10/10
-/// suggestions).
-pressure_policy policy_for(pressure_level level, std::size_t batch_rows_max,
-                           std::size_t suggestions_max) noexcept;
+/// The engine's one pressure policy: what each level allows, computed once
+/// from the configured generation.batch_rows_max and
+/// generation.suggestions_max. The engine builds it at start and hands the
+/// same table to the repository, the generation coordinator, the cache,
+/// the importer and the job dispatcher; none of them derives a policy of
+/// its own.
+///
+/// With the defaults (100 rows, 50 suggestions):
+///
+///   level      rows  cap  cache%  concurrency%  import page%
+///   normal      100   50     100           100           100
+///   elevated     50   25      75           100            50
+///   high         25   10      50            50            25
+///   critical     25   10      10             0             0
+///
+/// Each step halves the batch (at least 1 row) and cuts the cap to a half,
+/// then a fifth (at least 1). Import and sync pages scale by the batch's
+/// nominal steps, as percentages of their own configured size
+/// (sync.contacts_page_items, sync.events_page_items): 100%, 50%, 25%, at
+/// least one item, whatever batch_rows_max is. They do not follow the ratio
+/// of the rounded batch sizes, which would not shrink pages at all for a
+/// batch of 1 row and cut them to a third at elevated for one of 3 rows.
+/// Critical starts no page.
+class pressure_policy_table {
+public:
+  /// The table of the default configuration (100 rows, 50 suggestions).
+  pressure_policy_table() noexcept;
 
-/// How many jobs a node may have in flight: `jobs_max` at normal and
-/// elevated pressure, half at high, none at critical (the concurrency
-/// policy). In a cluster a node at high claims nothing new while a peer
-/// below high (`lowest_peer_level`, empty without peers) can take the
-/// work: memory is scarce here, not there.
+  /// The table for the configured batch size and suggestion cap (each at
+  /// least 1; 0 counts as 1).
+  pressure_policy_table(std::size_t batch_rows_max,
+                        std::size_t suggestions_max) noexcept;
+
+  /// The row of `level`.
+  const pressure_policy& at(pressure_level level) const noexcept;
+
+  /// Items of an import page at `level` whose configured (normal) size is
+  /// `page_items_max`: its import_page_percent share, at least 1; 0 when
+  /// the level starts no page (critical).
+  std::size_t import_page_items(pressure_level level,
+                                std::size_t page_items_max) const noexcept;
+
+private:
+  std::array<pressure_policy, 4> rows_;
+};
+
+/// How many jobs a node may have in flight: `jobs_max` times the
+/// concurrency share of `policy` at `own` (all at normal and elevated, half
+/// at high, none at critical). In a cluster a node at high claims nothing
+/// new while a peer below high (`lowest_peer_level`, empty without peers)
+/// can take the work: memory is scarce here, not there.
 std::size_t claim_capacity(pressure_level own,
                            std::optional<pressure_level> lowest_peer_level,
-                           std::size_t jobs_max) noexcept;
+                           std::size_t jobs_max,
+                           const pressure_policy_table& policy) noexcept;
 
 /// One candidate for an interactive request: its level, its heap use in
 /// percent of its budget and its jobs in flight.

@@ -151,7 +151,7 @@ BOOST_AUTO_TEST_CASE(pressure_shrinks_in_lru_order_and_restores) {
   auto repo = spawn_repository(sys, rc);
   config::caches_settings cc;
   cc.calendar.entries_max = 10;
-  auto cache = spawn_cache(sys, repo, cc, 0);
+  auto cache = spawn_cache(sys, repo, cc, 0, pressure_policy_table{});
   caf::scoped_actor self{sys};
   auto busy = [&](const std::string& user) {
     self->request(cache, std::chrono::seconds(30), atom::busy::value, user,
@@ -205,7 +205,8 @@ BOOST_AUTO_TEST_CASE(byte_limits_follow_the_memory_budget) {
   auto repo = spawn_repository(sys, rc);
   // 175 MiB configured in all; 25% of a 70 MiB budget is 17.5 MiB: each
   // cache gets a tenth of its configured bytes.
-  auto cache = spawn_cache(sys, repo, config::caches_settings{}, 70LL << 20);
+  auto cache = spawn_cache(sys, repo, config::caches_settings{}, 70LL << 20,
+                           pressure_policy_table{});
   caf::scoped_actor self{sys};
   self->request(cache, std::chrono::seconds(10), atom::status::value)
     .receive(

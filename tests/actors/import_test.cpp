@@ -48,8 +48,10 @@ struct fixture {
   }
 
   std::unique_ptr<engine_core> start(std::int64_t contacts_page_items = 500,
-                                std::int64_t events_page_items = 100) {
+                                std::int64_t events_page_items = 100,
+                                std::int64_t batch_rows_max = 100) {
     config::settings s;
+    s.generation.batch_rows_max = batch_rows_max;
     s.database.url = db.url();
     s.database.connections_max = 2;
     s.memory.budget_bytes = budget;
@@ -314,6 +316,55 @@ BOOST_AUTO_TEST_CASE(pages_shrink_with_memory_pressure) {
   BOOST_TEST(high.page_items_min == 2u); // a quarter of 8
   BOOST_TEST(high.pages == 5u);
   BOOST_TEST(high.updated == 10);
+}
+
+BOOST_AUTO_TEST_CASE(pages_follow_the_configured_policy_table_at_every_level) {
+  // A configured batch of 40 rows and pages of 40 contacts: pages take the
+  // engine's table's import share of the configured page size at each
+  // level (the batch size does not distort it, see core/pressure.hpp),
+  // and critical starts no import.
+  constexpr std::int64_t page = 40;
+  constexpr std::int64_t batch = 40;
+  auto e = start(page, 100, batch);
+  const pressure_policy_table table{static_cast<std::size_t>(batch), 50};
+  auto user = make_user();
+  std::string text;
+  for (int i = 1; i <= 40; ++i)
+    text += card("u" + std::to_string(i), "N" + std::to_string(i),
+                 "n" + std::to_string(i) + "@example.org");
+  auto path = write("levels.vcf", text);
+  struct step {
+    pressure_level level;
+    std::int64_t bytes;
+    std::size_t items;
+    std::uint64_t pages;
+  };
+  // Rising levels: the classifier enters each at once.
+  for (auto s : {step{pressure_level::normal, 0, 40, 1},
+                 step{pressure_level::elevated, 650'000, 20, 2},
+                 step{pressure_level::high, high_bytes, 10, 4}}) {
+    probe->set(s.bytes);
+    BOOST_REQUIRE(e->sample_memory().level == s.level);
+    auto expected
+      = table.import_page_items(s.level, static_cast<std::size_t>(page));
+    BOOST_TEST(expected == s.items, to_string(s.level));
+    auto r = import_contacts(*e, user, path);
+    BOOST_TEST(r.ok(), r.error);
+    BOOST_TEST(r.page_items_min == expected, to_string(s.level));
+    BOOST_TEST(r.pages == s.pages, to_string(s.level));
+    BOOST_TEST(r.items == 40u, to_string(s.level));
+  }
+  BOOST_TEST(table.import_page_items(pressure_level::critical,
+                                     static_cast<std::size_t>(page))
+             == 0u);
+  probe->set(900'000);
+  BOOST_REQUIRE(e->sample_memory().level == pressure_level::critical);
+  try {
+    import_contacts(*e, user, path);
+    BOOST_ERROR("an import started at critical pressure");
+  } catch (const engine_error& err) {
+    BOOST_TEST((err.code() == ec::memory_critical));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(files_that_cannot_be_imported_give_clear_errors) {

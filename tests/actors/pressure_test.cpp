@@ -62,8 +62,11 @@ struct fixture {
     return id;
   }
 
-  std::unique_ptr<engine_core> start() {
+  std::unique_ptr<engine_core> start(std::int64_t batch_rows_max = 100,
+                                     std::int64_t suggestions_max = 50) {
     config::settings s;
+    s.generation.batch_rows_max = batch_rows_max;
+    s.generation.suggestions_max = suggestions_max;
     s.database.url = db.url();
     s.database.connections_max = 2;
     s.generation.concurrent_users_max = 4;
@@ -169,6 +172,32 @@ BOOST_AUTO_TEST_CASE(caps_shrink_and_the_result_says_partial_and_why) {
     BOOST_TEST(high.items[i].contact_id == full.items[i].contact_id);
   BOOST_TEST(metric_value(eng->metrics(),
                           "catchup_generations_partial_total") == 2.0);
+}
+
+BOOST_AUTO_TEST_CASE(generations_follow_the_configured_policy_table) {
+  // generation.batch_rows_max 8 and suggestions_max 20: the engine's table
+  // gives batches of 8, 4 and 2 rows and caps of 20, 10 and 4.
+  auto user = make_user(100);
+  probe->set(normal_bytes);
+  auto eng = start(8, 20);
+  const pressure_policy_table table{8, 20};
+  struct step {
+    pressure_level level;
+    std::int64_t bytes;
+    std::int64_t batches;
+  };
+  for (auto s : {step{pressure_level::normal, normal_bytes, 3},     // 8 8 4
+                 step{pressure_level::elevated, elevated_bytes, 3}, // 4 4 2
+                 step{pressure_level::high, high_bytes, 2}}) {      // 2 2
+    probe->set(s.bytes);
+    BOOST_REQUIRE((eng->sample_memory().level == s.level));
+    auto cap = static_cast<std::int64_t>(table.at(s.level).suggestions_max);
+    auto r = eng->generate(user, now);
+    BOOST_TEST(r.suggestions == cap, to_string(s.level));
+    BOOST_TEST(r.contacts_read == cap, to_string(s.level));
+    BOOST_TEST(r.batches == s.batches, to_string(s.level));
+    BOOST_TEST(r.partial == (s.level != pressure_level::normal), to_string(s.level));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(the_breaker_refuses_new_work_with_figures_and_recovers) {

@@ -61,21 +61,66 @@ BOOST_AUTO_TEST_CASE(the_policy_table_shrinks_batches_caps_caches_and_work) {
     std::size_t cap;
     int cache;
     int concurrency;
+    int import_page;
   };
-  for (auto r : {row{pressure_level::normal, 100, 50, 100, 100},
-                 row{pressure_level::elevated, 50, 25, 75, 100},
-                 row{pressure_level::high, 25, 10, 50, 50},
-                 row{pressure_level::critical, 25, 10, 10, 0}}) {
-    auto p = policy_for(r.level, 100, 50);
+  const pressure_policy_table defaults;
+  for (auto r : {row{pressure_level::normal, 100, 50, 100, 100, 100},
+                 row{pressure_level::elevated, 50, 25, 75, 100, 50},
+                 row{pressure_level::high, 25, 10, 50, 50, 25},
+                 row{pressure_level::critical, 25, 10, 10, 0, 0}}) {
+    const auto& p = defaults.at(r.level);
     BOOST_TEST(p.batch_rows_max == r.batch, r.level);
     BOOST_TEST(p.suggestions_max == r.cap, r.level);
     BOOST_TEST(p.cache_capacity_percent == r.cache, r.level);
     BOOST_TEST(p.concurrency_percent == r.concurrency, r.level);
+    BOOST_TEST(p.import_page_percent == r.import_page, r.level);
   }
   // Tiny configured sizes never shrink to zero.
-  auto p = policy_for(pressure_level::critical, 1, 1);
-  BOOST_TEST(p.batch_rows_max == 1u);
-  BOOST_TEST(p.suggestions_max == 1u);
+  const pressure_policy_table tiny{1, 1};
+  BOOST_TEST(tiny.at(pressure_level::critical).batch_rows_max == 1u);
+  BOOST_TEST(tiny.at(pressure_level::critical).suggestions_max == 1u);
+  // A level this version does not know gets the most restrictive row.
+  BOOST_TEST(defaults.at(static_cast<pressure_level>(7)).concurrency_percent
+             == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_policy_table_follows_the_configured_sizes) {
+  const pressure_policy_table t{40, 20};
+  BOOST_TEST(t.at(pressure_level::normal).batch_rows_max == 40u);
+  BOOST_TEST(t.at(pressure_level::elevated).batch_rows_max == 20u);
+  BOOST_TEST(t.at(pressure_level::high).batch_rows_max == 10u);
+  BOOST_TEST(t.at(pressure_level::critical).batch_rows_max == 10u);
+  BOOST_TEST(t.at(pressure_level::normal).suggestions_max == 20u);
+  BOOST_TEST(t.at(pressure_level::elevated).suggestions_max == 10u);
+  BOOST_TEST(t.at(pressure_level::high).suggestions_max == 4u);
+  // Shares do not depend on the configured sizes.
+  for (auto level : {pressure_level::normal, pressure_level::elevated,
+                     pressure_level::high, pressure_level::critical}) {
+    BOOST_TEST(t.at(level).cache_capacity_percent
+               == pressure_policy_table{}.at(level).cache_capacity_percent);
+    BOOST_TEST(t.at(level).concurrency_percent
+               == pressure_policy_table{}.at(level).concurrency_percent);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(import_pages_take_the_levels_share_of_their_size) {
+  // The same nominal steps whatever the batch size: a batch of 1 or 3
+  // rows, whose rounded halves are not halves, still halves pages.
+  for (auto batch : {std::size_t{100}, std::size_t{40}, std::size_t{3},
+                     std::size_t{1}}) {
+    const pressure_policy_table t{batch, 50};
+    BOOST_TEST(t.import_page_items(pressure_level::normal, 40) == 40u, batch);
+    BOOST_TEST(t.import_page_items(pressure_level::elevated, 40) == 20u, batch);
+    BOOST_TEST(t.import_page_items(pressure_level::high, 40) == 10u, batch);
+    // Critical starts no page.
+    BOOST_TEST(t.import_page_items(pressure_level::critical, 40) == 0u, batch);
+  }
+  const pressure_policy_table t;
+  // At least one item below critical.
+  BOOST_TEST(t.import_page_items(pressure_level::high, 3) == 1u);
+  BOOST_TEST(t.import_page_items(pressure_level::normal, 0) == 1u);
+  BOOST_TEST(t.import_page_items(pressure_level::high, 8) == 2u);
+  BOOST_TEST(t.import_page_items(pressure_level::elevated, 7) == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(steady_growth_is_a_leak) {
@@ -141,22 +186,23 @@ BOOST_AUTO_TEST_CASE(flat_or_small_growth_is_not_a_leak) {
 
 BOOST_AUTO_TEST_CASE(a_node_claims_by_its_level_and_its_peers) {
   using L = pressure_level;
+  const pressure_policy_table table;
   std::optional<L> alone;
   // Alone: full, full, half (at least one), none.
-  BOOST_TEST(claim_capacity(L::normal, alone, 8) == 8u);
-  BOOST_TEST(claim_capacity(L::elevated, alone, 8) == 8u);
-  BOOST_TEST(claim_capacity(L::high, alone, 8) == 4u);
-  BOOST_TEST(claim_capacity(L::high, alone, 1) == 1u);
-  BOOST_TEST(claim_capacity(L::critical, alone, 8) == 0u);
+  BOOST_TEST(claim_capacity(L::normal, alone, 8, table) == 8u);
+  BOOST_TEST(claim_capacity(L::elevated, alone, 8, table) == 8u);
+  BOOST_TEST(claim_capacity(L::high, alone, 8, table) == 4u);
+  BOOST_TEST(claim_capacity(L::high, alone, 1, table) == 1u);
+  BOOST_TEST(claim_capacity(L::critical, alone, 8, table) == 0u);
   // At high, nothing new while a peer below high can take it.
-  BOOST_TEST(claim_capacity(L::high, L::normal, 8) == 0u);
-  BOOST_TEST(claim_capacity(L::high, L::elevated, 8) == 0u);
+  BOOST_TEST(claim_capacity(L::high, L::normal, 8, table) == 0u);
+  BOOST_TEST(claim_capacity(L::high, L::elevated, 8, table) == 0u);
   // Peers as pressed as this node: it keeps its share of the work.
-  BOOST_TEST(claim_capacity(L::high, L::high, 8) == 4u);
-  BOOST_TEST(claim_capacity(L::high, L::critical, 8) == 4u);
+  BOOST_TEST(claim_capacity(L::high, L::high, 8, table) == 4u);
+  BOOST_TEST(claim_capacity(L::high, L::critical, 8, table) == 4u);
   // Peers never make a node below high claim less, nor a critical one more.
-  BOOST_TEST(claim_capacity(L::elevated, L::normal, 8) == 8u);
-  BOOST_TEST(claim_capacity(L::critical, L::normal, 8) == 0u);
+  BOOST_TEST(claim_capacity(L::elevated, L::normal, 8, table) == 8u);
+  BOOST_TEST(claim_capacity(L::critical, L::normal, 8, table) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(routing_prefers_the_lower_level_then_less_heap_then_fewer_jobs) {
