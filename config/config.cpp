@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <functional>
+#include <iterator>
 #include <limits>
 #include <map>
+#include <type_traits>
+#include <variant>
 
 #include "config/config_file.hpp"
 
@@ -24,173 +26,281 @@ constexpr std::int64_t clock_offset_s_max = 200LL * 366 * 86400;
 
 // -- the key table ------------------------------------------------------------
 
-// One row per key. Keep `settings.hpp`, this table and `apply_value` below in
-// step; a test checks that every key round-trips through `load`.
-const std::vector<key_spec> all_keys = {
+// One row per key: name, kind, default, the original service's environment
+// variable, range, choices, help, and the field of `settings` it sets (which
+// has the same default). Rows follow the order of the fields in
+// `settings.hpp`; the unit tests check that every key round-trips through
+// `load` into its own field and that the defaults agree.
+constexpr key_spec all_keys[] = {
   {"database.url", value_kind::string, "", "DATABASE_URL", 0, 0, "",
    "PostgreSQL connection URL; empty runs a private cluster in "
-   "database.data_dir"},
+   "database.data_dir",
+   [](settings& s) -> auto& { return s.database.url; }},
   {"database.data_dir", value_kind::string, ".catchup/pg", "", 0, 0, "",
-   "directory of the private PostgreSQL cluster"},
+   "directory of the private PostgreSQL cluster",
+   [](settings& s) -> auto& { return s.database.data_dir; }},
   {"database.pg_bin_dir", value_kind::string, "", "", 0, 0, "",
    "directory holding initdb and pg_ctl; empty searches "
-   "/usr/lib/postgresql/*/bin, then PATH"},
+   "/usr/lib/postgresql/*/bin, then PATH",
+   [](settings& s) -> auto& { return s.database.pg_bin_dir; }},
   {"database.service_user", value_kind::string, "postgres", "", 0, 0, "",
    "unprivileged user that runs the private cluster when catchup runs as "
-   "root"},
+   "root",
+   [](settings& s) -> auto& { return s.database.service_user; }},
   {"database.start_timeout_ms", value_kind::integer, "60000", "", 1000,
-   600000, "", "upper bound for creating and starting the private cluster"},
+   600000, "", "upper bound for creating and starting the private cluster",
+   [](settings& s) -> auto& { return s.database.start_timeout_ms; }},
   {"database.tcp_port", value_kind::integer, "0", "", 0, 65535, "",
-   "TCP port of the private cluster on localhost; 0 = unix socket only"},
+   "TCP port of the private cluster on localhost; 0 = unix socket only",
+   [](settings& s) -> auto& { return s.database.tcp_port; }},
   {"database.connections_max", value_kind::integer, "4", "", 1, 64, "",
-   "database connections one engine process opens at most"},
+   "database connections one engine process opens at most",
+   [](settings& s) -> auto& { return s.database.connections_max; }},
   {"database.migrate_on_start", value_kind::boolean, "true", "", 0, 0, "",
-   "apply pending schema migrations when the engine opens the database"},
+   "apply pending schema migrations when the engine opens the database",
+   [](settings& s) -> auto& { return s.database.migrate_on_start; }},
   {"log.level", value_kind::choice, "info", "", 0, 0,
-   "trace|debug|info|warn|error|off", "lowest level that is logged"},
+   "trace|debug|info|warn|error|off", "lowest level that is logged",
+   [](settings& s) -> auto& { return s.log.level; }},
   {"log.format", value_kind::choice, "text", "", 0, 0, "text|json",
-   "text for people, json for one JSON object per line"},
+   "text for people, json for one JSON object per line",
+   [](settings& s) -> auto& { return s.log.format; }},
   {"memory.max_heap_percent", value_kind::integer, "80", "MAX_HEAP_PERCENT",
    10, 100, "", "heap use in percent of the budget at which pressure is "
-   "critical and new work is refused"},
+   "critical and new work is refused",
+   [](settings& s) -> auto& { return s.memory.max_heap_percent; }},
   {"memory.monitoring_enabled", value_kind::boolean, "true",
    "ENABLE_MEMORY_MONITORING", 0, 0, "",
-   "sample memory and shrink work under pressure"},
+   "sample memory and shrink work under pressure",
+   [](settings& s) -> auto& { return s.memory.monitoring_enabled; }},
   {"memory.forced_gc_enabled", value_kind::boolean, "true", "ENABLE_FORCED_GC",
-   0, 0, "", "return freed memory to the OS when pressure rises"},
+   0, 0, "", "return freed memory to the OS when pressure rises",
+   [](settings& s) -> auto& { return s.memory.forced_gc_enabled; }},
   {"memory.budget_bytes", value_kind::integer, "0", "", 0, int_max, "",
    "memory budget (suffixes KiB MiB GiB); 0 = cgroup limit, else physical "
-   "memory"},
+   "memory",
+   [](settings& s) -> auto& { return s.memory.budget_bytes; }},
   {"memory.sample_interval_ms", value_kind::integer, "1000", "", 10, 600000,
-   "", "interval between memory samples"},
+   "", "interval between memory samples",
+   [](settings& s) -> auto& { return s.memory.sample_interval_ms; }},
   {"memory.budget_check_enabled", value_kind::boolean, "true", "", 0, 0, "",
    "refuse to start with a budget below the heap the process holds at rest "
-   "(off only for a drill of the memory breaker)"},
+   "(off only for a drill of the memory breaker)",
+   [](settings& s) -> auto& { return s.memory.budget_check_enabled; }},
   {"generation.batch_rows_max", value_kind::integer, "100",
    "SUGGESTION_BATCH_SIZE", 1, 10000, "",
-   "contacts pulled per batch at normal memory pressure"},
+   "contacts pulled per batch at normal memory pressure",
+   [](settings& s) -> auto& { return s.generation.batch_rows_max; }},
   {"generation.suggestions_max", value_kind::integer, "50",
    "MAX_SUGGESTIONS_PER_GENERATION", 1, 1000, "",
-   "suggestions one generation produces at most at normal pressure"},
+   "suggestions one generation produces at most at normal pressure",
+   [](settings& s) -> auto& { return s.generation.suggestions_max; }},
   {"generation.concurrent_users_max", value_kind::integer, "8", "", 1, 1024,
-   "", "user generations one node runs at once in a multi-user run"},
+   "", "user generations one node runs at once in a multi-user run",
+   [](settings& s) -> auto& { return s.generation.concurrent_users_max; }},
   {"generation.breaker_wait_max_ms", value_kind::integer, "60000", "", 0,
    86400000, "",
    "users of a run held by the open memory breaker this long fail with "
-   "memory_critical instead of waiting"},
+   "memory_critical instead of waiting",
+   [](settings& s) -> auto& { return s.generation.breaker_wait_max_ms; }},
   {"cache.budget_percent", value_kind::integer, "25", "", 1, 100, "",
-   "share of the memory budget the caches may hold together at most"},
+   "share of the memory budget the caches may hold together at most",
+   [](settings& s) -> auto& { return s.cache.budget_percent; }},
   {"cache.contacts_entries_max", value_kind::integer, "1000", "", 0, 10000000,
-   "", "entries of the contacts cache (contacts by id) at normal pressure"},
+   "", "entries of the contacts cache (contacts by id) at normal pressure",
+   [](settings& s) -> auto& { return s.cache.contacts.entries_max; }},
   {"cache.contacts_bytes_max", value_kind::integer, "52428800", "", 0, int_max, "",
-   "bytes of the contacts cache (suffixes KiB MiB GiB) at normal pressure"},
+   "bytes of the contacts cache (suffixes KiB MiB GiB) at normal pressure",
+   [](settings& s) -> auto& { return s.cache.contacts.bytes_max; }},
   {"cache.contacts_ttl_ms", value_kind::integer, "3600000", "", 1, int_max, "",
-   "time to live of a contacts cache entry since its last use"},
+   "time to live of a contacts cache entry since its last use",
+   [](settings& s) -> auto& { return s.cache.contacts.ttl_ms; }},
   {"cache.calendar_entries_max", value_kind::integer, "5000", "", 0, 10000000,
-   "", "entries of the calendar cache (busy calendar intervals per user and day) at normal pressure"},
+   "", "entries of the calendar cache (busy calendar intervals per user and day) at normal pressure",
+   [](settings& s) -> auto& { return s.cache.calendar.entries_max; }},
   {"cache.calendar_bytes_max", value_kind::integer, "104857600", "", 0, int_max, "",
-   "bytes of the calendar cache (suffixes KiB MiB GiB) at normal pressure"},
+   "bytes of the calendar cache (suffixes KiB MiB GiB) at normal pressure",
+   [](settings& s) -> auto& { return s.cache.calendar.bytes_max; }},
   {"cache.calendar_ttl_ms", value_kind::integer, "86400000", "", 1, int_max, "",
-   "time to live of a calendar cache entry since its last use"},
+   "time to live of a calendar cache entry since its last use",
+   [](settings& s) -> auto& { return s.cache.calendar.ttl_ms; }},
   {"cache.suggestions_entries_max", value_kind::integer, "500", "", 0, 10000000,
-   "", "entries of the suggestions cache (pending suggestions per user) at normal pressure"},
+   "", "entries of the suggestions cache (pending suggestions per user) at normal pressure",
+   [](settings& s) -> auto& { return s.cache.suggestions.entries_max; }},
   {"cache.suggestions_bytes_max", value_kind::integer, "26214400", "", 0, int_max, "",
-   "bytes of the suggestions cache (suffixes KiB MiB GiB) at normal pressure"},
+   "bytes of the suggestions cache (suffixes KiB MiB GiB) at normal pressure",
+   [](settings& s) -> auto& { return s.cache.suggestions.bytes_max; }},
   {"cache.suggestions_ttl_ms", value_kind::integer, "1800000", "", 1, int_max, "",
-   "time to live of a suggestions cache entry since its last use"},
+   "time to live of a suggestions cache entry since its last use",
+   [](settings& s) -> auto& { return s.cache.suggestions.ttl_ms; }},
   {"sync.contacts_page_items", value_kind::integer, "500", "", 1, 1000, "",
-   "contacts imported per page (one transaction) at normal pressure"},
+   "contacts imported per page (one transaction) at normal pressure",
+   [](settings& s) -> auto& { return s.sync.contacts_page_items; }},
   {"sync.events_page_items", value_kind::integer, "100", "", 1, 2500, "",
-   "calendar events imported per page (one transaction) at normal pressure"},
+   "calendar events imported per page (one transaction) at normal pressure",
+   [](settings& s) -> auto& { return s.sync.events_page_items; }},
   {"sync.calendar_past_days", value_kind::integer, "365", "", 0, 36500, "",
-   "days before now in which calendar events are imported"},
+   "days before now in which calendar events are imported",
+   [](settings& s) -> auto& { return s.sync.calendar_past_days; }},
   {"sync.calendar_future_days", value_kind::integer, "365", "", 1, 36500, "",
-   "days after now in which calendar events are imported"},
+   "days after now in which calendar events are imported",
+   [](settings& s) -> auto& { return s.sync.calendar_future_days; }},
   {"sync.line_bytes_max", value_kind::integer, "65536", "", 256, 16777216, "",
-   "longest physical line of an import file (suffixes KiB MiB)"},
+   "longest physical line of an import file (suffixes KiB MiB)",
+   [](settings& s) -> auto& { return s.sync.line_bytes_max; }},
   {"sync.item_bytes_max", value_kind::integer, "1048576", "", 1024,
-   268435456, "", "largest card or event of an import file (suffixes KiB MiB)"},
+   268435456, "", "largest card or event of an import file (suffixes KiB MiB)",
+   [](settings& s) -> auto& { return s.sync.item_bytes_max; }},
   {"sync.indexed_field_bytes_max", value_kind::integer, "1000", "", 64, 2000,
    "", "longest imported name, key, e-mail, group or event id; a longer "
-       "item is skipped with the reason"},
+       "item is skipped with the reason",
+   [](settings& s) -> auto& { return s.sync.indexed_field_bytes_max; }},
   {"sync.google_people_url", value_kind::string,
    "https://people.googleapis.com", "", 0, 0, "",
-   "base URL of the Google People API"},
+   "base URL of the Google People API",
+   [](settings& s) -> auto& { return s.sync.google_people_url; }},
   {"sync.google_calendar_url", value_kind::string,
    "https://www.googleapis.com", "", 0, 0, "",
-   "base URL of the Google Calendar API"},
+   "base URL of the Google Calendar API",
+   [](settings& s) -> auto& { return s.sync.google_calendar_url; }},
   {"sync.google_token_url", value_kind::string,
    "https://oauth2.googleapis.com/token", "", 0, 0, "",
-   "OAuth token endpoint used to refresh the access token"},
+   "OAuth token endpoint used to refresh the access token",
+   [](settings& s) -> auto& { return s.sync.google_token_url; }},
   {"sync.google_pages_max", value_kind::integer, "20000", "", 1, 10000000, "",
-   "pages one Google listing may have before its sync stops with an error"},
+   "pages one Google listing may have before its sync stops with an error",
+   [](settings& s) -> auto& { return s.sync.google_pages_max; }},
   {"sync.google_empty_pages_max", value_kind::integer, "100", "", 1, 1000000,
-   "", "empty pages in a row after which a Google sync stops with an error"},
+   "", "empty pages in a row after which a Google sync stops with an error",
+   [](settings& s) -> auto& { return s.sync.google_empty_pages_max; }},
   {"node.owner", value_kind::string, "", "", 0, 0, "",
-   "this node's name in job leases; empty = host:pid"},
+   "this node's name in job leases; empty = host:pid",
+   [](settings& s) -> auto& { return s.node.owner; }},
   {"node.lease_ms", value_kind::integer, "30000", "", 300, 3600000, "",
-   "lease of a claimed job, renewed every third of it while it runs"},
+   "lease of a claimed job, renewed every third of it while it runs",
+   [](settings& s) -> auto& { return s.node.lease_ms; }},
   {"node.poll_interval_ms", value_kind::integer, "1000", "", 10, 600000, "",
-   "claim at least this often when no notification wakes the node"},
+   "claim at least this often when no notification wakes the node",
+   [](settings& s) -> auto& { return s.node.poll_interval_ms; }},
   {"node.jobs_max", value_kind::integer, "8", "", 1, 1024, "",
-   "jobs one node runs at once at normal memory pressure"},
+   "jobs one node runs at once at normal memory pressure",
+   [](settings& s) -> auto& { return s.node.jobs_max; }},
   {"node.shutdown_grace_ms", value_kind::integer, "30000", "", 0, 3600000,
-   "", "on SIGTERM or SIGINT, time jobs in flight get to finish"},
+   "", "on SIGTERM or SIGINT, time jobs in flight get to finish",
+   [](settings& s) -> auto& { return s.node.shutdown_grace_ms; }},
   {"node.retry_backoff_initial_ms", value_kind::integer, "1000", "", 1,
-   86400000, "", "first retry delay of a failed job (doubles per attempt)"},
+   86400000, "", "first retry delay of a failed job (doubles per attempt)",
+   [](settings& s) -> auto& { return s.node.retry_backoff_initial_ms; }},
   {"node.retry_backoff_max_ms", value_kind::integer, "600000", "", 1,
-   86400000, "", "longest retry delay of a failed job"},
+   86400000, "", "longest retry delay of a failed job",
+   [](settings& s) -> auto& { return s.node.retry_backoff_max_ms; }},
   {"node.transient_retry_max_ms", value_kind::integer, "60000", "", 0,
    86400000, "",
    "how long a job stopped by a database outage is run again without using "
-   "an attempt"},
+   "an attempt",
+   [](settings& s) -> auto& { return s.node.transient_retry_max_ms; }},
   {"http.enabled", value_kind::boolean, "true", "", 0, 0, "",
-   "serve /metrics /livez /readyz /status while `catchup serve` runs"},
+   "serve /metrics /livez /readyz /status while `catchup serve` runs",
+   [](settings& s) -> auto& { return s.http.enabled; }},
   {"http.address", value_kind::string, "127.0.0.1", "", 0, 0, "",
-   "address of the node's HTTP endpoint (/metrics /livez /readyz /status)"},
+   "address of the node's HTTP endpoint (/metrics /livez /readyz /status)",
+   [](settings& s) -> auto& { return s.http.address; }},
   {"http.port", value_kind::integer, "9464", "", 0, 65535, "",
-   "port of the node's HTTP endpoint; 0 picks a free one"},
+   "port of the node's HTTP endpoint; 0 picks a free one",
+   [](settings& s) -> auto& { return s.http.port; }},
   {"http.connections_max", value_kind::integer, "512", "", 1, 800, "",
-   "open connections to the HTTP endpoint at most; one more gets 503"},
+   "open connections to the HTTP endpoint at most; one more gets 503",
+   [](settings& s) -> auto& { return s.http.connections_max; }},
   {"http.request_timeout_ms", value_kind::integer, "5000", "", 1, 600000, "",
    "a request header must be whole this long after its connection opened "
-   "(a total, not renewed by each byte), or it gets 408"},
+   "(a total, not renewed by each byte), or it gets 408",
+   [](settings& s) -> auto& { return s.http.request_timeout_ms; }},
   {"schedule.generate_interval_ms", value_kind::integer, "21600000", "", 0,
    int_max, "", "enqueue generation for every active user this often "
-   "(spread over the interval); 0 = off"},
+   "(spread over the interval); 0 = off",
+   [](settings& s) -> auto& { return s.schedule.generate_interval_ms; }},
   {"cluster.enabled", value_kind::boolean, "false", "", 0, 0, "",
-   "join the cluster while `catchup serve` runs"},
+   "join the cluster while `catchup serve` runs",
+   [](settings& s) -> auto& { return s.cluster.enabled; }},
   {"cluster.address", value_kind::string, "127.0.0.1", "", 0, 0, "",
-   "address the node's cluster endpoint listens on"},
+   "address the node's cluster endpoint listens on",
+   [](settings& s) -> auto& { return s.cluster.address; }},
   {"cluster.port", value_kind::integer, "4242", "", 0, 65535, "",
-   "port of the cluster endpoint; 0 picks a free one"},
+   "port of the cluster endpoint; 0 picks a free one",
+   [](settings& s) -> auto& { return s.cluster.port; }},
   {"cluster.advertise", value_kind::string, "", "", 0, 0, "",
-   "host the other nodes reach this one at; empty = cluster.address"},
+   "host the other nodes reach this one at; empty = cluster.address",
+   [](settings& s) -> auto& { return s.cluster.advertise; }},
   {"cluster.seeds", value_kind::string, "", "", 0, 0, "",
-   "nodes to connect to besides those registered, as host:port,host:port"},
+   "nodes to connect to besides those registered, as host:port,host:port",
+   [](settings& s) -> auto& { return s.cluster.seeds; }},
   {"cluster.heartbeat_ms", value_kind::integer, "500", "", 10, 60000, "",
-   "heartbeat between connected nodes"},
+   "heartbeat between connected nodes",
+   [](settings& s) -> auto& { return s.cluster.heartbeat_ms; }},
   {"cluster.peer_timeout_ms", value_kind::integer, "2000", "", 50, 600000,
-   "", "a peer silent this long is down and its jobs are rescued"},
+   "", "a peer silent this long is down and its jobs are rescued",
+   [](settings& s) -> auto& { return s.cluster.peer_timeout_ms; }},
   {"cluster.membership_interval_ms", value_kind::integer, "1000", "", 10,
-   600000, "", "how often a node writes its row and looks for new peers"},
+   600000, "", "how often a node writes its row and looks for new peers",
+   [](settings& s) -> auto& { return s.cluster.membership_interval_ms; }},
   {"cluster.peers_max", value_kind::integer, "64", "", 1, 1024, "",
-   "peers one node connects to at most"},
+   "peers one node connects to at most",
+   [](settings& s) -> auto& { return s.cluster.peers_max; }},
   {"cluster.route_timeout_ms", value_kind::integer, "30000", "", 10,
-   3600000, "", "default time limit of a routed generation"},
+   3600000, "", "default time limit of a routed generation",
+   [](settings& s) -> auto& { return s.cluster.route_timeout_ms; }},
   {"cluster.insecure", value_kind::boolean, "false", "", 0, 0, "",
-   "cluster without TLS (never silently: CAF would use anonymous TLS)"},
+   "cluster without TLS (never silently: CAF would use anonymous TLS)",
+   [](settings& s) -> auto& { return s.cluster.insecure; }},
   {"cluster.tls.cert", value_kind::string, "", "", 0, 0, "",
-   "this node's certificate (PEM)"},
+   "this node's certificate (PEM)",
+   [](settings& s) -> auto& { return s.cluster.tls_cert; }},
   {"cluster.tls.key", value_kind::string, "", "", 0, 0, "",
-   "the key of this node's certificate (PEM)"},
+   "the key of this node's certificate (PEM)",
+   [](settings& s) -> auto& { return s.cluster.tls_key; }},
   {"cluster.tls.ca", value_kind::string, "", "", 0, 0, "",
-   "the CA certificate every node's certificate must be signed by (PEM)"},
+   "the CA certificate every node's certificate must be signed by (PEM)",
+   [](settings& s) -> auto& { return s.cluster.tls_ca; }},
   {"clock.offset_s", value_kind::integer, "0", "", -clock_offset_s_max,
    clock_offset_s_max, "",
    "seconds added to the engine's clock, to rehearse another date (the "
-   "same on every node of a cluster)"},
+   "same on every node of a cluster)",
+   [](settings& s) -> auto& { return s.clock.offset_s; }},
 };
+
+// The kind of every row fits the type of its field, and no key is declared
+// twice.
+constexpr bool fits(value_kind kind, const field_ref& field) {
+  switch (kind) {
+    case value_kind::integer:
+      return std::holds_alternative<field_ref::integer_field>(field.get);
+    case value_kind::boolean:
+      return std::holds_alternative<field_ref::boolean_field>(field.get);
+    case value_kind::string:
+    case value_kind::choice:
+      return std::holds_alternative<field_ref::string_field>(field.get);
+  }
+  return false;
+}
+
+constexpr bool every_kind_fits_its_field() {
+  for (auto& spec : all_keys)
+    if (!fits(spec.kind, spec.field))
+      return false;
+  return true;
+}
+static_assert(every_kind_fits_its_field(),
+              "a key's kind must fit its field: integer - std::int64_t, "
+              "boolean - bool, string or choice - std::string");
+
+constexpr bool every_key_is_declared_once() {
+  for (auto& a : all_keys)
+    for (auto& b : all_keys)
+      if (&a != &b && a.key == b.key)
+        return false;
+  return true;
+}
+static_assert(every_key_is_declared_once(), "a key has two rows");
 
 // -- parsing values -----------------------------------------------------------
 
@@ -269,161 +379,20 @@ void check_choice(const key_spec& spec, const std::string& text) {
   throw bad_value{"must be one of: " + list};
 }
 
-// Stores a validated value into the typed settings.
+// Stores a canonical value (see `canonical`) into its field.
 void apply_value(settings& s, const key_spec& spec, const std::string& text) {
-  using setter = std::function<void(settings&, const std::string&)>;
-  static const std::map<std::string_view, setter> setters = {
-    {"database.url", [](settings& x, auto& v) { x.database.url = v; }},
-    {"database.data_dir",
-     [](settings& x, auto& v) { x.database.data_dir = v; }},
-    {"database.pg_bin_dir",
-     [](settings& x, auto& v) { x.database.pg_bin_dir = v; }},
-    {"database.service_user",
-     [](settings& x, auto& v) { x.database.service_user = v; }},
-    {"database.start_timeout_ms",
-     [](settings& x, auto& v) { x.database.start_timeout_ms = std::stoll(v); }},
-    {"database.tcp_port",
-     [](settings& x, auto& v) { x.database.tcp_port = std::stoll(v); }},
-    {"database.connections_max",
-     [](settings& x, auto& v) { x.database.connections_max = std::stoll(v); }},
-    {"database.migrate_on_start",
-     [](settings& x, auto& v) { x.database.migrate_on_start = parse_bool(v); }},
-    {"log.level", [](settings& x, auto& v) { x.log.level = v; }},
-    {"log.format", [](settings& x, auto& v) { x.log.format = v; }},
-    {"memory.max_heap_percent",
-     [](settings& x, auto& v) { x.memory.max_heap_percent = std::stoll(v); }},
-    {"memory.monitoring_enabled",
-     [](settings& x, auto& v) { x.memory.monitoring_enabled = parse_bool(v); }},
-    {"memory.forced_gc_enabled",
-     [](settings& x, auto& v) { x.memory.forced_gc_enabled = parse_bool(v); }},
-    {"memory.budget_bytes",
-     [](settings& x, auto& v) { x.memory.budget_bytes = std::stoll(v); }},
-    {"memory.sample_interval_ms",
-     [](settings& x, auto& v) { x.memory.sample_interval_ms = std::stoll(v); }},
-    {"memory.budget_check_enabled",
-     [](settings& x, auto& v) {
-       x.memory.budget_check_enabled = parse_bool(v);
-     }},
-    {"generation.batch_rows_max",
-     [](settings& x, auto& v) { x.generation.batch_rows_max = std::stoll(v); }},
-    {"generation.suggestions_max",
-     [](settings& x, auto& v) { x.generation.suggestions_max = std::stoll(v); }},
-    {"generation.breaker_wait_max_ms",
-     [](settings& x, auto& v) {
-       x.generation.breaker_wait_max_ms = std::stoll(v);
-     }},
-    {"generation.concurrent_users_max",
-     [](settings& x, auto& v) {
-       x.generation.concurrent_users_max = std::stoll(v);
-     }},
-    {"cache.budget_percent",
-     [](settings& x, auto& v) { x.cache.budget_percent = std::stoll(v); }},
-    {"cache.contacts_entries_max",
-     [](settings& x, auto& v) { x.cache.contacts.entries_max = std::stoll(v); }},
-    {"cache.contacts_bytes_max",
-     [](settings& x, auto& v) { x.cache.contacts.bytes_max = std::stoll(v); }},
-    {"cache.contacts_ttl_ms",
-     [](settings& x, auto& v) { x.cache.contacts.ttl_ms = std::stoll(v); }},
-    {"cache.calendar_entries_max",
-     [](settings& x, auto& v) { x.cache.calendar.entries_max = std::stoll(v); }},
-    {"cache.calendar_bytes_max",
-     [](settings& x, auto& v) { x.cache.calendar.bytes_max = std::stoll(v); }},
-    {"cache.calendar_ttl_ms",
-     [](settings& x, auto& v) { x.cache.calendar.ttl_ms = std::stoll(v); }},
-    {"cache.suggestions_entries_max",
-     [](settings& x, auto& v) { x.cache.suggestions.entries_max = std::stoll(v); }},
-    {"cache.suggestions_bytes_max",
-     [](settings& x, auto& v) { x.cache.suggestions.bytes_max = std::stoll(v); }},
-    {"cache.suggestions_ttl_ms",
-     [](settings& x, auto& v) { x.cache.suggestions.ttl_ms = std::stoll(v); }},
-    {"sync.contacts_page_items",
-     [](settings& x, auto& v) { x.sync.contacts_page_items = std::stoll(v); }},
-    {"sync.events_page_items",
-     [](settings& x, auto& v) { x.sync.events_page_items = std::stoll(v); }},
-    {"sync.calendar_past_days",
-     [](settings& x, auto& v) { x.sync.calendar_past_days = std::stoll(v); }},
-    {"sync.calendar_future_days",
-     [](settings& x, auto& v) { x.sync.calendar_future_days = std::stoll(v); }},
-    {"sync.line_bytes_max",
-     [](settings& x, auto& v) { x.sync.line_bytes_max = std::stoll(v); }},
-    {"sync.item_bytes_max",
-     [](settings& x, auto& v) { x.sync.item_bytes_max = std::stoll(v); }},
-    {"sync.indexed_field_bytes_max",
-     [](settings& x, auto& v) {
-       x.sync.indexed_field_bytes_max = std::stoll(v);
-     }},
-    {"sync.google_people_url",
-     [](settings& x, auto& v) { x.sync.google_people_url = v; }},
-    {"sync.google_calendar_url",
-     [](settings& x, auto& v) { x.sync.google_calendar_url = v; }},
-    {"sync.google_token_url",
-     [](settings& x, auto& v) { x.sync.google_token_url = v; }},
-    {"sync.google_pages_max",
-     [](settings& x, auto& v) { x.sync.google_pages_max = std::stoll(v); }},
-    {"sync.google_empty_pages_max",
-     [](settings& x, auto& v) {
-       x.sync.google_empty_pages_max = std::stoll(v);
-     }},
-    {"node.owner", [](settings& x, auto& v) { x.node.owner = v; }},
-    {"node.lease_ms",
-     [](settings& x, auto& v) { x.node.lease_ms = std::stoll(v); }},
-    {"node.poll_interval_ms",
-     [](settings& x, auto& v) { x.node.poll_interval_ms = std::stoll(v); }},
-    {"node.jobs_max",
-     [](settings& x, auto& v) { x.node.jobs_max = std::stoll(v); }},
-    {"node.shutdown_grace_ms",
-     [](settings& x, auto& v) { x.node.shutdown_grace_ms = std::stoll(v); }},
-    {"node.retry_backoff_initial_ms",
-     [](settings& x, auto& v) {
-       x.node.retry_backoff_initial_ms = std::stoll(v);
-     }},
-    {"node.retry_backoff_max_ms",
-     [](settings& x, auto& v) { x.node.retry_backoff_max_ms = std::stoll(v); }},
-    {"node.transient_retry_max_ms",
-     [](settings& x, auto& v) {
-       x.node.transient_retry_max_ms = std::stoll(v);
-     }},
-    {"http.enabled",
-     [](settings& x, auto& v) { x.http.enabled = parse_bool(v); }},
-    {"http.address", [](settings& x, auto& v) { x.http.address = v; }},
-    {"http.port", [](settings& x, auto& v) { x.http.port = std::stoll(v); }},
-    {"http.connections_max",
-     [](settings& x, auto& v) { x.http.connections_max = std::stoll(v); }},
-    {"http.request_timeout_ms",
-     [](settings& x, auto& v) { x.http.request_timeout_ms = std::stoll(v); }},
-    {"schedule.generate_interval_ms",
-     [](settings& x, auto& v) {
-       x.schedule.generate_interval_ms = std::stoll(v);
-     }},
-    {"cluster.enabled",
-     [](settings& x, auto& v) { x.cluster.enabled = parse_bool(v); }},
-    {"cluster.address", [](settings& x, auto& v) { x.cluster.address = v; }},
-    {"cluster.port",
-     [](settings& x, auto& v) { x.cluster.port = std::stoll(v); }},
-    {"cluster.advertise",
-     [](settings& x, auto& v) { x.cluster.advertise = v; }},
-    {"cluster.seeds", [](settings& x, auto& v) { x.cluster.seeds = v; }},
-    {"cluster.heartbeat_ms",
-     [](settings& x, auto& v) { x.cluster.heartbeat_ms = std::stoll(v); }},
-    {"cluster.peer_timeout_ms",
-     [](settings& x, auto& v) { x.cluster.peer_timeout_ms = std::stoll(v); }},
-    {"cluster.membership_interval_ms",
-     [](settings& x, auto& v) {
-       x.cluster.membership_interval_ms = std::stoll(v);
-     }},
-    {"cluster.peers_max",
-     [](settings& x, auto& v) { x.cluster.peers_max = std::stoll(v); }},
-    {"cluster.route_timeout_ms",
-     [](settings& x, auto& v) { x.cluster.route_timeout_ms = std::stoll(v); }},
-    {"cluster.insecure",
-     [](settings& x, auto& v) { x.cluster.insecure = parse_bool(v); }},
-    {"cluster.tls.cert", [](settings& x, auto& v) { x.cluster.tls_cert = v; }},
-    {"cluster.tls.key", [](settings& x, auto& v) { x.cluster.tls_key = v; }},
-    {"cluster.tls.ca", [](settings& x, auto& v) { x.cluster.tls_ca = v; }},
-    {"clock.offset_s",
-     [](settings& x, auto& v) { x.clock.offset_s = std::stoll(v); }},
-  };
-  setters.at(spec.key)(s, text);
+  std::visit(
+    [&](auto get) {
+      auto& field = get(s);
+      using type = std::decay_t<decltype(field)>;
+      if constexpr (std::is_same_v<type, bool>)
+        field = text == "true";
+      else if constexpr (std::is_same_v<type, std::int64_t>)
+        field = std::stoll(text);
+      else
+        field = text;
+    },
+    spec.field.get);
 }
 
 // Validates `text` for `spec`; returns its canonical form (integers with
@@ -483,7 +452,9 @@ std::string value_origin::describe() const {
 }
 
 const std::vector<key_spec>& key_specs() {
-  return all_keys;
+  static const std::vector<key_spec> keys{std::begin(all_keys),
+                                          std::end(all_keys)};
+  return keys;
 }
 
 const key_spec* find_key(std::string_view key) {

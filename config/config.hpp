@@ -6,7 +6,9 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "config/settings.hpp"
@@ -35,7 +37,38 @@ struct value_origin {
 /// The type of a key's value.
 enum class value_kind { string, integer, boolean, choice };
 
-/// One configuration key. The table of all keys is `key_specs()`.
+/// Where a key's value lives in `settings`: a function returning a reference
+/// to the field. A table row gives it as a lambda,
+/// `[](settings& s) -> auto& { return s.memory.budget_bytes; }`; a field of
+/// another type than the three below, or a lambda returning a copy, does not
+/// compile.
+struct field_ref {
+  using integer_field = std::int64_t& (*)(settings&);
+  using boolean_field = bool& (*)(settings&);
+  using string_field = std::string& (*)(settings&);
+  std::variant<integer_field, boolean_field, string_field> get;
+
+  template <class Get>
+  constexpr field_ref(Get get_field) : get{to_pointer(get_field)} {}
+
+private:
+  template <class Get>
+  static constexpr auto to_pointer(Get get_field) {
+    using result = std::invoke_result_t<Get, settings&>;
+    using type = std::remove_reference_t<result>;
+    static_assert(std::is_lvalue_reference_v<result>,
+                  "a field_ref returns a reference to the field: -> auto&");
+    static_assert(std::is_same_v<type, std::int64_t>
+                    || std::is_same_v<type, bool>
+                    || std::is_same_v<type, std::string>,
+                  "a setting is a std::int64_t, a bool or a std::string");
+    return static_cast<result (*)(settings&)>(get_field);
+  }
+};
+
+/// One configuration key: one row of the table `key_specs()`, which is all
+/// there is to a key besides its field in `settings`. Its flag, environment
+/// variables, file key and `catchup config show` line follow from the row.
 struct key_spec {
   /// Dotted name, "section.key", units last ("memory.sample_interval_ms").
   std::string_view key;
@@ -49,6 +82,10 @@ struct key_spec {
   /// Allowed values for choices, separated by '|'.
   std::string_view choices;
   std::string_view help;
+  /// The field of `settings` the value is stored in. Its type fits `kind`
+  /// (checked at compile time): integer - std::int64_t, boolean - bool,
+  /// string and choice - std::string.
+  field_ref field;
 };
 
 /// Every key the engine knows, in display order.

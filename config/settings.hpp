@@ -6,6 +6,10 @@
 
 namespace catchup::config {
 
+// Every field below is one configuration key: its row in the key table in
+// `config.cpp` names it, binds it to the field and repeats the default given
+// here (the unit tests check both agree and that the rows keep this order).
+
 /// Where the engine keeps its data and how it reaches PostgreSQL.
 struct database_settings {
   /// Connection URL of an external server; empty means the private cluster.
@@ -75,16 +79,16 @@ struct cache_settings {
 
 /// The cache actor's three caches (the original service's defaults).
 struct caches_settings {
+  /// The three caches together hold at most this share of the memory
+  /// budget: their byte limits shrink in proportion when they add up to
+  /// more, so a small budget is not spent on caches.
+  std::int64_t budget_percent = 25;
   /// Contacts by id.
   cache_settings contacts{1000, 50LL << 20, 3600000};
   /// Busy calendar intervals per user and day.
   cache_settings calendar{5000, 100LL << 20, 86400000};
   /// Pending suggestions per user.
   cache_settings suggestions{500, 25LL << 20, 1800000};
-  /// The three caches together hold at most this share of the memory
-  /// budget: their byte limits shrink in proportion when they add up to
-  /// more, so a small budget is not spent on caches.
-  std::int64_t budget_percent = 25;
 };
 
 /// Contact and calendar imports and syncs.
