@@ -334,8 +334,8 @@ std::int64_t parse_int(const key_spec& spec, const std::string& text) {
                + " to " + std::to_string(spec.max_value);
   std::string_view digits = text;
   std::int64_t multiplier = 1;
-  // Byte sizes may carry a binary or decimal unit suffix.
-  if (ends_with(spec.key, "_bytes")) {
+  // Byte sizes (and byte limits) may carry a binary or decimal unit suffix.
+  if (ends_with(spec.key, "_bytes") || ends_with(spec.key, "_bytes_max")) {
     static const std::pair<std::string_view, std::int64_t> units[] = {
       {"KiB", 1LL << 10}, {"MiB", 1LL << 20}, {"GiB", 1LL << 30},
       {"TiB", 1LL << 40}, {"KB", 1000},       {"MB", 1000000},

@@ -141,6 +141,11 @@ BOOST_AUTO_TEST_CASE(byte_sizes_accept_unit_suffixes) {
   BOOST_TEST(load(input).values.memory.budget_bytes == 2LL << 30);
   input.flags = {{"memory.budget_bytes", "512 MB"}};
   BOOST_TEST(load(input).values.memory.budget_bytes == 512000000);
+  // Byte limits too, as their help says.
+  input.flags = {{"cache.contacts_bytes_max", "50MiB"}};
+  BOOST_TEST(load(input).values.cache.contacts.bytes_max == 50LL << 20);
+  input.flags = {{"sync.line_bytes_max", "128KiB"}};
+  BOOST_TEST(load(input).values.sync.line_bytes_max == 128LL << 10);
   input.flags = {{"memory.budget_bytes", "12XB"}};
   BOOST_TEST(contains(error_of(input), "memory.budget_bytes = \"12XB\""));
 }
