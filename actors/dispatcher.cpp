@@ -3,8 +3,8 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <optional>
 
@@ -39,6 +39,8 @@ struct dispatcher_state {
     /// When it first failed for the database's sake, if it did.
     std::optional<std::chrono::steady_clock::time_point> transient_since;
     int transient_runs = 0;
+    /// Stopped by an outage and waiting for its retry (no actor runs it).
+    bool waiting_retry = false;
   };
   std::map<std::int64_t, running_job> in_flight;
   pressure_level level = pressure_level::normal;
@@ -47,6 +49,7 @@ struct dispatcher_state {
   /// The last lease renewal failed (the database is out of reach): claim
   /// nothing until one succeeds, since peers may be rescuing our jobs.
   bool renewal_failing = false;
+  std::chrono::steady_clock::time_point last_renewal_try{};
   bool draining = false;
   caf::response_promise stopped;
   bool stop_pending = false;
@@ -198,12 +201,67 @@ bool retry_transient(caf::event_based_actor* self, dispatcher_state& st,
   if (waited + wait_ms > st.options.transient_retry_max_ms)
     return false;
   run.transient_runs += 1;
+  run.waiting_retry = true;
   spdlog::warn("worker: job {} stopped because the database is out of reach "
                "({}); running it again in {} ms without using an attempt",
                run.job.id, error, wait_ms);
   self->delayed_send(self, milliseconds(wait_ms), atom::retry::value,
                      run.job.id);
   return true;
+}
+
+// Renews the leases of the jobs in flight. A job waiting to run again
+// after an outage whose lease another node took over meanwhile is dropped,
+// so its slot takes new work. While renewals fail, nothing is claimed.
+void renew_leases(caf::event_based_actor* self, dispatcher_state& st) {
+  st.last_renewal_try = std::chrono::steady_clock::now();
+  if (!st.in_flight.empty()) {
+    std::vector<std::int64_t> ids;
+    for (auto& [id, what] : st.in_flight)
+      ids.push_back(id);
+    try {
+      auto held = st.queue->renew(st.options.owner, ids,
+                                   st.options.lease_ms);
+      if (held.size() < ids.size())
+        spdlog::warn("worker: {} of {} leases were taken over by "
+                     "another node",
+                     ids.size() - held.size(), ids.size());
+      // A job waiting to run again after an outage whose lease another
+      // node took over (it declared this one down meanwhile) is theirs
+      // now: drop it, so its slot takes new work instead of a retry
+      // nobody would record.
+      bool dropped = false;
+      for (auto id : ids) {
+        auto it = st.in_flight.find(id);
+        if (it == st.in_flight.end() || !it->second.waiting_retry
+            || std::find(held.begin(), held.end(), id) != held.end())
+          continue;
+        spdlog::warn("worker: job {} waited to run again after an outage, "
+                     "but another node took it over; dropped here",
+                     id);
+        st.in_flight.erase(it);
+        st.figures->leases_lost += 1;
+        dropped = true;
+      }
+      if (dropped) {
+        st.publish();
+        if (st.draining && st.in_flight.empty())
+          finish_stop(self, st);
+      }
+      if (st.renewal_failing)
+        spdlog::info("worker: leases renewed again; claiming resumes");
+      st.renewal_failing = false;
+    } catch (const std::exception& e) {
+      if (!st.renewal_failing)
+        spdlog::error("worker: cannot renew leases ({}); claiming "
+                      "nothing until a renewal succeeds",
+                      e.what());
+      st.renewal_failing = true;
+    }
+  } else {
+    // Nothing to renew: a claim is the next contact with the queue.
+    st.renewal_failing = false;
+  }
 }
 
 caf::behavior dispatcher_actor(caf::event_based_actor* self,
@@ -229,6 +287,13 @@ caf::behavior dispatcher_actor(caf::event_based_actor* self,
   return {
     // The poll: claims, then comes back after poll_interval_ms.
     [=](atom::tick) {
+      // While renewals fail, try again at every poll (once a second at
+      // most), not only at the next heartbeat: once the database is back,
+      // jobs other nodes took over are dropped and claiming resumes at once.
+      if (st->renewal_failing
+          && std::chrono::steady_clock::now() - st->last_renewal_try
+               >= std::chrono::seconds(1))
+        renew_leases(self, *st);
       claim(self, *st);
       if (!st->draining)
         self->delayed_send(self, milliseconds(st->options.poll_interval_ms),
@@ -286,36 +351,13 @@ caf::behavior dispatcher_actor(caf::event_based_actor* self,
       auto it = st->in_flight.find(id);
       if (it == st->in_flight.end() || st->draining)
         return;
+      it->second.waiting_retry = false;
       st->figures->transient_retries += 1;
       self->spawn<caf::detached>(job_actor, caf::actor_cast<caf::actor>(self),
                                  it->second.job, st->execute);
     },
     [=](atom::heartbeat) {
-      if (!st->in_flight.empty()) {
-        std::vector<std::int64_t> ids;
-        for (auto& [id, what] : st->in_flight)
-          ids.push_back(id);
-        try {
-          auto held = st->queue->renew(st->options.owner, ids,
-                                       st->options.lease_ms);
-          if (held.size() < ids.size())
-            spdlog::warn("worker: {} of {} leases were taken over by "
-                         "another node",
-                         ids.size() - held.size(), ids.size());
-          if (st->renewal_failing)
-            spdlog::info("worker: leases renewed again; claiming resumes");
-          st->renewal_failing = false;
-        } catch (const std::exception& e) {
-          if (!st->renewal_failing)
-            spdlog::error("worker: cannot renew leases ({}); claiming "
-                          "nothing until a renewal succeeds",
-                          e.what());
-          st->renewal_failing = true;
-        }
-      } else {
-        // Nothing to renew: a claim is the next contact with the queue.
-        st->renewal_failing = false;
-      }
+      renew_leases(self, *st);
       self->delayed_send(self, milliseconds(st->options.lease_ms / 3),
                          atom::heartbeat::value);
     },
