@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "actors/engine_core.hpp"
 
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <utility>
 
@@ -815,56 +817,116 @@ generation_result engine_core::generate(const std::string& user_id,
 
 namespace {
 
-// A listener actor that hands each user's result to a callback; none for an
-// empty callback.
-caf::actor spawn_progress_listener(caf::actor_system& sys,
-                                   engine_core::result_callback report) {
-  if (!report)
-    return {};
-  // The callback is a spawn argument, not a capture: CAF 0.17 spawns a
-  // function without arguments by dereferencing a null shared_ptr to an
-  // empty tuple (undefined behaviour that UBSan reports).
-  // Detached: the host's callback may block (even call the engine again)
-  // without holding up a scheduler thread.
-  return sys.spawn<caf::detached>(
-    [](caf::event_based_actor* self,
-       engine_core::result_callback report) -> caf::behavior {
-      return {
-        [report](atom::progress, const generation_result& r,
-                 std::uint64_t done, std::uint64_t total) {
-          report(r, done, total);
-        },
-        [self](atom::close) { self->quit(); },
-      };
+// One run's events, handed from the actor that drives the run to the thread
+// that called generate_all, which calls the host's callback itself: no
+// thread of the engine's runs host code, the callback may block or call the
+// engine again, and no thread is started (and ended) per run.
+struct run_channel {
+  struct report {
+    generation_result result;
+    std::uint64_t done = 0;
+    std::uint64_t total = 0;
+  };
+  std::mutex mtx;
+  std::condition_variable ready;
+  // At most the coordinator's unacknowledged reports (results_unacked_max):
+  // each waits for its ack, sent once the callback has returned.
+  std::deque<report> reports;
+  bool finished = false;
+  run_summary summary;
+  caf::error failure;
+
+  void push(report r) {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      reports.push_back(std::move(r));
+    }
+    ready.notify_one();
+  }
+  void finish(run_summary s, caf::error err) {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      summary = std::move(s);
+      failure = std::move(err);
+      finished = true;
+    }
+    ready.notify_one();
+  }
+};
+
+// Asks the coordinator for the run and relays its progress reports (each a
+// request acknowledged once the callback has handled it, which keeps the
+// coordinator's flow control) and its reply into `channel`.
+template <class... Args>
+caf::behavior run_driver(caf::stateful_actor<std::deque<caf::response_promise>>* self,
+                         std::shared_ptr<run_channel> channel,
+                         coordinator_actor coordinator, bool with_progress,
+                         Args... args) {
+  caf::actor listener;
+  if (with_progress)
+    listener = caf::actor_cast<caf::actor>(self);
+  self
+    ->request(coordinator, caf::infinite, atom::generate::value,
+              std::move(args)..., listener)
+    .then(
+      [=](run_summary& r) {
+        channel->finish(std::move(r), caf::error{});
+        self->quit();
+      },
+      [=](caf::error& err) {
+        channel->finish(run_summary{}, std::move(err));
+        self->quit();
+      });
+  return {
+    [=](atom::progress, generation_result& r, std::uint64_t done,
+        std::uint64_t total) {
+      self->state.push_back(self->make_response_promise());
+      channel->push({std::move(r), done, total});
     },
-    std::move(report));
+    [=](atom::done) {
+      if (self->state.empty())
+        return;
+      self->state.front().deliver(caf::unit);
+      self->state.pop_front();
+    },
+  };
 }
 
 template <class... Ts>
 run_summary run_many(engine_core::impl& d, engine_core::result_callback on_result,
                      Ts&&... xs) {
-  auto listener = spawn_progress_listener(*d.sys, std::move(on_result));
+  auto channel = std::make_shared<run_channel>();
   auto unset_logger = d.release_thread_logger();
-  caf::scoped_actor self{*d.sys};
-  run_summary out;
-  caf::error failure;
-  // A run over many users may take long; each user has its own timeout.
-  self
-    ->request(d.coordinator, caf::infinite, atom::generate::value,
-              std::forward<Ts>(xs)..., listener)
-    .receive([&](run_summary& r) { out = r; },
-             [&](caf::error& err) { failure = std::move(err); });
-  if (listener) {
-    // The last progress report was queued before the reply; a plain close
-    // queues behind it, and waiting for the listener's end means the
-    // callback is never called after this function returns.
-    self->monitor(listener);
-    self->send(listener, atom::close::value);
-    self->receive([](const caf::down_msg&) {});
+  auto driver = d.sys->spawn(run_driver<std::decay_t<Ts>...>, channel,
+                             d.coordinator, static_cast<bool>(on_result),
+                             std::forward<Ts>(xs)...);
+  // The coordinator replies only after every report was acknowledged, so
+  // once finished no report is left.
+  std::unique_lock<std::mutex> lock{channel->mtx};
+  for (;;) {
+    channel->ready.wait(lock, [&] {
+      return !channel->reports.empty() || channel->finished;
+    });
+    if (channel->reports.empty())
+      break;
+    auto next = std::move(channel->reports.front());
+    channel->reports.pop_front();
+    lock.unlock();
+    // Acknowledged even when the callback throws: the run goes on without
+    // this caller, whose exception reaches it at once.
+    struct ack_on_exit {
+      caf::actor driver;
+      ~ack_on_exit() {
+        caf::anon_send(driver, atom::done::value);
+      }
+    } ack{caf::actor_cast<caf::actor>(driver)};
+    on_result(next.result, static_cast<std::size_t>(next.done),
+              static_cast<std::size_t>(next.total));
+    lock.lock();
   }
-  if (failure)
-    d.raise(failure);
-  return out;
+  if (channel->failure)
+    d.raise(channel->failure);
+  return std::move(channel->summary);
 }
 
 } // namespace

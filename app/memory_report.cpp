@@ -59,7 +59,10 @@ nlohmann::json metrics_json(const metrics_registry& registry) {
 memory_timeline::memory_timeline(std::size_t samples_max)
   : started_(std::chrono::steady_clock::now()),
     samples_max_(std::max<std::size_t>(samples_max, 2)) {
-  // nop
+  // All of its memory now, before the engine starts: a timeline that grew
+  // during the run would be measured by the very samples it records (a
+  // vector doubling is a step of its whole size in the heap figure).
+  points_.reserve(samples_max_);
 }
 
 void memory_timeline::record(const memory_status& x) {
@@ -72,14 +75,16 @@ void memory_timeline::record(const memory_status& x) {
                 && points_.back().status.level != x.level;
   if (seen_++ % stride_ != 0 && !change)
     return;
+  if (points_.size() == samples_max_) {
+    // Full: keep every second point, in place (no allocation), and halve
+    // the rate from here on.
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < points_.size(); i += 2)
+      points_[kept++] = points_[i];
+    points_.resize(kept);
+    stride_ *= 2;
+  }
   points_.push_back({elapsed, x});
-  if (points_.size() < samples_max_)
-    return;
-  std::vector<point> half;
-  for (std::size_t i = 0; i < points_.size(); i += 2)
-    half.push_back(points_[i]);
-  points_ = std::move(half);
-  stride_ *= 2;
 }
 
 std::vector<memory_timeline::point> memory_timeline::points() const {

@@ -40,11 +40,13 @@ private:
 };
 
 /// Records memory samples with their time for a timeline (CSV and a PNG
-/// plot). Bounded: after `samples_max` samples it keeps every second one
-/// and halves its rate, so a long run still covers its whole duration.
+/// plot). Bounded and allocated once, at construction: when `samples_max`
+/// points are kept it keeps every second one and halves its rate, so a
+/// long run still covers its whole duration without the timeline's own
+/// growth showing in the heap it records.
 class memory_timeline {
 public:
-  explicit memory_timeline(std::size_t samples_max = 20000);
+  explicit memory_timeline(std::size_t samples_max = 4096);
 
   /// Thread-safe; called from the memory supervisor.
   void record(const memory_status& x);
