@@ -150,7 +150,8 @@ public:
                       std::function<void(result<generation_summary>)> done);
 
   /// Called with each user's summary (without its items) as the user
-  /// finishes, and the users done and in the run; one call at a time.
+  /// finishes, and the users done and in the run; one call at a time, on
+  /// the thread that called generate_all.
   using user_done_fn = std::function<void(const generation_summary&,
                                           std::size_t, std::size_t)>;
 
