@@ -648,7 +648,9 @@ BOOST_AUTO_TEST_CASE(a_node_cut_off_stops_claiming_and_rejoins_cleanly) {
                     + "?connect_timeout=2&tcp_user_timeout=3000"
                       "&keepalives=1&keepalives_idle=1"
                       "&keepalives_interval=1&keepalives_count=3";
-  seed_and_enqueue(600);
+  // The jobs come once all three nodes are up: enqueued earlier, a and b
+  // could drain them all while c is still starting.
+  seed(600);
   std::vector<std::string> common{"--cluster-insecure", "true",
                                    "--cluster-address", net.host_ip};
   auto a = start("cut-a", common);
@@ -675,6 +677,7 @@ BOOST_AUTO_TEST_CASE(a_node_cut_off_stops_claiming_and_rejoins_cleanly) {
     c.process->output());
   require_connected(a, c);
   require_connected(b, c);
+  enqueue_for_all_users();
   BOOST_REQUIRE(wait_count("SELECT count(*) FROM jobs WHERE state = "
                            "'running' AND lease_owner = 'cut-c'",
                            1, 60s));

@@ -96,10 +96,18 @@ struct serve_fixture {
   /// for each, due since long ago: due on any node's clock, whatever date
   /// the machine says.
   void seed_and_enqueue(int users) {
+    seed(users);
+    enqueue_for_all_users();
+  }
+
+  void seed(int users) {
     auto r = run({"seed", "--users", std::to_string(users), "--contacts",
                   "20", "--seed", "7", "--now", "2026-03-02T12:00:00Z",
                   "--database-url", db.url()});
     BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  }
+
+  void enqueue_for_all_users() {
     db.query("SELECT (catchup_enqueue('generate', id, "
              "'{\"now\": 1772452800}'::jsonb, " + due_long_ago + ")).id "
              "FROM users");
