@@ -9,6 +9,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -141,6 +142,22 @@ int seed_command(const command_context& ctx, const admin::seed_params& params) {
   return exit_ok;
 }
 
+/// A few users' suggestions, as a taste of the run.
+result<void> show_first_users(engine& eng,
+                              const std::vector<std::string>& user_ids) {
+  std::size_t shown = 0;
+  for (auto& id : user_ids) {
+    if (shown++ == 3)
+      break;
+    auto items = eng.suggestions(id);
+    if (!items)
+      return items.error();
+    std::cout << '\n';
+    print_suggestions(id, *items, 5);
+  }
+  return {};
+}
+
 int demo_command(const command_context& ctx, admin::seed_params params) {
   auto started = std::chrono::steady_clock::now();
   auto eng = open_engine(ctx);
@@ -177,16 +194,8 @@ int demo_command(const command_context& ctx, admin::seed_params params) {
   auto gen_ms = std::chrono::duration<double, std::milli>(
                   std::chrono::steady_clock::now() - gen_started)
                   .count();
-  std::size_t shown = 0;
-  for (auto& id : seeded->user_ids) {
-    if (shown++ == 3)
-      break;
-    auto items = eng->suggestions(id);
-    if (!items)
-      return report_failure(items.error());
-    std::cout << '\n';
-    print_suggestions(id, *items, 5);
-  }
+  if (auto shown = show_first_users(*eng, seeded->user_ids); !shown)
+    return report_failure(shown.error());
   auto metrics = eng->metrics();
   if (!metrics)
     return report_failure(metrics.error());

@@ -382,6 +382,13 @@ error current_error(input_means input) noexcept {
   }
 }
 
+error opening_error() noexcept {
+  auto err = current_error();
+  if (err.code == error_code::internal)
+    err.code = error_code::database_unavailable;
+  return err;
+}
+
 error from_caf(const caf::error& err, const std::string& rendered) {
   if (err.category() == caf::atom("catchup"))
     return {public_code(static_cast<ec>(err.code())), rendered};

@@ -79,6 +79,12 @@ storage::seed_options to_internal(const admin::seed_params& x);
 /// where `input` is a setting).
 error current_error(input_means input = input_means::argument) noexcept;
 
+/// Converts the exception in flight while an engine opens: as
+/// `current_error`, but a failure no layer classified is
+/// database_unavailable (the database could not be opened, whatever layer
+/// noticed).
+error opening_error() noexcept;
+
 /// Converts an error an engine actor replied with.
 error from_caf(const caf::error& err, const std::string& rendered);
 

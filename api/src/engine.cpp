@@ -24,18 +24,48 @@ using api::input_means;
 
 // -- lifetime -----------------------------------------------------------------
 
+namespace {
+
+/// The call threads and queue `config` asks for, or why they are refused.
+result<void> check_call_limits(const engine_config& config) {
+  if (config.async_threads < 1 || config.async_threads > 256)
+    return error{error_code::invalid_config,
+                 "engine_config.async_threads is "
+                   + std::to_string(config.async_threads)
+                   + ", must be 1..256"};
+  if (config.async_queue_max < 1 || config.async_queue_max > 1000000)
+    return error{error_code::invalid_config,
+                 "engine_config.async_queue_max is "
+                   + std::to_string(config.async_queue_max)
+                   + ", must be 1..1000000"};
+  return {};
+}
+
+/// What the core hands the facade: every memory sample, for the pressure
+/// subscriptions and the host's own hook.
+engine_options core_options(engine::impl& d, const engine_config& config) {
+  engine_options options;
+  options.clock = wall_clock{config.clock_unix_ms};
+  options.on_memory_sample = [raw = &d, hook = config.on_memory_sample](
+                               const memory_status& m) {
+    raw->on_sample(m);
+    if (!hook)
+      return;
+    try {
+      hook(api::to_public(m));
+    } catch (...) {
+      // The host's timeline failing must not stop the sampling.
+    }
+  };
+  return options;
+}
+
+} // namespace
+
 result<engine> engine::open(const engine_config& config) noexcept {
   try {
-    if (config.async_threads < 1 || config.async_threads > 256)
-      return error{error_code::invalid_config,
-                   "engine_config.async_threads is "
-                     + std::to_string(config.async_threads)
-                     + ", must be 1..256"};
-    if (config.async_queue_max < 1 || config.async_queue_max > 1000000)
-      return error{error_code::invalid_config,
-                   "engine_config.async_queue_max is "
-                     + std::to_string(config.async_queue_max)
-                     + ", must be 1..1000000"};
+    if (auto limits = check_call_limits(config); !limits)
+      return limits.error();
     auto settings = api::load_settings(config);
     if (!settings)
       return settings.error();
@@ -46,30 +76,12 @@ result<engine> engine::open(const engine_config& config) noexcept {
     d->settings_queue_max = config.async_queue_max;
     d->pool = std::make_unique<api::call_pool>(config.async_threads,
                                                config.async_queue_max);
-    engine_options options;
-    options.clock = wall_clock{config.clock_unix_ms};
-    auto* raw = d.get();
-    options.on_memory_sample = [raw, hook = config.on_memory_sample](
-                                 const memory_status& m) {
-      raw->on_sample(m);
-      if (!hook)
-        return;
-      try {
-        hook(api::to_public(m));
-      } catch (...) {
-        // The host's timeline failing must not stop the sampling.
-      }
-    };
     try {
-      d->core = std::make_unique<engine_core>(d->settings, std::move(options));
+      d->core = std::make_unique<engine_core>(d->settings,
+                                              core_options(*d, config));
     } catch (...) {
-      auto err = current_error();
       d->pool->stop();
-      // A database that cannot be opened is unavailable, whatever layer
-      // noticed.
-      if (err.code == error_code::internal)
-        err.code = error_code::database_unavailable;
-      return err;
+      return api::opening_error();
     }
     {
       std::lock_guard<std::mutex> guard{d->latest_mtx};
