@@ -212,7 +212,7 @@ namespace detail {
 
 /// The library's way into an engine's state.
 struct engine_access {
-  /// The state of `eng`; null for a closed-by-move engine.
+  /// The state of `eng`; null for a moved-from engine.
   static engine::impl* state(engine& eng) noexcept {
     return eng.impl_.get();
   }
