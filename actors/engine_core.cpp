@@ -681,10 +681,6 @@ void engine_core::start_worker(worker_options options) {
   }
 }
 
-storage::embedded_cluster* engine_core::private_cluster() noexcept {
-  return impl_->db ? impl_->db->cluster() : nullptr;
-}
-
 const wall_clock& engine_core::clock() const {
   return impl_->clock;
 }

@@ -24,7 +24,6 @@
 #include "messages/error_codes.hpp"
 #include "messages/generation_messages.hpp"
 #include "messages/memory_messages.hpp"
-#include "storage/embedded_cluster.hpp"
 #include "storage/seed.hpp"
 #include "storage/user_store.hpp"
 #include "storage/session.hpp"
@@ -96,7 +95,10 @@ struct engine_options {
 /// The engine as one object: opens the database (the private cluster by
 /// default), runs the actor system with the streaming repository and the
 /// generation coordinator, and offers the engine's operations as blocking
-/// calls. The `catchup` binary is a thin user of this class.
+/// calls. It is the private implementation of the public API (api/src):
+/// hosts and the `catchup` binary reach it through `catchup::engine`,
+/// catchup/admin.hpp and catchup/server.hpp; besides api/src only the
+/// benchmarks and the tests use it directly.
 class engine_core {
 public:
   /// Opens the database named by `s.database` and starts the actors.
@@ -227,10 +229,6 @@ public:
   /// sync_calendar {"path", "calendar_id"?} or {"google": {...},
   /// "calendar_id"?}.
   job_result execute_job(const storage::job_record& job);
-
-  /// The private PostgreSQL cluster this engine runs on, or null with a
-  /// database URL (a host stops it on an interrupt; see app/signals).
-  storage::embedded_cluster* private_cluster() noexcept;
 
   /// Checks a job before it is enqueued, so a mistake is said to whoever
   /// enqueues it rather than found by a node later: a known kind, a JSON

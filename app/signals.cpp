@@ -95,23 +95,6 @@ void on_interrupt_exit(std::function<int(int)> shutdown) {
   cleanup_fn = std::move(shutdown);
 }
 
-void stop_on_interrupt(storage::embedded_cluster* cluster) {
-  if (cluster == nullptr)
-    return;
-  // A cluster object of its own: the command's may be destroyed on the
-  // main thread while this runs.
-  on_interrupt([options = cluster->options()] {
-    try {
-      storage::embedded_cluster cluster{options};
-      // Only the owner stops it; a shared server (catchup db start) stays.
-      if (cluster.status().owner == std::to_string(::getpid()))
-        cluster.stop();
-    } catch (...) {
-      // Exiting anyway; the next run adopts or restarts the server.
-    }
-  });
-}
-
 int finish(int exit_code) {
   if (interrupted.load()) {
     // The signal thread cleans up and ends the process with its own code;

@@ -3,8 +3,6 @@
 
 #include <functional>
 
-#include "storage/embedded_cluster.hpp"
-
 namespace catchup::app {
 
 /// Routes SIGINT and SIGTERM to one thread that runs the cleanup registered
@@ -23,28 +21,8 @@ void on_interrupt_exit(std::function<int(int signal)> shutdown);
 /// Sets what to do on SIGHUP (the process keeps running); empty: ignore.
 void on_hangup(std::function<void()> reload);
 
-/// On SIGINT or SIGTERM, stops `cluster` (a private PostgreSQL cluster;
-/// null: nothing) if this process started it, then exits: otherwise an
-/// interrupted command would leave the server it started running and
-/// `catchup db status` naming a process that is gone.
-void stop_on_interrupt(storage::embedded_cluster* cluster);
-
 /// Returns `exit_code` from main, unless an interrupt is being handled:
 /// then it waits for the signal thread, which ends the process itself.
 int finish(int exit_code);
-
-/// `stop_on_interrupt` for as long as it lives (the cluster's owner, an
-/// engine, must outlive it).
-class cluster_interrupt_guard {
-public:
-  explicit cluster_interrupt_guard(storage::embedded_cluster* cluster) {
-    stop_on_interrupt(cluster);
-  }
-  ~cluster_interrupt_guard() {
-    on_interrupt({});
-  }
-  cluster_interrupt_guard(const cluster_interrupt_guard&) = delete;
-  cluster_interrupt_guard& operator=(const cluster_interrupt_guard&) = delete;
-};
 
 } // namespace catchup::app

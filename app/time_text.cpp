@@ -46,13 +46,4 @@ std::string format_local(std::int64_t unix_s, const std::string& timezone) {
   }
 }
 
-wall_clock clock_of(const config::settings& s) {
-  return wall_clock::system(s.clock.offset_s * 1000);
-}
-
-std::int64_t now_or_clock(const config::settings& s,
-                          std::int64_t given_unix_s) {
-  return clock_of(s).or_now_unix_s(given_unix_s);
-}
-
 } // namespace catchup::app

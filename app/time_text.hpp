@@ -5,17 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "config/settings.hpp"
-#include "core/clock.hpp"
-
 namespace catchup::app {
-
-/// The clock of a command: the system clock moved by clock.offset_s, the
-/// same an engine opened with these settings reads.
-wall_clock clock_of(const config::settings& s);
-
-/// `given_unix_s` (a --now) if set, else now on clock_of(s).
-std::int64_t now_or_clock(const config::settings& s, std::int64_t given_unix_s);
 
 /// Parses "2026-11-22T18:00:00Z", "2026-11-22T18:00:00+05:30",
 /// "2026-11-22" (midnight UTC) or plain Unix seconds.

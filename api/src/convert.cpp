@@ -2,12 +2,14 @@
 #include "convert.hpp"
 
 #include <chrono>
+#include <stdexcept>
 
 #include <caf/atom.hpp>
 #include <caf/sec.hpp>
 
-#include "actors/engine_core.hpp"
 #include "config/config.hpp"
+#include "core/frequency.hpp"
+#include "core/memory.hpp"
 #include "storage/storage_error.hpp"
 
 namespace catchup::api {
@@ -30,8 +32,15 @@ error_code public_code(ec code, input_means input) {
     case ec::not_found:
       return error_code::not_found;
     case ec::invalid_input:
-      return input == input_means::data ? error_code::invalid_input
-                                        : error_code::invalid_argument;
+      switch (input) {
+        case input_means::data:
+          return error_code::invalid_input;
+        case input_means::setting:
+          return error_code::invalid_config;
+        case input_means::argument:
+          break;
+      }
+      return error_code::invalid_argument;
     case ec::memory_critical:
       return error_code::memory_critical;
     case ec::shutting_down:
@@ -91,6 +100,7 @@ generation_summary to_public(const generation_result& x) {
   out.items.reserve(x.items.size());
   for (const auto& item : x.items)
     out.items.push_back(to_public(item));
+  out.batches = x.batches;
   return out;
 }
 
@@ -129,10 +139,143 @@ import_summary to_public(const import_report& x) {
   out.pages = x.pages;
   out.bytes = x.bytes;
   out.wall_ms = x.wall_ms;
-  out.warnings.reserve(x.problems.size());
-  for (const auto& p : x.problems)
-    out.warnings.push_back({p.where, p.reason, p.excerpt});
+  out.warnings = to_public(x.problems);
+  out.outside_window = x.outside_window;
+  out.window_from_unix_s = x.window_from_unix_s;
+  out.window_to_unix_s = x.window_to_unix_s;
+  out.swept = x.swept;
+  out.bytes_total = x.bytes_total;
   return out;
+}
+
+std::vector<import_warning> to_public(const std::vector<import_problem>& x) {
+  std::vector<import_warning> out;
+  out.reserve(x.size());
+  for (const auto& p : x)
+    out.push_back({p.where, p.reason, p.excerpt});
+  return out;
+}
+
+contact_info to_public(const contact_record& x) {
+  contact_info out;
+  out.id = x.id;
+  out.name = x.name;
+  if (x.has_last_contact)
+    out.last_contact_unix_s = x.last_contact_unix_s;
+  if (x.frequency != no_frequency)
+    out.frequency = std::string{to_string(static_cast<frequency>(x.frequency))};
+  out.group_ids = x.group_ids;
+  out.archived = x.archived;
+  out.email = x.email;
+  out.phone = x.phone;
+  out.location = x.location;
+  out.organization = x.organization;
+  return out;
+}
+
+metric_reading to_public(const metric_snapshot& x) {
+  metric_reading out;
+  out.name = x.name;
+  out.help = x.help;
+  switch (x.kind) {
+    case metric_kind::counter:
+      out.type = metric_type::counter;
+      break;
+    case metric_kind::gauge:
+      out.type = metric_type::gauge;
+      break;
+    case metric_kind::histogram:
+      out.type = metric_type::histogram;
+      break;
+  }
+  out.value = x.value;
+  out.upper_bounds = x.upper_bounds;
+  out.bucket_counts = x.bucket_counts;
+  out.count = x.count;
+  out.sum = x.sum;
+  return out;
+}
+
+admin::database_info to_public(const storage::cluster_status& x) {
+  admin::database_info out;
+  switch (x.state) {
+    case storage::cluster_state::absent:
+      out.state = admin::database_state::absent;
+      break;
+    case storage::cluster_state::stopped:
+      out.state = admin::database_state::stopped;
+      break;
+    case storage::cluster_state::running:
+      out.state = admin::database_state::running;
+      break;
+  }
+  out.pid = x.pid.value_or(0);
+  out.data_dir = x.data_dir;
+  out.url = x.url;
+  out.owner = x.owner;
+  out.password_file = x.password_file;
+  return out;
+}
+
+admin::migration_summary to_public(const storage::migration_report& x) {
+  return {x.version_before, x.version_after, x.applied};
+}
+
+admin::seed_summary to_public(const storage::seed_report& x) {
+  admin::seed_summary out;
+  out.user_ids = x.user_ids;
+  out.contacts = x.contacts;
+  out.events = x.events;
+  out.wall_ms = x.wall_ms;
+  return out;
+}
+
+admin::job_info to_public(const storage::job_record& x) {
+  admin::job_info out;
+  out.id = x.id;
+  out.kind = x.kind;
+  out.user_id = x.user_id;
+  out.payload_json = x.payload_json;
+  out.state = x.state;
+  out.attempts = x.attempts;
+  out.max_attempts = x.max_attempts;
+  out.run_at_unix_ms = x.run_at_unix_ms;
+  out.last_error = x.last_error;
+  out.lease_owner = x.lease_owner;
+  out.lease_expires_unix_ms = x.lease_expires_unix_ms;
+  out.created_unix_ms = x.created_unix_ms;
+  out.finished_unix_ms = x.finished_unix_ms;
+  return out;
+}
+
+admin::cluster_node to_public(const storage::node_record& x) {
+  admin::cluster_node out;
+  out.id = x.id;
+  out.address = x.address;
+  out.version = x.version;
+  out.state = x.state;
+  out.level = x.level;
+  out.heap_bytes = x.allocated_bytes;
+  out.budget_bytes = x.budget_bytes;
+  out.jobs_in_flight = x.jobs_in_flight;
+  out.started_unix_ms = x.started_unix_ms;
+  out.heartbeat_unix_ms = x.heartbeat_unix_ms;
+  out.heartbeat_age_ms = x.heartbeat_age_ms;
+  out.down_unix_ms = x.down_unix_ms;
+  out.down_reason = x.down_reason;
+  return out;
+}
+
+admin::remote_generation to_public(const routed_generation& x) {
+  return {x.node_id, x.attempts, to_public(x.result)};
+}
+
+error stop_reason(const import_report& report, bool strict) {
+  if (report.ok())
+    return {};
+  auto code = strict && report.skipped > 0 ? error_code::invalid_input
+                                           : error_code::database_error;
+  return {code, report.error};
 }
 
 storage::suggestion_response to_internal(const suggestion_response& x) {
@@ -162,6 +305,56 @@ storage::suggestion_response to_internal(const suggestion_response& x) {
   return out;
 }
 
+storage::user_profile to_internal(const user_profile& x) {
+  storage::user_profile out;
+  out.id = x.id;
+  out.email = x.email;
+  out.name = x.name;
+  out.timezone = x.timezone;
+  out.active = x.active;
+  if (x.availability) {
+    out.availability.emplace();
+    out.availability->reserve(x.availability->size());
+    for (const auto& w : *x.availability)
+      out.availability->push_back({w.weekday, w.start_minute, w.end_minute});
+  }
+  return out;
+}
+
+google_sync_request to_internal(const google_sync_params& x) {
+  google_sync_request out;
+  out.user_id = x.user_id;
+  switch (x.what) {
+    case google_sync_kind::contacts:
+      out.what = google_sync_request::kind::contacts;
+      break;
+    case google_sync_kind::calendar:
+      out.what = google_sync_request::kind::calendar;
+      break;
+    default:
+      throw engine_error(ec::invalid_input,
+                         "unknown Google sync kind "
+                           + std::to_string(static_cast<int>(x.what)));
+  }
+  out.calendar_id = x.calendar_id;
+  out.credentials.client_id = x.client_id;
+  out.credentials.client_secret = x.client_secret;
+  out.credentials.refresh_token = x.refresh_token;
+  out.credentials.access_token = x.access_token;
+  out.strict = x.strict;
+  out.now_unix_s = x.now_unix_s; // 0: the engine's clock
+  return out;
+}
+
+storage::seed_options to_internal(const admin::seed_params& x) {
+  storage::seed_options out;
+  out.users = x.users;
+  out.contacts_per_user = x.contacts_per_user;
+  out.seed = x.seed;
+  out.now_unix_s = x.now_unix_s;
+  return out;
+}
+
 error current_error(input_means input) noexcept {
   try {
     try {
@@ -172,6 +365,10 @@ error current_error(input_means input) noexcept {
       return {public_code(e.code(), input), e.what()};
     } catch (const config::config_error& e) {
       return {error_code::invalid_config, e.what()};
+    } catch (const std::invalid_argument& e) {
+      return {input == input_means::setting ? error_code::invalid_config
+                                            : error_code::internal,
+              e.what()};
     } catch (const std::bad_alloc&) {
       return {error_code::memory_critical, "out of memory"};
     } catch (const std::exception& e) {
@@ -183,6 +380,13 @@ error current_error(input_means input) noexcept {
     // Building the message itself failed (no memory for the string).
     return {error_code::internal, {}};
   }
+}
+
+error opening_error() noexcept {
+  auto err = current_error();
+  if (err.code == error_code::internal)
+    err.code = error_code::database_unavailable;
+  return err;
 }
 
 error from_caf(const caf::error& err, const std::string& rendered) {

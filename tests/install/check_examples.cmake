@@ -38,7 +38,7 @@ foreach(f config_file version_file targets_file pc_file library)
   endif()
 endforeach()
 foreach(h catchup.hpp engine.hpp error.hpp types.hpp version.hpp export.hpp
-          node.hpp)
+          node.hpp admin.hpp server.hpp)
   if(NOT EXISTS ${prefix}/include/catchup/${h})
     message(FATAL_ERROR "check_examples: include/catchup/${h} not installed")
   endif()

@@ -77,10 +77,23 @@ struct engine_config {
   /// setting clock.offset_s moves it. Called on engine threads, so it must
   /// be thread-safe. Tests and simulations set it to own their time.
   std::function<std::int64_t()> clock_unix_ms;
+  /// Called with every memory reading the engine takes (each
+  /// memory.sample_interval_ms, and whenever it samples on demand, as
+  /// `memory()` does), on an engine thread; empty: none. For timelines:
+  /// keep it short, it holds up the sampling. `on_pressure_change` hears
+  /// only the changes of level. Never called with memory.monitoring_enabled
+  /// false.
+  std::function<void(const memory_snapshot&)> on_memory_sample;
 };
 
 /// A handle to a pressure subscription; pass it to `unsubscribe`.
 using subscription_id = std::uint64_t;
+
+namespace detail {
+/// The library's own way into an engine (catchup/admin.hpp and
+/// catchup/server.hpp are built on it); nothing a host uses.
+struct engine_access;
+} // namespace detail
 
 /// One open engine: a database (private or shared), the actor system that
 /// streams contacts in bounded batches, the memory supervisor, the caches
@@ -189,6 +202,15 @@ public:
                             const std::string& suggestion_id,
                             std::int64_t until_unix_s);
 
+  // -- contacts ---------------------------------------------------------------
+
+  /// One contact of a user (cached; an import or a response invalidates
+  /// the cache).
+  /// @returns the contact; not_found (no such contact of that user),
+  /// invalid_argument (a malformed id).
+  result<contact_info> contact(const std::string& user_id,
+                               const std::string& contact_id);
+
   // -- imports ----------------------------------------------------------------
 
   /// Called after every committed page with the totals so far, on an
@@ -221,6 +243,34 @@ public:
   result<import_summary> import_stream(std::istream& in, const std::string& name,
                                        const import_params& options,
                                        import_progress_fn progress = {});
+
+  /// Called after every committed page with the totals so far and that
+  /// page's bad items, all of them (the totals keep only the first 100),
+  /// on an engine thread; keep it short.
+  using import_page_fn = std::function<void(
+    const import_summary&, const std::vector<import_warning>&)>;
+
+  /// As `import_file`, but a run that started and then stopped early is an
+  /// outcome, not an error: it says what the run did up to there and why
+  /// it stopped (see import_outcome), and `progress` hears every page's
+  /// bad items. `options.format` contacts_by_extension reads a file as
+  /// contacts whatever its name says.
+  /// @returns the outcome; the errors of `import_file` for an import that
+  /// could not start (invalid_argument, invalid_input for a file that
+  /// cannot be opened or read as its format, not_found, memory_critical).
+  result<import_outcome> import_file_outcome(const std::string& path,
+                                             const import_params& options,
+                                             import_page_fn progress = {});
+
+  /// Syncs a user's Google contacts or one Google calendar like an import
+  /// (one page per transaction, bad items skipped unless strict, resumable
+  /// after a stop); rows a full sync no longer sees are removed at its end
+  /// (import_summary::swept), and the new sync token is stored.
+  /// @returns the outcome, as `import_file_outcome`: a sync the API or the
+  /// database stopped is an outcome whose `stopped` says why; not_found
+  /// (no such user), memory_critical.
+  result<import_outcome> sync_google(const google_sync_params& params,
+                                     import_page_fn progress = {});
 
   // -- job dispatcher ---------------------------------------------------------
 
@@ -267,9 +317,19 @@ public:
   /// The database URL in use (for a private cluster, its socket URL).
   std::string database_url() const;
 
+  /// The private cluster's data directory, absolute; empty with an
+  /// external database.
+  std::string data_dir() const;
+
+  /// "Now" on the engine's clock (engine_config::clock_unix_ms moved by
+  /// clock.offset_s), in Unix seconds: the instant a call given no "now"
+  /// uses. 0 for a closed or moved-from engine.
+  std::int64_t now_unix_s() const noexcept;
+
   struct impl;
 
 private:
+  friend struct detail::engine_access;
   explicit engine(std::unique_ptr<impl> d) noexcept;
   std::unique_ptr<impl> impl_;
 };

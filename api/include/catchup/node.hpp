@@ -127,7 +127,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, generation_summary& x) {
   return f(caf::meta::type_name("catchup.generation_summary"), x.user_id,
            x.generation_id, x.contacts_read, x.suggestions, x.free_slots,
-           x.partial, x.paused, x.warnings, x.wall_ms, x.items);
+           x.partial, x.paused, x.warnings, x.wall_ms, x.items, x.batches);
 }
 
 template <class Inspector>

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "catchup/error.hpp"
 #include "catchup/export.hpp"
 
 namespace catchup {
@@ -97,6 +98,8 @@ struct generation_summary {
   double wall_ms = 0;
   /// The new pending suggestions, best first.
   std::vector<suggestion> items;
+  /// Batches the contacts were streamed in.
+  std::int64_t batches = 0;
 };
 
 /// Totals of a run over many users. Each user's summary goes to the run's
@@ -141,6 +144,27 @@ struct suggestion_response {
   std::int64_t now_unix_s = 0;
 };
 
+// -- contacts -------------------------------------------------------------------
+
+/// One contact of a user, as the engine stores it (see engine::contact).
+struct contact_info {
+  std::string id;
+  std::string name;
+  /// When the user last caught up with the contact; unset: never.
+  std::optional<std::int64_t> last_contact_unix_s;
+  /// How often the user wants to catch up: "daily", "weekly", "biweekly",
+  /// "monthly", "quarterly", "yearly", "flexible" or "na"; empty: no
+  /// preference.
+  std::string frequency;
+  /// Ids of the contact's groups.
+  std::vector<std::string> group_ids;
+  bool archived = false;
+  std::string email;
+  std::string phone;
+  std::string location;
+  std::string organization;
+};
+
 // -- imports ------------------------------------------------------------------
 
 /// Formats an import reads.
@@ -150,6 +174,10 @@ enum class import_format : std::uint8_t {
   vcard,
   csv,
   icalendar,
+  /// Contacts, vCard or CSV by the file name's extension (.vcf/.vcard or
+  /// .csv); a file of any other name is refused rather than read as a
+  /// calendar.
+  contacts_by_extension,
 };
 
 /// One import of contacts or calendar events for a user.
@@ -198,6 +226,59 @@ struct import_summary {
   double wall_ms = 0;
   /// The first bad items (at most 100).
   std::vector<import_warning> warnings;
+  /// Calendars: events read but outside the window the import keeps
+  /// (`window_from_unix_s` to `window_to_unix_s`, both 0 for contacts),
+  /// which are not imported.
+  std::uint64_t outside_window = 0;
+  std::int64_t window_from_unix_s = 0;
+  std::int64_t window_to_unix_s = 0;
+  /// Rows a full sync removed because the source no longer has them.
+  std::int64_t swept = 0;
+  /// The input's size when known (a file's), else 0: with `bytes`, how far
+  /// a running import got.
+  std::uint64_t bytes_total = 0;
+};
+
+/// How an import that ran ended (see engine::import_file_outcome). A run
+/// commits page by page, so one that stopped early still did something.
+struct import_outcome {
+  /// What the run did: up to where it stopped, or, for a strict file
+  /// import that found a bad item, what its check read (nothing written).
+  import_summary summary;
+  /// `error_code::ok` when the run read its whole input; otherwise why it
+  /// stopped: invalid_input (a bad item stopped a strict run) or
+  /// database_error. The pages before it are committed, and a rerun of the
+  /// unchanged file resumes after them.
+  error stopped;
+};
+
+/// What a Google sync reads.
+enum class google_sync_kind : std::uint8_t {
+  /// The account's contacts (People API).
+  contacts,
+  /// One of the account's calendars (Calendar API).
+  calendar,
+};
+
+/// One sync with a Google account (see engine::sync_google). The first
+/// sync is full; later ones fetch the changes since the stored sync token.
+struct google_sync_params {
+  std::string user_id;
+  google_sync_kind what = google_sync_kind::contacts;
+  /// Calendars: the Google calendar id.
+  std::string calendar_id = "primary";
+  /// OAuth client and tokens: a refresh token (with client id and secret)
+  /// lets the engine renew the access token; an access token alone works
+  /// until it expires.
+  std::string client_id;
+  std::string client_secret;
+  std::string refresh_token;
+  std::string access_token;
+  /// Stop at the first bad item instead of skipping it.
+  bool strict = false;
+  /// "Now" (0: the engine's clock): the calendar window is around it, and
+  /// events ended by then move contacts' last contact date.
+  std::int64_t now_unix_s = 0;
 };
 
 // -- memory and metrics ---------------------------------------------------------
@@ -229,6 +310,35 @@ struct memory_snapshot {
   double used_percent = 0;
 };
 
+/// What kind of figure a metric is (as in Prometheus).
+enum class metric_type : std::uint8_t {
+  /// A total that only grows.
+  counter,
+  /// A value that goes up and down.
+  gauge,
+  /// Observations counted into buckets.
+  histogram,
+};
+
+/// One metric at one moment.
+struct metric_reading {
+  /// The Prometheus name, e.g. "catchup_generations_total".
+  std::string name;
+  std::string help;
+  metric_type type = metric_type::counter;
+  /// A counter's total or a gauge's value; 0 for a histogram.
+  double value = 0;
+  /// Histogram only: the finite upper bounds of the buckets (+Inf is not
+  /// listed).
+  std::vector<double> upper_bounds;
+  /// Histogram only: observations per bucket, not cumulative; the last one
+  /// is the +Inf bucket.
+  std::vector<std::uint64_t> bucket_counts;
+  /// Histogram only: observations and their sum.
+  std::uint64_t count = 0;
+  double sum = 0;
+};
+
 /// The engine's metrics at one moment.
 struct metrics_snapshot {
   /// Every metric in the Prometheus text exposition format, ready to
@@ -242,6 +352,12 @@ struct metrics_snapshot {
   std::int64_t jobs_done = 0;
   std::int64_t jobs_failed = 0;
   std::int64_t jobs_in_flight = 0;
+  /// Every metric of the engine one by one, by name (the dispatcher's job
+  /// figures are the jobs_* fields above).
+  std::vector<metric_reading> readings;
+  /// The highest resident set of the process so far (0 where the system
+  /// does not say).
+  std::int64_t peak_resident_bytes = 0;
 };
 
 } // namespace catchup
