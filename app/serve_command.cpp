@@ -12,7 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/engine_core.hpp"
-#include "actors/http_endpoint.hpp"
+#include "adapters/http_endpoint.hpp"
 #include "app/signals.hpp"
 #include "app/time_text.hpp"
 #include "core/pressure.hpp"

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "actors/google_client.hpp"
-#include "actors/http_header_check.hpp"
+#include "adapters/google_client.hpp"
+#include "adapters/http_header_check.hpp"
 #include "tests/support/fake_google_server.hpp"
 #include "tests/support/import_reading.hpp"
 
@@ -111,7 +111,7 @@ struct google_fixture {
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(actors_google_client)
+BOOST_AUTO_TEST_SUITE(adapters_google_client)
 
 // -- the real samples -----------------------------------------------------------
 

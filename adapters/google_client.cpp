@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "actors/google_client.hpp"
+#include "adapters/google_client.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -14,7 +14,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/http_header_check.hpp"
+#include "adapters/http_header_check.hpp"
 #include "core/utf8.hpp"
 
 namespace catchup {

@@ -1,4 +1,4 @@
-#include "actors/http_header_check.hpp"
+#include "adapters/http_header_check.hpp"
 
 namespace catchup {
 
