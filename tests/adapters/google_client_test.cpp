@@ -559,6 +559,20 @@ BOOST_FIXTURE_TEST_CASE(connection_failures_are_retried_then_reported,
   BOOST_TEST(waits.size() == 1u);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_redirect_is_not_followed_and_fails_with_its_status,
+                        google_fixture) {
+  server.script("GET", people_path,
+                {{302, "", {{"Location", server.base_url() + "/elsewhere"}}}});
+  auto google = client();
+  auto e = caught<google_error>([&] { google.list_connections("", "", 500); });
+  BOOST_REQUIRE(e);
+  BOOST_TEST(e->status() == 302);
+  BOOST_TEST(contains(e->what(), "GET /v1/people/me/connections"));
+  BOOST_TEST(contains(e->what(), "redirects are not followed"));
+  BOOST_TEST(server.requests_to("GET", "/elsewhere").empty());
+  BOOST_TEST(google.retries_made() == 0);
+}
+
 // -- access tokens ----------------------------------------------------------------
 
 BOOST_FIXTURE_TEST_CASE(a_401_refreshes_the_token_and_retries_once,
