@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "actors/dispatcher.hpp"
-#include "actors/interfaces.hpp"
-#include "actors/google_client.hpp"
 #include "actors/importer.hpp"
+#include "actors/interfaces.hpp"
+#include "adapters/google_client.hpp"
 #include "config/settings.hpp"
 #include "core/clock.hpp"
 #include "core/memory.hpp"

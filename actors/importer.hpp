@@ -13,9 +13,9 @@
 
 #include <caf/actor_system.hpp>
 
-#include "actors/import_sources.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/memory_supervisor.hpp"
+#include "adapters/import_sources.hpp"
 #include "core/field_check.hpp"
 #include "core/pressure.hpp"
 #include "storage/import_store.hpp"

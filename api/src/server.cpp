@@ -7,7 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/dispatcher.hpp"
-#include "actors/http_endpoint.hpp"
+#include "adapters/http_endpoint.hpp"
 #include "convert.hpp"
 #include "core/pressure.hpp"
 #include "engine_impl.hpp"

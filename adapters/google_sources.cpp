@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/google_client.hpp"
-#include "actors/import_sources.hpp"
+#include "adapters/google_client.hpp"
+#include "adapters/import_sources.hpp"
 
 namespace catchup {
 

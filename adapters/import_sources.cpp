@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "actors/import_sources.hpp"
+#include "adapters/import_sources.hpp"
 
 #include <cctype>
 #include <cerrno>

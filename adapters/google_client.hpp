@@ -8,10 +8,13 @@
 // import. Every call blocks; the sync actor runs it in a detached actor, and
 // every wait is bounded (timeouts, attempts, backoff, Retry-After, body size).
 //
-// Not thread-safe: one client per sync actor. HTTPS goes through
-// cpp-httplib and OpenSSL with certificate and host name verification
-// against the system's CA bundle; plain http:// base URLs are accepted for
-// tests against a local server, production must use https://.
+// Not thread-safe: one client per sync actor. Every request, token
+// refreshes included, goes through the engine's one outbound HTTP client
+// (`http_client.hpp`): HTTPS with certificate and host name verification
+// against the system's CA bundle, no redirects followed, and no
+// destination in a loopback or private range unless allowed. Plain
+// http:// base URLs are accepted for tests against a local server,
+// production must use https://.
 
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/http_destination.hpp"
 #include "core/calendar_event.hpp"
 #include "formats/vcard.hpp"
 
@@ -59,8 +63,9 @@ struct google_client_options {
   /// but never for longer than this.
   int retry_after_max_ms = 60000;
   /// Bounds connecting, each read and each write, and each attempt as a
-  /// whole (checked as body data arrives, so a server trickling bytes just
-  /// inside the read timeout is cut off too; such an attempt is retried).
+  /// whole (the connection is cut at the deadline, so a server that stalls
+  /// or trickles bytes just inside the read timeout is cut off too; such an
+  /// attempt is retried).
   int request_timeout_ms = 30000;
   /// Bytes of one response body, after decompression; a larger one is a
   /// google_error, never retried.
@@ -68,6 +73,11 @@ struct google_client_options {
   /// A PEM bundle of trusted CAs; empty: OpenSSL's default paths, which are
   /// the system's bundle (Debian: /etc/ssl/certs).
   std::string ca_cert_path;
+  /// Where requests may go. Besides what this allows, an endpoint whose
+  /// host is written as an address (127.0.0.1, [::1]) or is localhost may
+  /// be in a private range: whoever configured it chose it. A host name,
+  /// such as the default endpoints', must resolve to public addresses.
+  http_destination_policy destinations;
   /// Waits between attempts (default: std::this_thread::sleep_for); tests
   /// record the waits instead of sleeping.
   std::function<void(int ms)> sleep;

@@ -20,6 +20,11 @@ inline constexpr std::size_t bearer_token_bytes_max = 4096;
 /// it can. Never quotes the value: it may be a secret.
 std::optional<std::string> header_value_problem(std::string_view value);
 
+/// Why `name` cannot be sent as a header name (empty, or a character
+/// other than RFC 9110's token characters, at byte N), or nothing when it
+/// can.
+std::optional<std::string> header_name_problem(std::string_view name);
+
 /// True when `token` is a bearer token as RFC 6750 section 2.1 allows:
 /// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=", at most
 /// bearer_token_bytes_max bytes.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "actors/http_connection_gate.hpp"
+#include "adapters/http_connection_gate.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "actors/http_endpoint.hpp"
+#include "adapters/http_endpoint.hpp"
 
 #include <exception>
 #include <stdexcept>
@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/http_connection_gate.hpp"
+#include "adapters/http_connection_gate.hpp"
 #include "core/utf8.hpp"
 
 namespace catchup {

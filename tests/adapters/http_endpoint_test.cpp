@@ -35,7 +35,7 @@
 
 #include <httplib.h>
 
-#include "actors/http_endpoint.hpp"
+#include "adapters/http_endpoint.hpp"
 #include "core/metrics.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -237,7 +237,7 @@ private:
 };
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(actors_http_endpoint)
+BOOST_AUTO_TEST_SUITE(adapters_http_endpoint)
 
 BOOST_AUTO_TEST_CASE(metrics_serves_the_callbacks_text_as_prometheus_text) {
   http_endpoint endpoint{local_options(), fixed_callbacks()};

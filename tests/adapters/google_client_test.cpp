@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "actors/google_client.hpp"
-#include "actors/http_header_check.hpp"
+#include "adapters/google_client.hpp"
+#include "adapters/http_header_check.hpp"
 #include "tests/support/fake_google_server.hpp"
 #include "tests/support/import_reading.hpp"
 
@@ -111,7 +111,7 @@ struct google_fixture {
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(actors_google_client)
+BOOST_AUTO_TEST_SUITE(adapters_google_client)
 
 // -- the real samples -----------------------------------------------------------
 
@@ -557,6 +557,20 @@ BOOST_FIXTURE_TEST_CASE(connection_failures_are_retried_then_reported,
   BOOST_TEST(contains(e->what(), "gave up after 2 attempts"));
   BOOST_TEST(contains(e->what(), "no response"));
   BOOST_TEST(waits.size() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_redirect_is_not_followed_and_fails_with_its_status,
+                        google_fixture) {
+  server.script("GET", people_path,
+                {{302, "", {{"Location", server.base_url() + "/elsewhere"}}}});
+  auto google = client();
+  auto e = caught<google_error>([&] { google.list_connections("", "", 500); });
+  BOOST_REQUIRE(e);
+  BOOST_TEST(e->status() == 302);
+  BOOST_TEST(contains(e->what(), "GET /v1/people/me/connections"));
+  BOOST_TEST(contains(e->what(), "redirects are not followed"));
+  BOOST_TEST(server.requests_to("GET", "/elsewhere").empty());
+  BOOST_TEST(google.retries_made() == 0);
 }
 
 // -- access tokens ----------------------------------------------------------------

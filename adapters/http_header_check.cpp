@@ -1,4 +1,4 @@
-#include "actors/http_header_check.hpp"
+#include "adapters/http_header_check.hpp"
 
 namespace catchup {
 
@@ -15,6 +15,23 @@ std::optional<std::string> header_value_problem(std::string_view value) {
       return std::string{"the value holds "} + what + " at byte "
              + std::to_string(i);
     }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> header_name_problem(std::string_view name) {
+  if (name.empty())
+    return std::string{"the name is empty"};
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool token = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                       || (c >= '0' && c <= '9')
+                       || std::string_view{"!#$%&'*+-.^_`|~"}.find(c)
+                            != std::string_view::npos;
+    if (!token)
+      return "the name holds a character that is not a token character at "
+             "byte "
+             + std::to_string(i);
   }
   return std::nullopt;
 }
