@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/assert.hpp"
 #include "core/pressure.hpp"
 #include "messages/atoms.hpp"
 
@@ -178,6 +179,8 @@ void claim(caf::event_based_actor* self, dispatcher_state& st) {
     self->spawn<caf::detached>(job_actor, caf::actor_cast<caf::actor>(self),
                                job, st.execute);
   }
+  CATCHUP_ASSERT(st.in_flight.size() <= capacity,
+                 "a node runs no more jobs than it claimed room for");
   st.publish();
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "formats/contacts_csv.hpp"
 #include "formats/input_stopped.hpp"
+#include "core/assert.hpp"
 #include "core/utf8.hpp"
 
 #include <algorithm>
@@ -208,6 +209,7 @@ struct contacts_csv_reader::state {
   int get() {
     if (!fill())
       return -1;
+    CATCHUP_ASSERT(position < buffer.size(), "a filled buffer has a byte");
     const char c = buffer[position++];
     if (at_line_start) {
       ++line;
