@@ -193,6 +193,49 @@ caf::typed_response_promise<Value> read_through(cache_pointer self,
   return rp;
 }
 
+// Drops the entries of `kinds` (cache_contacts, cache_calendar,
+// cache_suggestions) of `user`, or of everyone when `user` is empty; reads
+// in flight for them will not be stored (their epoch moves on).
+void invalidate(cache_pointer self, std::uint8_t kinds,
+                const std::string& user) {
+  auto& st = self->state;
+  for (std::size_t k = 0; k < 3; ++k)
+    if (kinds & (1u << k))
+      ++st.epochs[k];
+  auto drop = [&](auto& c, std::int64_t& count) {
+    if (user.empty()) {
+      count += static_cast<std::int64_t>(c.size());
+      c.clear();
+      return;
+    }
+    auto prefix = user_prefix(user);
+    count += static_cast<std::int64_t>(c.erase_if(
+      [&](const std::string& k) { return k.rfind(prefix, 0) == 0; }));
+  };
+  if (kinds & cache_contacts)
+    drop(*st.contacts, st.invalidations[0]);
+  if (kinds & cache_calendar)
+    drop(*st.calendar, st.invalidations[1]);
+  if (kinds & cache_suggestions)
+    drop(*st.suggestions, st.invalidations[2]);
+  publish(self);
+}
+
+// Shrinks (or restores) every cache to the level's capacity.
+void apply_level(cache_pointer self, pressure_level level) {
+  auto& st = self->state;
+  if (level == st.level)
+    return;
+  st.level = level;
+  auto percent = st.policy.at(level).cache_capacity_percent;
+  st.contacts->set_capacity_percent(percent);
+  st.calendar->set_capacity_percent(percent);
+  st.suggestions->set_capacity_percent(percent);
+  spdlog::info("cache: capacity {}% at {} pressure", percent,
+               to_string(level));
+  publish(self);
+}
+
 cache_actor::behavior_type cache(cache_pointer self, repository_actor repo,
                                  config::caches_settings cfg,
                                  pressure_policy_table policy,
@@ -249,41 +292,9 @@ cache_actor::behavior_type cache(cache_pointer self, repository_actor repo,
                                           id);
     },
     [=](atom::invalidate, std::uint8_t kinds, const std::string& user) {
-      auto& st = self->state;
-      for (std::size_t k = 0; k < 3; ++k)
-        if (kinds & (1u << k))
-          ++st.epochs[k];
-      auto drop = [&](auto& c, std::int64_t& count) {
-        if (user.empty()) {
-          count += static_cast<std::int64_t>(c.size());
-          c.clear();
-          return;
-        }
-        auto prefix = user_prefix(user);
-        count += static_cast<std::int64_t>(c.erase_if(
-          [&](const std::string& k) { return k.rfind(prefix, 0) == 0; }));
-      };
-      if (kinds & cache_contacts)
-        drop(*st.contacts, st.invalidations[0]);
-      if (kinds & cache_calendar)
-        drop(*st.calendar, st.invalidations[1]);
-      if (kinds & cache_suggestions)
-        drop(*st.suggestions, st.invalidations[2]);
-      publish(self);
+      invalidate(self, kinds, user);
     },
-    [=](atom::pressure, const memory_status& x) {
-      auto& st = self->state;
-      if (x.level == st.level)
-        return;
-      st.level = x.level;
-      auto percent = st.policy.at(x.level).cache_capacity_percent;
-      st.contacts->set_capacity_percent(percent);
-      st.calendar->set_capacity_percent(percent);
-      st.suggestions->set_capacity_percent(percent);
-      spdlog::info("cache: capacity {}% at {} pressure", percent,
-                   to_string(x.level));
-      publish(self);
-    },
+    [=](atom::pressure, const memory_status& x) { apply_level(self, x.level); },
     [=](atom::status) {
       auto& st = self->state;
       return std::vector<cache_figures>{

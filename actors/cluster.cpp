@@ -575,6 +575,54 @@ bool note_unreachable(cluster_state& st, const std::string& address) {
   return first;
 }
 
+// A dial reached a node: it becomes a peer once its hello says who it is
+// (and that it is neither this node nor one already connected).
+void on_dialled(cluster_self self, const cluster_ptr& st,
+                const std::string& address, caf::strong_actor_ptr& ptr) {
+  st->unreachable.erase(address);
+  auto handle = caf::actor_cast<cluster_node_actor>(ptr);
+  if (st->find_by_handle(handle.address()) != nullptr)
+    return; // the same node, reached by another address or its hello
+  self->monitor(handle);
+  auto& p = st->peers[address];
+  p.address = address;
+  p.handle = handle;
+  self->send(handle, atom::pressure::value, st->own_status());
+  self->request(handle, milliseconds(hello_timeout_ms), atom::status::value)
+    .then(
+      [=](node_status& status) {
+        auto i = st->peers.find(address);
+        if (i == st->peers.end())
+          return;
+        auto* same = st->find_by_id(status.node_id);
+        if (status.node_id == st->opt.node_id
+            || (same != nullptr && same != &i->second)) {
+          // Ourselves, or a node reached by two addresses: keep one.
+          drop_peer(self, *st, i);
+          return;
+        }
+        i->second.node_id = status.node_id;
+        i->second.status = status;
+        i->second.status_known = true;
+        self->send(i->second.handle, atom::connect::value,
+                   st->own_status(), caf::actor_cast<caf::actor>(self));
+        st->declared_down.erase(status.node_id);
+        spdlog::info("cluster: connected to node {} at {} ({}, {} "
+                     "jobs in flight)",
+                     status.node_id, address, level_text(status.level),
+                     status.jobs_in_flight);
+        tell_dispatcher(self, *st);
+      },
+      [=](caf::error& err) {
+        spdlog::warn("cluster: node at {} did not say who it is ({}); "
+                     "dropping the connection",
+                     address, self->system().render(err));
+        auto i = st->peers.find(address);
+        if (i != st->peers.end())
+          drop_peer(self, *st, i);
+      });
+}
+
 void connect(cluster_self self, const cluster_ptr& st,
              const std::string& address) {
   if (address.empty() || st->connecting.count(address) > 0
@@ -601,50 +649,7 @@ void connect(cluster_self self, const cluster_ptr& st,
     ->request(connector, milliseconds(connect_timeout_ms), atom::connect::value,
               target.first, target.second)
     .then(
-      [=](caf::strong_actor_ptr& ptr) {
-        st->unreachable.erase(address);
-        auto handle = caf::actor_cast<cluster_node_actor>(ptr);
-        if (st->find_by_handle(handle.address()) != nullptr)
-          return; // the same node, reached by another address or its hello
-        self->monitor(handle);
-        auto& p = st->peers[address];
-        p.address = address;
-        p.handle = handle;
-        self->send(handle, atom::pressure::value, st->own_status());
-        self->request(handle, milliseconds(hello_timeout_ms), atom::status::value)
-          .then(
-            [=](node_status& status) {
-              auto i = st->peers.find(address);
-              if (i == st->peers.end())
-                return;
-              auto* same = st->find_by_id(status.node_id);
-              if (status.node_id == st->opt.node_id
-                  || (same != nullptr && same != &i->second)) {
-                // Ourselves, or a node reached by two addresses: keep one.
-                drop_peer(self, *st, i);
-                return;
-              }
-              i->second.node_id = status.node_id;
-              i->second.status = status;
-              i->second.status_known = true;
-              self->send(i->second.handle, atom::connect::value,
-                         st->own_status(), caf::actor_cast<caf::actor>(self));
-              st->declared_down.erase(status.node_id);
-              spdlog::info("cluster: connected to node {} at {} ({}, {} "
-                           "jobs in flight)",
-                           status.node_id, address, level_text(status.level),
-                           status.jobs_in_flight);
-              tell_dispatcher(self, *st);
-            },
-            [=](caf::error& err) {
-              spdlog::warn("cluster: node at {} did not say who it is ({}); "
-                           "dropping the connection",
-                           address, self->system().render(err));
-              auto i = st->peers.find(address);
-              if (i != st->peers.end())
-                drop_peer(self, *st, i);
-            });
-      },
+      [=](caf::strong_actor_ptr& ptr) { on_dialled(self, st, address, ptr); },
       [=](caf::error& err) {
         // `connecting` is cleared when the connector thread ends.
         if (note_unreachable(*st, address)) {
@@ -688,56 +693,135 @@ void on_rows(cluster_self self, const cluster_ptr& st,
     connect(self, st, seed);
 }
 
+// A monitored actor ended: a connector thread, or the proxy of peers. A
+// peer that did not leave gracefully is declared down (unless this node was
+// stalled), and the generations running there are routed elsewhere.
+void on_down(cluster_self self, const cluster_ptr& st,
+             const caf::down_msg& dm) {
+  if (auto c = st->connectors.find(dm.source); c != st->connectors.end()) {
+    st->connecting.erase(c->second);
+    st->connectors.erase(c);
+    return;
+  }
+  // Every entry on this handle (one node reached twice holds one proxy).
+  std::vector<peer_info> gone;
+  for (auto i = st->peers.begin(); i != st->peers.end();) {
+    if (i->second.handle.address() == dm.source) {
+      gone.push_back(std::move(i->second));
+      i = st->peers.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  std::set<std::string> declared;
+  for (auto& peer : gone) {
+    auto reason = self->system().render(dm.reason);
+    if (dm.reason == caf::exit_reason::user_shutdown
+        || dm.reason == caf::exit_reason::normal) {
+      // A graceful stop: it handed its jobs back before it went.
+      spdlog::info("cluster: node {} left",
+                   peer.node_id.empty() ? peer.address : peer.node_id);
+    } else if (st->stalled()) {
+      spdlog::warn("cluster: lost the connection to {} while this node "
+                   "was stalled; reconnecting instead of declaring it "
+                   "down",
+                   peer.node_id.empty() ? peer.address : peer.node_id);
+    } else if (peer.node_id.empty()) {
+      spdlog::warn("cluster: lost the connection to {} before it said who "
+                   "it is ({})",
+                   peer.address, reason);
+    } else if (declared.insert(peer.node_id).second) {
+      declare_down(self, st, peer.node_id, reason);
+    }
+    // Generations running there go elsewhere now, not at their timeout.
+    for (auto& r : peer.routes)
+      if (!r->done && r->on_peer == peer.address) {
+        r->last_failure = (peer.node_id.empty() ? peer.address
+                                                : peer.node_id)
+                          + " went down (" + reason + ")";
+        route(self, st, r);
+      }
+  }
+  if (!gone.empty())
+    tell_dispatcher(self, *st);
+}
+
+// A node that dialled this one says hello: it becomes a peer, unless it is
+// this node or one already connected.
+void on_hello(cluster_self self, const cluster_ptr& st, node_status& status,
+              const caf::actor& handle) {
+  if (!handle || status.node_id.empty()
+      || status.node_id == st->opt.node_id
+      || st->find_by_id(status.node_id) != nullptr
+      || st->find_by_handle(handle.address()) != nullptr)
+    return;
+  auto key = status.address.empty() ? status.node_id : status.address;
+  auto& p = st->peers[key];
+  p.address = key;
+  p.handle = caf::actor_cast<cluster_node_actor>(handle);
+  p.node_id = status.node_id;
+  p.status = std::move(status);
+  p.status_known = true;
+  st->connecting.erase(key);
+  st->unreachable.erase(key);
+  st->declared_down.erase(p.node_id);
+  self->monitor(p.handle);
+  spdlog::info("cluster: connected to node {} at {} (it dialled; {}, {} "
+               "jobs in flight)",
+               p.node_id, key, level_text(p.status.level),
+               p.status.jobs_in_flight);
+  tell_dispatcher(self, *st);
+}
+
+// The membership interval: notes a stall of this node, sends its status
+// to its peers, writes its heartbeat (reading the table back for peers to
+// dial) and schedules the next tick.
+void on_tick(cluster_self self, const cluster_ptr& st) {
+  auto now = steady_clock::now();
+  auto late = now - st->next_tick_due;
+  if (late > milliseconds(st->opt.settings.peer_timeout_ms / 2)) {
+    st->stalled_until
+      = now + milliseconds(2 * st->opt.settings.peer_timeout_ms);
+    spdlog::warn("cluster: this node stalled for {} ms; peers may have "
+                 "declared it down and rescued its jobs (its late "
+                 "results are refused)",
+                 std::chrono::duration_cast<milliseconds>(late).count());
+  }
+  st->next_tick_due
+    = now + milliseconds(st->opt.settings.membership_interval_ms);
+  auto own = st->own_status();
+  for (auto& [address, p] : st->peers)
+    self->send(p.handle, atom::pressure::value, own);
+  if (!st->heartbeat_in_flight) {
+    st->heartbeat_in_flight = true;
+    self
+      ->request(st->registry,
+                milliseconds(registry_statement_timeout_ms * 2),
+                atom::heartbeat::value, own)
+      .then(
+        [=](std::vector<node_status>& rows) {
+          st->heartbeat_in_flight = false;
+          on_rows(self, st, rows);
+        },
+        [=](caf::error& err) {
+          st->heartbeat_in_flight = false;
+          spdlog::error("cluster: cannot write this node's heartbeat: "
+                        "{}",
+                        self->system().render(err));
+          // Seeds need no table.
+          for (auto& seed : st->seeds)
+            connect(self, st, seed);
+        });
+  }
+  self->delayed_send(self,
+                     milliseconds(st->opt.settings.membership_interval_ms),
+                     atom::tick::value);
+}
+
 cluster_node_actor::behavior_type cluster_actor(cluster_self self,
                                                 cluster_ptr st) {
-  self->set_down_handler([=](caf::down_msg& dm) {
-    if (auto c = st->connectors.find(dm.source); c != st->connectors.end()) {
-      st->connecting.erase(c->second);
-      st->connectors.erase(c);
-      return;
-    }
-    // Every entry on this handle (one node reached twice holds one proxy).
-    std::vector<peer_info> gone;
-    for (auto i = st->peers.begin(); i != st->peers.end();) {
-      if (i->second.handle.address() == dm.source) {
-        gone.push_back(std::move(i->second));
-        i = st->peers.erase(i);
-      } else {
-        ++i;
-      }
-    }
-    std::set<std::string> declared;
-    for (auto& peer : gone) {
-      auto reason = self->system().render(dm.reason);
-      if (dm.reason == caf::exit_reason::user_shutdown
-          || dm.reason == caf::exit_reason::normal) {
-        // A graceful stop: it handed its jobs back before it went.
-        spdlog::info("cluster: node {} left",
-                     peer.node_id.empty() ? peer.address : peer.node_id);
-      } else if (st->stalled()) {
-        spdlog::warn("cluster: lost the connection to {} while this node "
-                     "was stalled; reconnecting instead of declaring it "
-                     "down",
-                     peer.node_id.empty() ? peer.address : peer.node_id);
-      } else if (peer.node_id.empty()) {
-        spdlog::warn("cluster: lost the connection to {} before it said who "
-                     "it is ({})",
-                     peer.address, reason);
-      } else if (declared.insert(peer.node_id).second) {
-        declare_down(self, st, peer.node_id, reason);
-      }
-      // Generations running there go elsewhere now, not at their timeout.
-      for (auto& r : peer.routes)
-        if (!r->done && r->on_peer == peer.address) {
-          r->last_failure = (peer.node_id.empty() ? peer.address
-                                                  : peer.node_id)
-                            + " went down (" + reason + ")";
-          route(self, st, r);
-        }
-    }
-    if (!gone.empty())
-      tell_dispatcher(self, *st);
-  });
+  self->set_down_handler(
+    [=](caf::down_msg& dm) { on_down(self, st, dm); });
   if (st->opt.supervisor)
     self
       ->request(st->opt.supervisor, caf::infinite, atom::subscribe::value,
@@ -783,27 +867,7 @@ cluster_node_actor::behavior_type cluster_actor(cluster_self self,
       return out;
     },
     [=](atom::connect, node_status& status, caf::actor& handle) {
-      if (!handle || status.node_id.empty()
-          || status.node_id == st->opt.node_id
-          || st->find_by_id(status.node_id) != nullptr
-          || st->find_by_handle(handle.address()) != nullptr)
-        return;
-      auto key = status.address.empty() ? status.node_id : status.address;
-      auto& p = st->peers[key];
-      p.address = key;
-      p.handle = caf::actor_cast<cluster_node_actor>(handle);
-      p.node_id = status.node_id;
-      p.status = std::move(status);
-      p.status_known = true;
-      st->connecting.erase(key);
-      st->unreachable.erase(key);
-      st->declared_down.erase(p.node_id);
-      self->monitor(p.handle);
-      spdlog::info("cluster: connected to node {} at {} (it dialled; {}, {} "
-                   "jobs in flight)",
-                   p.node_id, key, level_text(p.status.level),
-                   p.status.jobs_in_flight);
-      tell_dispatcher(self, *st);
+      on_hello(self, st, status, handle);
     },
     [=](atom::pressure, node_status& status) {
       auto* peer = st->find_by_id(status.node_id);
@@ -822,47 +886,7 @@ cluster_node_actor::behavior_type cluster_actor(cluster_self self,
       for (auto& [address, p] : st->peers)
         self->send(p.handle, atom::pressure::value, own);
     },
-    [=](atom::tick) {
-      auto now = steady_clock::now();
-      auto late = now - st->next_tick_due;
-      if (late > milliseconds(st->opt.settings.peer_timeout_ms / 2)) {
-        st->stalled_until
-          = now + milliseconds(2 * st->opt.settings.peer_timeout_ms);
-        spdlog::warn("cluster: this node stalled for {} ms; peers may have "
-                     "declared it down and rescued its jobs (its late "
-                     "results are refused)",
-                     std::chrono::duration_cast<milliseconds>(late).count());
-      }
-      st->next_tick_due
-        = now + milliseconds(st->opt.settings.membership_interval_ms);
-      auto own = st->own_status();
-      for (auto& [address, p] : st->peers)
-        self->send(p.handle, atom::pressure::value, own);
-      if (!st->heartbeat_in_flight) {
-        st->heartbeat_in_flight = true;
-        self
-          ->request(st->registry,
-                    milliseconds(registry_statement_timeout_ms * 2),
-                    atom::heartbeat::value, own)
-          .then(
-            [=](std::vector<node_status>& rows) {
-              st->heartbeat_in_flight = false;
-              on_rows(self, st, rows);
-            },
-            [=](caf::error& err) {
-              st->heartbeat_in_flight = false;
-              spdlog::error("cluster: cannot write this node's heartbeat: "
-                            "{}",
-                            self->system().render(err));
-              // Seeds need no table.
-              for (auto& seed : st->seeds)
-                connect(self, st, seed);
-            });
-      }
-      self->delayed_send(self,
-                         milliseconds(st->opt.settings.membership_interval_ms),
-                         atom::tick::value);
-    },
+    [=](atom::tick) { on_tick(self, st); },
   };
 }
 

@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/assert.hpp"
 #include "core/pressure.hpp"
 #include "messages/atoms.hpp"
 
@@ -178,6 +179,8 @@ void claim(caf::event_based_actor* self, dispatcher_state& st) {
     self->spawn<caf::detached>(job_actor, caf::actor_cast<caf::actor>(self),
                                job, st.execute);
   }
+  CATCHUP_ASSERT(st.in_flight.size() <= capacity,
+                 "a node runs no more jobs than it claimed room for");
   st.publish();
 }
 
@@ -264,26 +267,101 @@ void renew_leases(caf::event_based_actor* self, dispatcher_state& st) {
   }
 }
 
-caf::behavior dispatcher_actor(caf::event_based_actor* self,
-                               std::shared_ptr<dispatcher_state> st) {
+// Records the end of a job that ran here - done, failed, or to run again
+// after a database outage - then claims more work, or ends a stop.
+void job_ended(caf::event_based_actor* self, dispatcher_state& st,
+               std::int64_t id, const std::string& error, bool transient) {
+  auto it = st.in_flight.find(id);
+  if (it == st.in_flight.end())
+    return; // handed back already (graceful stop)
+  if (transient && !st.draining && retry_transient(self, st, it->second, error))
+    return;
+  st.in_flight.erase(it);
   try {
-    st->queue = std::make_unique<storage::job_queue>(
-      st->url, st->clock, st->options.statement_timeout_ms);
+    if (error.empty()) {
+      if (st.queue->complete(id, st.options.owner)) {
+        st.figures->completed += 1;
+      } else {
+        st.figures->leases_lost += 1;
+        spdlog::warn("worker: job {} finished after its lease was taken "
+                     "over; its result stands, the queue's record is "
+                     "the other node's",
+                     id);
+      }
+    } else {
+      auto state = st.queue->fail(id, st.options.owner, error,
+                                  st.options.retry);
+      if (state.empty()) {
+        st.figures->leases_lost += 1;
+      } else {
+        st.figures->failed += 1;
+        spdlog::warn("worker: job {} failed ({}): {}", id, state, error);
+      }
+    }
+  } catch (const std::exception& e) {
+    // The lease expires and another node (or this one) reruns the
+    // job; results are idempotent.
+    spdlog::error("worker: cannot record the end of job {} ({}): {}",
+                  id, error.empty() ? "done" : "failed: " + error,
+                  e.what());
+  }
+  st.publish();
+  if (st.draining && st.in_flight.empty())
+    finish_stop(self, st);
+  else
+    claim(self, st);
+}
+
+// The cluster's view of its peers: the lowest level among them, or -1
+// without live peers. Claims at once when that leaves more room here.
+void peers_changed(caf::event_based_actor* self, dispatcher_state& st,
+                   std::int32_t lowest_peer_level) {
+  auto before = st.capacity();
+  if (lowest_peer_level < 0)
+    st.lowest_peer_level.reset();
+  else
+    st.lowest_peer_level = static_cast<pressure_level>(
+      std::min<std::int32_t>(lowest_peer_level, 3));
+  if (st.capacity() != before)
+    spdlog::info("worker: {} jobs at once now (own level {}, lowest "
+                 "peer {})",
+                 st.capacity(), to_string(st.level),
+                 st.lowest_peer_level
+                   ? std::string{to_string(*st.lowest_peer_level)}
+                   : std::string{"none"});
+  if (st.capacity() > before)
+    claim(self, st);
+}
+
+// Opens the job queue, spawns the NOTIFY listener, subscribes to memory
+// pressure and starts the poll and the heartbeat. False, the actor having
+// quit, without a queue.
+bool start(caf::event_based_actor* self, dispatcher_state& st) {
+  try {
+    st.queue = std::make_unique<storage::job_queue>(
+      st.url, st.clock, st.options.statement_timeout_ms);
   } catch (const std::exception& e) {
     spdlog::error("worker: cannot open the job queue: {}", e.what());
     self->quit(caf::make_error(caf::sec::runtime_error, e.what()));
-    return {};
+    return false;
   }
-  st->listener = self->spawn<caf::detached + caf::linked>(
-    listener_actor, caf::actor_cast<caf::actor>(self), st->url, st->clock);
-  if (st->supervisor)
+  st.listener = self->spawn<caf::detached + caf::linked>(
+    listener_actor, caf::actor_cast<caf::actor>(self), st.url, st.clock);
+  if (st.supervisor)
     self
-      ->request(st->supervisor, caf::infinite, atom::subscribe::value,
+      ->request(st.supervisor, caf::infinite, atom::subscribe::value,
                 caf::actor_cast<caf::actor>(self))
       .then([](std::uint64_t) {}, [](const caf::error&) {});
   self->send(self, atom::tick::value);
-  self->delayed_send(self, milliseconds(st->options.lease_ms / 3),
+  self->delayed_send(self, milliseconds(st.options.lease_ms / 3),
                      atom::heartbeat::value);
+  return true;
+}
+
+caf::behavior dispatcher_actor(caf::event_based_actor* self,
+                               std::shared_ptr<dispatcher_state> st) {
+  if (!start(self, *st))
+    return {};
   return {
     // The poll: claims, then comes back after poll_interval_ms.
     [=](atom::tick) {
@@ -305,47 +383,7 @@ caf::behavior dispatcher_actor(caf::event_based_actor* self,
       claim(self, *st);
     },
     [=](atom::done, std::int64_t id, const std::string& error,
-        bool transient) {
-      auto it = st->in_flight.find(id);
-      if (it == st->in_flight.end())
-        return; // handed back already (graceful stop)
-      if (transient && !st->draining && retry_transient(self, *st, it->second, error))
-        return;
-      st->in_flight.erase(it);
-      try {
-        if (error.empty()) {
-          if (st->queue->complete(id, st->options.owner)) {
-            st->figures->completed += 1;
-          } else {
-            st->figures->leases_lost += 1;
-            spdlog::warn("worker: job {} finished after its lease was taken "
-                         "over; its result stands, the queue's record is "
-                         "the other node's",
-                         id);
-          }
-        } else {
-          auto state = st->queue->fail(id, st->options.owner, error,
-                                       st->options.retry);
-          if (state.empty()) {
-            st->figures->leases_lost += 1;
-          } else {
-            st->figures->failed += 1;
-            spdlog::warn("worker: job {} failed ({}): {}", id, state, error);
-          }
-        }
-      } catch (const std::exception& e) {
-        // The lease expires and another node (or this one) reruns the
-        // job; results are idempotent.
-        spdlog::error("worker: cannot record the end of job {} ({}): {}",
-                      id, error.empty() ? "done" : "failed: " + error,
-                      e.what());
-      }
-      st->publish();
-      if (st->draining && st->in_flight.empty())
-        finish_stop(self, *st);
-      else
-        claim(self, *st);
-    },
+        bool transient) { job_ended(self, *st, id, error, transient); },
     // A job's run again after a database outage, if it is still ours.
     [=](atom::retry, std::int64_t id) {
       auto it = st->in_flight.find(id);
@@ -364,24 +402,8 @@ caf::behavior dispatcher_actor(caf::event_based_actor* self,
     [=](atom::pressure, const memory_status& status) {
       st->level = status.level;
     },
-    // The cluster's view of its peers: the lowest level among them, or -1
-    // without live peers.
     [=](atom::peers, std::int32_t lowest_peer_level) {
-      auto before = st->capacity();
-      if (lowest_peer_level < 0)
-        st->lowest_peer_level.reset();
-      else
-        st->lowest_peer_level = static_cast<pressure_level>(
-          std::min<std::int32_t>(lowest_peer_level, 3));
-      if (st->capacity() != before)
-        spdlog::info("worker: {} jobs at once now (own level {}, lowest "
-                     "peer {})",
-                     st->capacity(), to_string(st->level),
-                     st->lowest_peer_level
-                       ? std::string{to_string(*st->lowest_peer_level)}
-                       : std::string{"none"});
-      if (st->capacity() > before)
-        claim(self, *st);
+      peers_changed(self, *st, lowest_peer_level);
     },
     [=](atom::stop, std::int64_t grace_ms) -> caf::result<bool> {
       st->draining = true;

@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/assert.hpp"
 #include "core/free_slots.hpp"
 #include "core/pressure.hpp"
 #include "core/priority.hpp"
@@ -111,6 +112,9 @@ void finish(user_pointer self) {
   // ordered stream are still the exact top K.
   if (chosen.size() > st.k)
     chosen.resize(st.k);
+  // K never exceeds the free slots (plan), so rank i gets slot i.
+  CATCHUP_ASSERT(chosen.size() <= st.slots.size(),
+                 "every suggestion has a slot of its own");
   // Partial when the reduced K was reached: a full run might have made
   // more. A stream that ended below K lost nothing.
   if (st.k < st.k_full && chosen.size() >= st.k) {
@@ -135,6 +139,10 @@ void finish(user_pointer self) {
     rec.status = "pending";
     st.result.items.push_back(std::move(rec));
   }
+  CATCHUP_ASSERT(st.result.items.empty()
+                   || st.result.items.back().rank
+                        == static_cast<std::int32_t>(st.result.items.size()),
+                 "a generation ranks its suggestions 1..K");
   st.result.suggestions = static_cast<std::int64_t>(st.result.items.size());
   generation_output out{st.result, st.req.now_unix_s};
   out.result.wall_ms = std::chrono::duration<double, std::milli>(
@@ -166,6 +174,8 @@ void pull(user_pointer self, stream_cursor cursor) {
   auto& st = self->state;
   // The batch follows the level at the moment of the pull.
   auto want = std::min(st.policy().batch_rows_max, st.k - st.best.size());
+  // Pulled only while fewer than K are kept, at a level that has a batch.
+  CATCHUP_ASSERT(want >= 1, "a pull asks for at least one row");
   self->request(st.repo, caf::infinite, atom::next::value,
                 std::move(cursor), static_cast<std::uint64_t>(want))
     .then(

@@ -180,6 +180,84 @@ void screen(source_page& page, const page_source& source,
                });
 }
 
+// Critical pressure, like the generation circuit breaker: no new page
+// until pressure falls, and give up (resumably) after breaker_wait_max.
+void pause(caf::event_based_actor* self, import_state& st) {
+  st.paused = true;
+  st.paused_at = clock_type::now();
+  spdlog::warn("import of {} for user {} paused: memory pressure {}",
+               st.target.resource, st.target.user_id, to_string(st.level));
+  self->delayed_send(self, paused_check_interval, atom::retry::value);
+}
+
+// Items the database still refused were left out alone (lenient runs
+// only; a strict one rolled the page back): each is a problem of the page.
+void note_refused(
+  import_state& st,
+  const std::vector<storage::page_outcome::item_failure>& failed) {
+  for (auto& failure : failed) {
+    import_problem problem;
+    if (st.calendar) {
+      const auto& e = st.page.events.at(failure.index);
+      problem = {st.source->locate(e.position), failure.reason,
+                 printable_excerpt(e.external_id)};
+    } else {
+      const auto& c = st.page.contacts.at(failure.index);
+      problem = {st.source->locate(c.position), failure.reason,
+                 printable_excerpt(c.key)};
+    }
+    st.report.skipped += 1;
+    if (st.report.problems.size() < st.options.problems_kept_max)
+      st.report.problems.push_back(problem);
+    st.page.problems.push_back(std::move(problem));
+  }
+}
+
+// Writes the page with the cursor after it, in one transaction, and counts
+// what it did. @throws what the store throws.
+void merge_page(import_state& st) {
+  auto cursor = st.cursor();
+  auto outcome
+    = st.calendar
+        ? st.store->merge_events(st.target, st.page.events, cursor,
+                                 st.options.now_unix_s, !st.options.strict)
+        : st.store->merge_contacts(st.target, st.page.contacts,
+                                   st.page.deleted_keys, cursor,
+                                   !st.options.strict);
+  note_refused(st, outcome.failed);
+  st.report.inserted += outcome.inserted;
+  st.report.updated += outcome.updated;
+  st.report.deleted += outcome.deleted;
+  st.report.last_contact_moved += outcome.last_contact_moved;
+  // New and removed rows change a user's share of a table; updates
+  // (last contact dates included) hardly change what the planner needs.
+  st.rows_since_statistics += outcome.inserted + outcome.deleted;
+  if (st.rows_since_statistics >= statistics_rows_min) {
+    st.store->refresh_statistics(st.target);
+    st.rows_since_statistics = 0;
+  }
+}
+
+// A page is written and committed: reads after it see it, the report and
+// the progress callback learn of it, and the next page follows.
+void page_written(caf::event_based_actor* self, import_state& st) {
+  // A calendar page may also have moved contacts' last contact dates.
+  caf::anon_send(st.cache, atom::invalidate::value,
+                 static_cast<std::uint8_t>(
+                   st.calendar ? cache_calendar | cache_contacts
+                               : cache_contacts),
+                 st.target.user_id);
+  st.report.pages += 1;
+  st.report.bytes = st.source->bytes_done();
+  st.report.bytes_total = st.source->bytes_total();
+  st.report.wall_ms = std::chrono::duration<double, std::milli>(
+                        clock_type::now() - st.started)
+                        .count();
+  if (st.progress)
+    st.progress(st.report, st.page.problems);
+  self->send(self, atom::next::value);
+}
+
 void step(caf::event_based_actor* self, import_state& st) {
   if (st.ended || st.paused)
     return;
@@ -191,14 +269,7 @@ void step(caf::event_based_actor* self, import_state& st) {
   }
   auto items = st.page_items();
   if (items == 0) {
-    // Critical pressure, like the generation circuit breaker: no new page
-    // until pressure falls, and give up (resumably) after
-    // breaker_wait_max.
-    st.paused = true;
-    st.paused_at = clock_type::now();
-    spdlog::warn("import of {} for user {} paused: memory pressure {}",
-                 st.target.resource, st.target.user_id, to_string(st.level));
-    self->delayed_send(self, paused_check_interval, atom::retry::value);
+    pause(self, st);
     return;
   }
   if (st.report.page_items_min == 0 || items < st.report.page_items_min)
@@ -226,63 +297,12 @@ void step(caf::event_based_actor* self, import_state& st) {
     return;
   }
   try {
-    auto cursor = st.cursor();
-    auto outcome
-      = st.calendar
-          ? st.store->merge_events(st.target, st.page.events, cursor,
-                                   st.options.now_unix_s, !st.options.strict)
-          : st.store->merge_contacts(st.target, st.page.contacts,
-                                     st.page.deleted_keys, cursor,
-                                     !st.options.strict);
-    // Items the database still refused were left out alone (lenient runs
-    // only; a strict one rolled the page back and ended above).
-    for (auto& failure : outcome.failed) {
-      import_problem problem;
-      if (st.calendar) {
-        const auto& e = st.page.events.at(failure.index);
-        problem = {st.source->locate(e.position), failure.reason,
-                   printable_excerpt(e.external_id)};
-      } else {
-        const auto& c = st.page.contacts.at(failure.index);
-        problem = {st.source->locate(c.position), failure.reason,
-                   printable_excerpt(c.key)};
-      }
-      st.report.skipped += 1;
-      if (st.report.problems.size() < st.options.problems_kept_max)
-        st.report.problems.push_back(problem);
-      st.page.problems.push_back(std::move(problem));
-    }
-    st.report.inserted += outcome.inserted;
-    st.report.updated += outcome.updated;
-    st.report.deleted += outcome.deleted;
-    st.report.last_contact_moved += outcome.last_contact_moved;
-    // New and removed rows change a user's share of a table; updates
-    // (last contact dates included) hardly change what the planner needs.
-    st.rows_since_statistics += outcome.inserted + outcome.deleted;
-    if (st.rows_since_statistics >= statistics_rows_min) {
-      st.store->refresh_statistics(st.target);
-      st.rows_since_statistics = 0;
-    }
+    merge_page(st);
   } catch (const std::exception& e) {
     finish(self, st, e.what(), database_transient(e));
     return;
   }
-  // Written and committed: reads after this page see it. A calendar page
-  // may also have moved contacts' last contact dates.
-  caf::anon_send(st.cache, atom::invalidate::value,
-                 static_cast<std::uint8_t>(
-                   st.calendar ? cache_calendar | cache_contacts
-                               : cache_contacts),
-                 st.target.user_id);
-  st.report.pages += 1;
-  st.report.bytes = st.source->bytes_done();
-  st.report.bytes_total = st.source->bytes_total();
-  st.report.wall_ms = std::chrono::duration<double, std::milli>(
-                        clock_type::now() - st.started)
-                        .count();
-  if (st.progress)
-    st.progress(st.report, st.page.problems);
-  self->send(self, atom::next::value);
+  page_written(self, st);
 }
 
 void start(import_state& st) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/free_slots.hpp"
 
+#include "core/assert.hpp"
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -176,12 +178,19 @@ public:
       auto length = std::min(slot_, end - s);
       if (length < slot_ && length < min_slot_)
         return;
+      CATCHUP_ASSERT(length > 0, "a slot lasts");
+      // Gaps arrive in increasing time: the result is sorted by start and
+      // its slots never overlap, which the generation relies on.
+      CATCHUP_ASSERT(slots_.empty() || slots_.back().end <= s,
+                     "a slot starts after the previous one ends");
       slots_.push_back({s, s + length});
       ++used_;
     }
   }
 
   std::vector<time_slot> take() {
+    CATCHUP_ASSERT(slots_.size() <= rules_.slots_max,
+                   "at most slots_max slots");
     return std::move(slots_);
   }
 

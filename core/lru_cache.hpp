@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/assert.hpp"
+
 namespace catchup {
 
 /// Why entries left a cache.
@@ -208,10 +210,24 @@ private:
     return now - e.touched_ms >= limits_.ttl_ms;
   }
 
+  // The index and the recency list name the same entries, and the byte
+  // count is theirs: a drift would make the limits evict too much or too
+  // little, silently.
+  void check_accounting() const {
+    CATCHUP_ASSERT(index_.size() == order_.size(),
+                   "the index and the recency list hold the same entries");
+    CATCHUP_ASSERT(!order_.empty() || bytes_ == 0,
+                   "an empty cache counts no bytes");
+  }
+
   void remove(typename index_type::iterator i) {
+    CATCHUP_ASSERT(i != index_.end(), "only an indexed entry is removed");
+    CATCHUP_ASSERT(bytes_ >= i->second->bytes,
+                   "the cache's byte count never goes below zero");
     bytes_ -= i->second->bytes;
     order_.erase(i->second);
     index_.erase(i);
+    check_accounting();
   }
 
   // Evicts from the least recently used end until within the effective
@@ -229,6 +245,11 @@ private:
       ++(counters_.*reason);
       remove(index_.find(order_.back().key));
     }
+    check_accounting();
+    CATCHUP_ASSERT(index_.size() <= effective_entries_max(),
+                   "a trimmed cache is within its entry limit");
+    CATCHUP_ASSERT(bytes_ <= effective_bytes_max(),
+                   "a trimmed cache is within its byte limit");
   }
 
   cache_limits limits_;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/pressure.hpp"
 
+#include "core/assert.hpp"
+
 #include <algorithm>
 
 namespace catchup {
@@ -45,6 +47,27 @@ pressure_policy_table::pressure_policy_table(
     = {batch(4), cap(5), 50, 50, 25};
   rows_[static_cast<std::size_t>(pressure_level::critical)]
     = {batch(4), cap(5), 10, 0, 0};
+  // Every consumer relies on a worse level never allowing more, and on a
+  // batch and a cap of at least one.
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    CATCHUP_ASSERT(rows_[i].batch_rows_max >= 1, "a batch has a row");
+    CATCHUP_ASSERT(rows_[i].suggestions_max >= 1, "a generation has a cap");
+    if (i == 0)
+      continue;
+    const pressure_policy& better = rows_[i - 1];
+    const pressure_policy& worse = rows_[i];
+    CATCHUP_ASSERT(worse.batch_rows_max <= better.batch_rows_max,
+                   "batches never grow with pressure");
+    CATCHUP_ASSERT(worse.suggestions_max <= better.suggestions_max,
+                   "the suggestion cap never grows with pressure");
+    CATCHUP_ASSERT(
+      worse.cache_capacity_percent <= better.cache_capacity_percent,
+      "caches never grow with pressure");
+    CATCHUP_ASSERT(worse.concurrency_percent <= better.concurrency_percent,
+                   "concurrency never grows with pressure");
+    CATCHUP_ASSERT(worse.import_page_percent <= better.import_page_percent,
+                   "import pages never grow with pressure");
+  }
 }
 
 const pressure_policy&

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/top_k.hpp"
 
+#include "core/assert.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -28,6 +30,7 @@ bool top_k::offer(candidate c) {
       heap_.reserve(std::min(k_, std::max<std::size_t>(8, 2 * heap_.size())));
     heap_.push_back(std::move(c));
     std::push_heap(heap_.begin(), heap_.end(), heap_less);
+    CATCHUP_ASSERT(heap_.size() <= k_, "top_k keeps at most K candidates");
     return true;
   }
   if (k_ == 0 || !ranks_before(c, heap_.front()))
@@ -43,6 +46,10 @@ const candidate* top_k::worst() const noexcept {
 }
 
 std::vector<candidate> top_k::take_sorted() {
+  // A broken heap would have dropped a better candidate than the one on
+  // top, and sorting it would not show.
+  CATCHUP_ASSERT(std::is_heap(heap_.begin(), heap_.end(), heap_less),
+                 "the kept candidates form a heap with the worst on top");
   // sort_heap leaves the range ascending under the comparator: best first.
   std::sort_heap(heap_.begin(), heap_.end(), heap_less);
   std::vector<candidate> sorted;
@@ -60,6 +67,7 @@ void top_k::shrink(std::size_t new_k) {
   }
   // The point of shrinking is memory pressure: give the storage back.
   heap_.shrink_to_fit();
+  CATCHUP_ASSERT(heap_.size() <= k_, "a shrunk top_k keeps at most K");
 }
 
 } // namespace catchup

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "formats/contacts_csv.hpp"
 #include "formats/input_stopped.hpp"
+#include "core/assert.hpp"
 #include "core/utf8.hpp"
 
 #include <algorithm>
@@ -208,6 +209,7 @@ struct contacts_csv_reader::state {
   int get() {
     if (!fill())
       return -1;
+    CATCHUP_ASSERT(position < buffer.size(), "a filled buffer has a byte");
     const char c = buffer[position++];
     if (at_line_start) {
       ++line;
@@ -241,95 +243,116 @@ struct contacts_csv_reader::state {
 
   enum class outcome { record, oversized, too_many_fields, end };
 
+  /// Where the reading of one record has got to.
+  struct record_scan {
+    std::string field;
+    bool quoted = false;
+    /// A byte of the record has been read.
+    bool any = false;
+    /// The field's opening quote may still come (only blanks so far).
+    bool at_field_start = true;
+    std::size_t bytes = 0;
+    outcome failure = outcome::record;
+    /// A quote still open long after the limit: skip to the next line.
+    bool runaway = false;
+  };
+
+  /// A byte inside quotes; `storing` is false past a limit.
+  void read_quoted(record_scan &r, char c, bool storing) {
+    if (!storing && r.bytes > 2 * limits.record_bytes_max) {
+      r.runaway = true;
+      return;
+    }
+    if (c == '"') {
+      if (peek() == '"') {
+        get();
+        ++r.bytes;
+        if (storing)
+          r.field += '"';
+      } else {
+        r.quoted = false;
+      }
+    } else if (c == '\r' && peek() == '\n') {
+      // CRLF inside a field becomes LF; the LF comes next.
+    } else if (storing) {
+      r.field += c;
+    }
+  }
+
+  /// A comma outside quotes: the field ends, unless it is one too many.
+  void end_field(record_scan &r, bool storing) {
+    if (storing) {
+      if (fields.size() + 1 >= limits.fields_max) {
+        r.failure = outcome::too_many_fields;
+      } else {
+        fields.push_back(std::move(r.field));
+        field_lines.push_back(line);
+      }
+    }
+    r.field.clear();
+    r.at_field_start = true;
+  }
+
+  /// A byte outside quotes; true when it ends the record.
+  bool read_unquoted(record_scan &r, char c, bool storing) {
+    if (c == ',') {
+      end_field(r, storing);
+      return false;
+    }
+    if (c == '\n')
+      return true;
+    if (c == '\r')
+      return false;
+    if (c == '"' && r.at_field_start) {
+      r.quoted = true;
+      r.at_field_start = false;
+      r.field.clear();
+      return false;
+    }
+    if (!is_blank(c))
+      r.at_field_start = false;
+    // A stray quote inside an unquoted field is taken literally.
+    if (storing)
+      r.field += c;
+    return false;
+  }
+
   /// Reads one RFC 4180 record into `fields`. Past a limit, the rest of the
   /// record is skipped (see contacts_csv_reader::next for how).
   outcome read_record() {
     fields.clear();
     field_lines.clear();
-    std::string field;
-    bool quoted = false;
-    bool any = false;
-    /// The field's opening quote may still come (only blanks so far).
-    bool at_field_start = true;
-    std::size_t record_bytes = 0;
-    outcome failure = outcome::record;
-    /// A quote still open long after the limit: skip to the next line.
-    bool runaway = false;
+    record_scan r;
     while (true) {
       const int ci = get();
       if (ci < 0) {
-        if (!any)
+        if (!r.any)
           return outcome::end;
         break;
       }
       const char c = static_cast<char>(ci);
-      if (!any) {
-        any = true;
+      if (!r.any) {
+        r.any = true;
         record_line = line;
         field_lines.push_back(line);
       }
-      ++record_bytes;
-      if (failure == outcome::record && record_bytes > limits.record_bytes_max)
-        failure = outcome::oversized;
-      const bool storing = failure == outcome::record;
-      if (runaway) {
+      ++r.bytes;
+      if (r.failure == outcome::record && r.bytes > limits.record_bytes_max)
+        r.failure = outcome::oversized;
+      const bool storing = r.failure == outcome::record;
+      if (r.runaway) {
         if (c == '\n')
           break;
         continue;
       }
-      if (quoted) {
-        if (!storing && record_bytes > 2 * limits.record_bytes_max) {
-          runaway = true;
-          continue;
-        }
-        if (c == '"') {
-          if (peek() == '"') {
-            get();
-            ++record_bytes;
-            if (storing)
-              field += '"';
-          } else {
-            quoted = false;
-          }
-        } else if (c == '\r' && peek() == '\n') {
-          // CRLF inside a field becomes LF; the LF comes next.
-        } else if (storing) {
-          field += c;
-        }
-        continue;
-      }
-      if (c == ',') {
-        if (storing) {
-          if (fields.size() + 1 >= limits.fields_max) {
-            failure = outcome::too_many_fields;
-          } else {
-            fields.push_back(std::move(field));
-            field_lines.push_back(line);
-          }
-        }
-        field.clear();
-        at_field_start = true;
-        continue;
-      }
-      if (c == '\n')
+      if (r.quoted)
+        read_quoted(r, c, storing);
+      else if (read_unquoted(r, c, storing))
         break;
-      if (c == '\r')
-        continue;
-      if (c == '"' && at_field_start) {
-        quoted = true;
-        at_field_start = false;
-        field.clear();
-        continue;
-      }
-      if (!is_blank(c))
-        at_field_start = false;
-      // A stray quote inside an unquoted field is taken literally.
-      if (storing)
-        field += c;
     }
-    if (failure != outcome::record)
-      return failure;
-    fields.push_back(std::move(field));
+    if (r.failure != outcome::record)
+      return r.failure;
+    fields.push_back(std::move(r.field));
     return outcome::record;
   }
 

@@ -938,152 +938,228 @@ struct icalendar_reader::state {
     std::size_t text_hash = 0;
   };
 
+  /// Where the reading of one VEVENT or VTIMEZONE has got to.
+  struct open_component {
+    bool event = false;
+    /// "VEVENT" or "VTIMEZONE".
+    std::string kind;
+    /// Copied: the BEGIN line itself is reused by the lines that follow.
+    std::size_t begin_number = 0;
+    std::string begin_excerpt;
+    /// Bytes read so far, the BEGIN line included.
+    std::size_t size = 0;
+    /// Components open, this one included.
+    int depth = 1;
+    /// The STANDARD or DAYLIGHT open in a VTIMEZONE, or empty.
+    std::string observance;
+  };
+
+  /// Folds `text` into the hash that recognises a repeated VTIMEZONE.
+  static void mix_hash(std::size_t &hash, std::string_view text) {
+    hash ^= std::hash<std::string_view>{}(text) + 0x9e3779b9 + (hash << 6);
+  }
+
+  icalendar_error line_too_long(const logical_line &l) const {
+    return error_at(l.overflow_line,
+                    "line longer than " +
+                        std::to_string(limits.line_bytes_max) + " bytes",
+                    l.text);
+  }
+
+  /// Ends a read on an error: drops what libical holds and skips the rest
+  /// of the component.
+  component_read failed(component_read r, const open_component &o,
+                        icalendar_error e) {
+    r.error = std::move(e);
+    r.component.reset();
+    reset_parser();
+    skip_rest(o.depth, o.kind);
+    return r;
+  }
+
+  /// Ends a read whose END never came: at the end of input (`next` null)
+  /// or at `next`, a line that starts the next round.
+  component_read unfinished(component_read r, const open_component &o,
+                            const content_line *next) {
+    std::string reason = o.kind + " has no END:" + o.kind;
+    if (next != nullptr)
+      reason += std::string(" (next ") +
+                (next->type == content_line::kind::begin ? "BEGIN:" : "END:") +
+                next->component + " at line " +
+                std::to_string(next_line.number) + ")";
+    r.error = icalendar_error{o.begin_number, std::move(reason),
+                              o.begin_excerpt};
+    reset_parser();
+    return r;
+  }
+
+  /// The error of a line over line_bytes_max or of a component that has
+  /// grown past component_bytes_max with it, if any.
+  std::optional<icalendar_error> size_problem(const open_component &o,
+                                              const logical_line &l) const {
+    if (l.overflow_line != 0)
+      return line_too_long(l);
+    if (o.size > limits.component_bytes_max)
+      return error_at(l.number,
+                      o.kind + " longer than " +
+                          std::to_string(limits.component_bytes_max) +
+                          " bytes",
+                      l.text);
+    return std::nullopt;
+  }
+
+  /// A BEGIN inside the component: a VTIMEZONE's STANDARD or DAYLIGHT
+  /// goes to libical, anything else is only counted.
+  void open_nested(component_read &r, open_component &o,
+                   const content_line &c) {
+    ++o.depth;
+    if (o.event || o.depth != 2 ||
+        (c.component != "STANDARD" && c.component != "DAYLIGHT"))
+      return;
+    o.observance = c.component;
+    feed_marker(o.observance == "STANDARD" ? "BEGIN:STANDARD"
+                                           : "BEGIN:DAYLIGHT");
+    mix_hash(r.text_hash, o.observance);
+  }
+
+  /// An END: closes an observance, a nested component, or the component
+  /// itself, which libical then hands over (true).
+  bool close_nested(component_read &r, open_component &o,
+                    const content_line &c) {
+    const bool closes = o.depth == 1 || c.component == o.kind;
+    if (!o.observance.empty() && (closes || o.depth == 2)) {
+      feed_marker(o.observance == "STANDARD" ? "END:STANDARD"
+                                             : "END:DAYLIGHT");
+      o.observance.clear();
+    }
+    if (!closes) {
+      --o.depth;
+      return false;
+    }
+    r.component.reset(feed_marker(o.event ? "END:VEVENT" : "END:VTIMEZONE"));
+    if (!r.component) {
+      r.error = icalendar_error{o.begin_number,
+                                "libical could not read the " + o.kind,
+                                o.begin_excerpt};
+      reset_parser();
+    }
+    return true;
+  }
+
+  /// Whether a property is handed on: a VEVENT's own properties that the
+  /// record needs (`p` says which), a VTIMEZONE's TZID and the rules of
+  /// its observances.
+  static bool is_wanted(const open_component &o, const content_line &c,
+                        event_property &p) {
+    if (o.event) {
+      if (o.depth != 1)
+        return false;
+      p = event_property_of(c.name);
+      return p != event_property::none;
+    }
+    return (o.depth == 1 || !o.observance.empty()) && o.depth <= 2 &&
+           is_timezone_property(c.name, o.depth);
+  }
+
+  /// Keeps the first line of a property whose loss is fatal, for the
+  /// errors about its value.
+  void remember_source(event_property p, const logical_line &l) {
+    source_line &s = sources[static_cast<std::size_t>(p)];
+    if (s.number != 0)
+      return;
+    s.number = l.number;
+    s.head.assign(l.text, 0, excerpt_source_bytes);
+    s.name = event_property_names[static_cast<std::size_t>(p)];
+  }
+
+  /// Takes the address of an ATTENDEE or ORGANIZER line. A CAL-ADDRESS is
+  /// a URI libical would only copy, and parsing the parameters (CN, ROLE,
+  /// PARTSTAT, RSVP, X-NUM-GUESTS…) was most of its work on a meeting: ten
+  /// Google attendees cost 5 µs an event. So the address is taken here,
+  /// after the first unquoted colon.
+  void add_attendee(std::string_view text) {
+    const std::size_t colon = find_unquoted(text, ':');
+    if (colon == std::string::npos || attendees.size() >= attendees_max)
+      return;
+    std::string email = email_of(text.substr(colon + 1));
+    if (!email.empty() &&
+        std::find(attendees.begin(), attendees.end(), email) ==
+            attendees.end())
+      attendees.push_back(std::move(email));
+  }
+
+  /// One property line of the component: handed to libical only if the
+  /// record needs it; an error if it is not clean text.
+  std::optional<icalendar_error> read_property(component_read &r,
+                                               const open_component &o,
+                                               logical_line &l,
+                                               const content_line &c) {
+    event_property p = event_property::none;
+    if (!is_wanted(o, c, p))
+      return std::nullopt;
+    if (!is_clean_text(l.text))
+      return error_at(l.number,
+                      (l.text.find('\0') != std::string::npos
+                           ? "NUL byte in "
+                           : "invalid UTF-8 in ") +
+                          upper(c.name),
+                      l.text);
+    if (!o.event)
+      mix_hash(r.text_hash, l.text);
+    const bool fatal =
+        o.event ? loss_is_fatal(p) : timezone_loss_is_fatal(c.name);
+    if (o.event && fatal)
+      remember_source(p, l);
+    if (p == event_property::attendee || p == event_property::organizer) {
+      add_attendee(l.text);
+      return std::nullopt;
+    }
+    feed(l.text);
+    if (fatal && !r.dropped &&
+        icalparser_get_state(parser.get()) == ICALPARSER_ERROR)
+      r.dropped = source_line{
+          l.number, l.text.substr(0, excerpt_source_bytes), upper(c.name)};
+    return std::nullopt;
+  }
+
   /// Reads the VEVENT or VTIMEZONE that `begin` opened, handing the lines
   /// that matter to libical as they come, so the component's text is never
   /// held whole.
   component_read read_component(const logical_line &begin, bool event) {
     component_read r;
-    const std::string kind = event ? "VEVENT" : "VTIMEZONE";
-    const std::size_t begin_number = begin.number;
-    const std::string begin_excerpt = printable_excerpt(begin.text);
-    std::size_t size = begin.bytes;
-    int depth = 1;
-    auto fail = [&](icalendar_error e) {
-      r.error = std::move(e);
-      r.component.reset();
-      reset_parser();
-      skip_rest(depth, kind);
-      return std::move(r);
-    };
+    open_component o;
+    o.event = event;
+    o.kind = event ? "VEVENT" : "VTIMEZONE";
+    o.begin_number = begin.number;
+    o.begin_excerpt = printable_excerpt(begin.text);
+    o.size = begin.bytes;
     if (begin.overflow_line != 0)
-      return fail(error_at(begin.overflow_line,
-                           "line longer than " +
-                               std::to_string(limits.line_bytes_max) + " bytes",
-                           begin.text));
+      return failed(std::move(r), o, line_too_long(begin));
     if (event) {
       for (source_line &s : sources)
         s.number = 0;
       attendees.clear();
     }
     feed_marker(event ? "BEGIN:VEVENT" : "BEGIN:VTIMEZONE");
-    std::string observance; // the STANDARD or DAYLIGHT open in a VTIMEZONE
-    std::hash<std::string_view> hash;
     for (;;) {
-      if (!peek()) {
-        r.error = icalendar_error{begin_number, kind + " has no END:" + kind,
-                                  begin_excerpt};
-        reset_parser();
-        return r;
-      }
+      if (!peek())
+        return unfinished(std::move(r), o, nullptr);
       content_line c = classify(next_line.text);
-      if (is_boundary(c)) {
-        r.error = icalendar_error{
-            begin_number,
-            kind + " has no END:" + kind + " (next " +
-                (c.type == content_line::kind::begin ? "BEGIN:" : "END:") +
-                c.component + " at line " + std::to_string(next_line.number) +
-                ")",
-            begin_excerpt};
-        reset_parser();
-        return r;
-      }
+      if (is_boundary(c))
+        return unfinished(std::move(r), o, &c);
       logical_line &l = take();
       c.name = std::string_view(l.text).substr(0, c.name.size()); // moved
-      size += l.bytes;
-      if (l.overflow_line != 0)
-        return fail(error_at(l.overflow_line,
-                             "line longer than " +
-                                 std::to_string(limits.line_bytes_max) +
-                                 " bytes",
-                             l.text));
-      if (size > limits.component_bytes_max)
-        return fail(error_at(l.number,
-                             kind + " longer than " +
-                                 std::to_string(limits.component_bytes_max) +
-                                 " bytes",
-                             l.text));
+      o.size += l.bytes;
+      if (auto e = size_problem(o, l))
+        return failed(std::move(r), o, std::move(*e));
       if (c.type == content_line::kind::begin) {
-        ++depth;
-        if (!event && depth == 2 &&
-            (c.component == "STANDARD" || c.component == "DAYLIGHT")) {
-          observance = c.component;
-          feed_marker(observance == "STANDARD" ? "BEGIN:STANDARD"
-                                               : "BEGIN:DAYLIGHT");
-          r.text_hash ^= hash(observance) + 0x9e3779b9 + (r.text_hash << 6);
-        }
-        continue;
+        open_nested(r, o, c);
+      } else if (c.type == content_line::kind::end) {
+        if (close_nested(r, o, c))
+          return r;
+      } else if (auto e = read_property(r, o, l, c)) {
+        return failed(std::move(r), o, std::move(*e));
       }
-      if (c.type == content_line::kind::end) {
-        const bool closes = depth == 1 || c.component == kind;
-        if (!observance.empty() && (closes || depth == 2)) {
-          feed_marker(observance == "STANDARD" ? "END:STANDARD"
-                                               : "END:DAYLIGHT");
-          observance.clear();
-        }
-        if (!closes) {
-          --depth;
-          continue;
-        }
-        r.component.reset(feed_marker(event ? "END:VEVENT" : "END:VTIMEZONE"));
-        if (!r.component) {
-          r.error = icalendar_error{begin_number,
-                                    "libical could not read the " + kind,
-                                    begin_excerpt};
-          reset_parser();
-        }
-        return r;
-      }
-      // A property: handed to libical only if the record needs it.
-      event_property p = event_property::none;
-      if (event) {
-        if (depth != 1)
-          continue;
-        p = event_property_of(c.name);
-        if (p == event_property::none)
-          continue;
-      } else if ((depth != 1 && observance.empty()) || depth > 2 ||
-                 !is_timezone_property(c.name, depth)) {
-        continue;
-      }
-      if (!is_clean_text(l.text))
-        return fail(error_at(l.number,
-                             (l.text.find('\0') != std::string::npos
-                                  ? "NUL byte in "
-                                  : "invalid UTF-8 in ") +
-                                 upper(c.name),
-                             l.text));
-      if (!event)
-        r.text_hash ^= hash(l.text) + 0x9e3779b9 + (r.text_hash << 6);
-      const bool fatal =
-          event ? loss_is_fatal(p) : timezone_loss_is_fatal(c.name);
-      if (event && fatal) {
-        source_line &s = sources[static_cast<std::size_t>(p)];
-        if (s.number == 0) {
-          s.number = l.number;
-          s.head.assign(l.text, 0, excerpt_source_bytes);
-          s.name = event_property_names[static_cast<std::size_t>(p)];
-        }
-      }
-      if (p == event_property::attendee || p == event_property::organizer) {
-        // A CAL-ADDRESS is a URI libical would only copy, and parsing the
-        // parameters (CN, ROLE, PARTSTAT, RSVP, X-NUM-GUESTS…) was most of
-        // its work on a meeting: ten Google attendees cost 5 µs an event.
-        // So the address is taken here, after the first unquoted colon.
-        const std::size_t colon = find_unquoted(l.text, ':');
-        if (colon != std::string::npos && attendees.size() < attendees_max) {
-          std::string email =
-              email_of(std::string_view(l.text).substr(colon + 1));
-          if (!email.empty() && std::find(attendees.begin(), attendees.end(),
-                                          email) == attendees.end())
-            attendees.push_back(std::move(email));
-        }
-        continue;
-      }
-      feed(l.text);
-      if (fatal && !r.dropped &&
-          icalparser_get_state(parser.get()) == ICALPARSER_ERROR)
-        r.dropped = source_line{
-            l.number, l.text.substr(0, excerpt_source_bytes), upper(c.name)};
     }
   }
 
@@ -1156,6 +1232,56 @@ struct icalendar_reader::state {
     return t;
   }
 
+  /// Whether an upper bound of the VTIMEZONE's offset changes up to
+  /// `last_year` (yearly_instances_bound per rule, one per RDATE) is known
+  /// and within timezone_changes_max.
+  static bool changes_bound_within_limit(icalcomponent *vtimezone,
+                                         int last_year) {
+    std::size_t bound = 0;
+    for (icalcomponent *o =
+             icalcomponent_get_first_component(vtimezone, ICAL_ANY_COMPONENT);
+         o != nullptr;
+         o = icalcomponent_get_next_component(vtimezone, ICAL_ANY_COMPONENT)) {
+      icalproperty *dtstart =
+          icalcomponent_get_first_property(o, ICAL_DTSTART_PROPERTY);
+      for (icalproperty *p =
+               icalcomponent_get_first_property(o, ICAL_ANY_PROPERTY);
+           p != nullptr;
+           p = icalcomponent_get_next_property(o, ICAL_ANY_PROPERTY)) {
+        const icalproperty_kind k = icalproperty_isa(p);
+        if (k == ICAL_RDATE_PROPERTY) {
+          ++bound;
+        } else if (k == ICAL_RRULE_PROPERTY && dtstart != nullptr) {
+          const std::optional<std::size_t> rule_bound =
+              yearly_instances_bound(icalproperty_get_rrule(p),
+                                     icalproperty_get_dtstart(dtstart),
+                                     last_year);
+          if (!rule_bound)
+            return false;
+          bound += *rule_bound;
+        }
+        if (bound > timezone_changes_max)
+          return false;
+      }
+    }
+    return true;
+  }
+
+  /// Why libical is not asked to expand a VTIMEZONE rule, if it is not;
+  /// `rules` counts the zone's rules so far.
+  static std::optional<std::string>
+  timezone_rule_problem(const icalrecurrencetype &rule,
+                        const icaltimetype &first, std::size_t &rules) {
+    if (rule.freq != ICAL_YEARLY_RECURRENCE || !is_gregorian(rule))
+      return std::string("VTIMEZONE rule is not yearly");
+    if (++rules > rules_per_timezone_max)
+      return "VTIMEZONE has more than " +
+             std::to_string(rules_per_timezone_max) + " RRULEs";
+    if (!may_match(rule, first.day))
+      return std::string("VTIMEZONE rule never matches");
+    return std::nullopt;
+  }
+
   /// Whether libical's expansion of the VTIMEZONE stays small: yearly
   /// rules, at most timezone_changes_max changes up to the last year any
   /// window could have it expanded to. A fixed horizon, not the window's:
@@ -1169,37 +1295,7 @@ struct icalendar_reader::state {
   /// iterated: the outcome is the same.
   std::optional<std::string> timezone_cost_problem(icalcomponent *vtimezone) {
     const int last_year = zone_conversion_year_cap + libical_zone_extra_years;
-    bool within_bound = true;
-    {
-      std::size_t bound = 0;
-      for (icalcomponent *o = icalcomponent_get_first_component(
-               vtimezone, ICAL_ANY_COMPONENT);
-           o != nullptr && within_bound;
-           o = icalcomponent_get_next_component(vtimezone,
-                                                ICAL_ANY_COMPONENT)) {
-        icalproperty *dtstart =
-            icalcomponent_get_first_property(o, ICAL_DTSTART_PROPERTY);
-        for (icalproperty *p =
-                 icalcomponent_get_first_property(o, ICAL_ANY_PROPERTY);
-             p != nullptr && within_bound;
-             p = icalcomponent_get_next_property(o, ICAL_ANY_PROPERTY)) {
-          const icalproperty_kind k = icalproperty_isa(p);
-          if (k == ICAL_RDATE_PROPERTY) {
-            ++bound;
-          } else if (k == ICAL_RRULE_PROPERTY && dtstart != nullptr) {
-            const std::optional<std::size_t> rule_bound =
-                yearly_instances_bound(icalproperty_get_rrule(p),
-                                       icalproperty_get_dtstart(dtstart),
-                                       last_year);
-            if (rule_bound)
-              bound += *rule_bound;
-            else
-              within_bound = false;
-          }
-          within_bound = within_bound && bound <= timezone_changes_max;
-        }
-      }
-    }
+    const bool within_bound = changes_bound_within_limit(vtimezone, last_year);
     std::size_t changes = 0;
     std::size_t rules = 0;
     for (icalcomponent *o =
@@ -1218,13 +1314,8 @@ struct icalendar_reader::state {
         } else if (k == ICAL_RRULE_PROPERTY && dtstart != nullptr) {
           const icalrecurrencetype rule = icalproperty_get_rrule(p);
           const icaltimetype first = icalproperty_get_dtstart(dtstart);
-          if (rule.freq != ICAL_YEARLY_RECURRENCE || !is_gregorian(rule))
-            return std::string("VTIMEZONE rule is not yearly");
-          if (++rules > rules_per_timezone_max)
-            return "VTIMEZONE has more than " +
-                   std::to_string(rules_per_timezone_max) + " RRULEs";
-          if (!may_match(rule, first.day))
-            return std::string("VTIMEZONE rule never matches");
+          if (auto problem = timezone_rule_problem(rule, first, rules))
+            return problem;
           if (within_bound)
             continue;
           iterator_ptr it(icalrecur_iterator_new(rule, first));
@@ -1244,6 +1335,15 @@ struct icalendar_reader::state {
     return std::nullopt;
   }
 
+  /// The error for a property libical could not parse and dropped.
+  icalendar_error dropped_error(const source_line &dropped,
+                                icalcomponent *component) const {
+    return error_at(dropped.number,
+                    "bad " + dropped.name + " (libical: " +
+                        libical_message(component, dropped.name) + ")",
+                    dropped.head);
+  }
+
   std::optional<icalendar_error> add_timezone(const logical_line &begin) {
     const std::size_t begin_number = begin.number;
     const std::string begin_text = begin.text;
@@ -1251,11 +1351,7 @@ struct icalendar_reader::state {
     if (r.error)
       return r.error;
     if (r.dropped)
-      return error_at(r.dropped->number,
-                      "bad " + r.dropped->name + " (libical: " +
-                          libical_message(r.component.get(), r.dropped->name) +
-                          ")",
-                      r.dropped->head);
+      return dropped_error(*r.dropped, r.component.get());
     icalproperty *tzid_property =
         icalcomponent_get_first_property(r.component.get(), ICAL_TZID_PROPERTY);
     const char *tzid = tzid_property != nullptr
@@ -1331,31 +1427,24 @@ struct icalendar_reader::state {
     return error_at(number, std::move(reason), text);
   }
 
-  std::optional<icalendar_error> add_event(const logical_line &begin) {
-    const std::size_t begin_number = begin.number;
-    const std::string begin_text = begin.text;
-    component_read r = read_component(begin, true);
-    if (r.error)
-      return r.error;
-    icalcomponent *c = r.component.get();
-    if (r.dropped)
-      return error_at(r.dropped->number,
-                      "bad " + r.dropped->name + " (libical: " +
-                          libical_message(c, r.dropped->name) + ")",
-                      r.dropped->head);
-    auto source = [&](event_property p) -> const source_line & {
-      return sources[static_cast<std::size_t>(p)];
-    };
-    auto bad_value = [&](event_property p) {
-      const source_line &s = source(p);
-      return event_error(s.number != 0 ? s.number : begin_number,
-                         "bad " + s.name + " (no such date or time)",
-                         s.number != 0 ? std::string_view(s.head)
-                                       : std::string_view(begin_text));
-    };
+  const source_line &source(event_property p) const {
+    return sources[static_cast<std::size_t>(p)];
+  }
 
-    calendar_event_item item;
-    item.position = begin_number;
+  /// Reports a value libical read that is no date or time, at the first
+  /// line of its property (or at the event's BEGIN line).
+  std::optional<icalendar_error> bad_value(event_property p,
+                                           std::size_t begin_number,
+                                           std::string_view begin_text) {
+    const source_line &s = source(p);
+    return event_error(s.number != 0 ? s.number : begin_number,
+                       "bad " + s.name + " (no such date or time)",
+                       s.number != 0 ? std::string_view(s.head) : begin_text);
+  }
+
+  /// The properties that identify a VEVENT and say when it happens; the
+  /// first of each that may appear once.
+  struct event_properties {
     const char *uid = nullptr;
     const char *organizer = nullptr;
     icalproperty *dtstart = nullptr;
@@ -1363,225 +1452,296 @@ struct icalendar_reader::state {
     icalproperty *duration = nullptr;
     icalproperty *recurrence_id = nullptr;
     std::vector<icalproperty *> rrules, rdates, exdates;
+
+    /// Takes `p` if it is one of these; false otherwise.
+    bool collect(icalproperty_kind kind, icalproperty *p) {
+      switch (kind) {
+      case ICAL_UID_PROPERTY:
+        if (uid == nullptr)
+          uid = icalproperty_get_uid(p);
+        return true;
+      case ICAL_ORGANIZER_PROPERTY:
+        if (organizer == nullptr)
+          organizer = icalproperty_get_organizer(p);
+        return true;
+      case ICAL_DTSTART_PROPERTY:
+        return first_only(dtstart, p);
+      case ICAL_DTEND_PROPERTY:
+        return first_only(dtend, p);
+      case ICAL_DURATION_PROPERTY:
+        return first_only(duration, p);
+      case ICAL_RECURRENCEID_PROPERTY:
+        return first_only(recurrence_id, p);
+      case ICAL_RRULE_PROPERTY:
+        rrules.push_back(p);
+        return true;
+      case ICAL_RDATE_PROPERTY:
+        rdates.push_back(p);
+        return true;
+      case ICAL_EXDATE_PROPERTY:
+        exdates.push_back(p);
+        return true;
+      default:
+        return false;
+      }
+    }
+
+    static bool first_only(icalproperty *&slot, icalproperty *p) {
+      if (slot == nullptr)
+        slot = p;
+      return true;
+    }
+  };
+
+  /// Takes what describes the event (status, transparency, summary,
+  /// location) from `p` into `item`.
+  static void take_description(icalproperty_kind kind, icalproperty *p,
+                               calendar_event_item &item) {
+    switch (kind) {
+    case ICAL_STATUS_PROPERTY:
+      item.cancelled = icalproperty_get_status(p) == ICAL_STATUS_CANCELLED;
+      break;
+    case ICAL_TRANSP_PROPERTY: {
+      const icalproperty_transp t = icalproperty_get_transp(p);
+      item.busy = t != ICAL_TRANSP_TRANSPARENT &&
+                  t != ICAL_TRANSP_TRANSPARENTNOCONFLICT;
+      break;
+    }
+    case ICAL_SUMMARY_PROPERTY:
+      if (const char *s = icalproperty_get_summary(p);
+          s != nullptr && item.summary.empty())
+        item.summary = s;
+      break;
+    case ICAL_LOCATION_PROPERTY:
+      if (const char *s = icalproperty_get_location(p);
+          s != nullptr && item.location.empty())
+        item.location = s;
+      break;
+    default:
+      break;
+    }
+  }
+
+  /// Sorts the VEVENT's properties: those that identify and time it into
+  /// the result, those that describe it into `item`.
+  static event_properties properties_of(icalcomponent *c,
+                                        calendar_event_item &item) {
+    event_properties e;
     for (icalproperty *p =
              icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY);
          p != nullptr;
          p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
-      switch (icalproperty_isa(p)) {
-      case ICAL_UID_PROPERTY:
-        if (uid == nullptr)
-          uid = icalproperty_get_uid(p);
-        break;
-      case ICAL_DTSTART_PROPERTY:
-        if (dtstart == nullptr)
-          dtstart = p;
-        break;
-      case ICAL_ORGANIZER_PROPERTY:
-        if (organizer == nullptr)
-          organizer = icalproperty_get_organizer(p);
-        break;
-      case ICAL_DTEND_PROPERTY:
-        if (dtend == nullptr)
-          dtend = p;
-        break;
-      case ICAL_DURATION_PROPERTY:
-        if (duration == nullptr)
-          duration = p;
-        break;
-      case ICAL_RECURRENCEID_PROPERTY:
-        if (recurrence_id == nullptr)
-          recurrence_id = p;
-        break;
-      case ICAL_RRULE_PROPERTY:
-        rrules.push_back(p);
-        break;
-      case ICAL_RDATE_PROPERTY:
-        rdates.push_back(p);
-        break;
-      case ICAL_EXDATE_PROPERTY:
-        exdates.push_back(p);
-        break;
-      case ICAL_STATUS_PROPERTY:
-        item.cancelled = icalproperty_get_status(p) == ICAL_STATUS_CANCELLED;
-        break;
-      case ICAL_TRANSP_PROPERTY: {
-        const icalproperty_transp t = icalproperty_get_transp(p);
-        item.busy = t != ICAL_TRANSP_TRANSPARENT &&
-                    t != ICAL_TRANSP_TRANSPARENTNOCONFLICT;
-        break;
-      }
-      case ICAL_SUMMARY_PROPERTY:
-        if (const char *s = icalproperty_get_summary(p);
-            s != nullptr && item.summary.empty())
-          item.summary = s;
-        break;
-      case ICAL_LOCATION_PROPERTY:
-        if (const char *s = icalproperty_get_location(p);
-            s != nullptr && item.location.empty())
-          item.location = s;
-        break;
-      default:
-        break;
-      }
+      const icalproperty_kind kind = icalproperty_isa(p);
+      if (!e.collect(kind, p))
+        take_description(kind, p, item);
     }
-    item.attendee_emails = std::move(attendees);
-    attendees.clear();
-    if (dtstart == nullptr)
-      return event_error(begin_number, "VEVENT without DTSTART", begin_text);
-    // RFC 5545 requires a UID, yet some exporters leave it out; such an
-    // event gets one derived from what identifies it, so importing the
-    // file again updates it instead of adding it twice.
-    std::string derived_uid;
-    if (uid == nullptr || *uid == '\0') {
-      const char *start_text = icalproperty_get_value_as_string(dtstart);
-      const char *tzid = icalproperty_get_parameter_as_string(dtstart, "TZID");
-      derived_uid = derived_event_uid(start_text ? start_text : "",
-                                      tzid ? tzid : "", item.summary,
-                                      organizer ? organizer : "");
-      uid = derived_uid.c_str();
-    }
+    return e;
+  }
 
-    const icaltimetype start = icalproperty_get_dtstart(dtstart);
-    if (!is_valid_time(start))
-      return bad_value(event_property::dtstart);
-    const frame start_frame = frame_of(dtstart, start);
-    const std::int64_t start_unix = to_unix(start, start_frame.zone);
+  /// The event's UID. RFC 5545 requires one, yet some exporters leave it
+  /// out; such an event gets one derived from what identifies it, so
+  /// importing the file again updates it instead of adding it twice.
+  static std::string series_id_of(const event_properties &e,
+                                  const calendar_event_item &item) {
+    if (e.uid != nullptr && *e.uid != '\0')
+      return e.uid;
+    const char *start_text = icalproperty_get_value_as_string(e.dtstart);
+    const char *tzid = icalproperty_get_parameter_as_string(e.dtstart, "TZID");
+    return derived_event_uid(start_text ? start_text : "", tzid ? tzid : "",
+                             item.summary, e.organizer ? e.organizer : "");
+  }
+
+  /// The end of an event: its DTEND, else its start plus DURATION, else
+  /// the next day for an all-day one, else its start; never before its
+  /// start. Empty for a DTEND that is no date or time.
+  std::optional<std::int64_t> end_of(const event_properties &e,
+                                     const icaltimetype &start,
+                                     const frame &start_frame,
+                                     std::int64_t start_unix) {
     std::int64_t end_unix = start_unix;
-    if (dtend != nullptr) {
-      const icaltimetype end = icalproperty_get_dtend(dtend);
+    if (e.dtend != nullptr) {
+      const icaltimetype end = icalproperty_get_dtend(e.dtend);
       if (!is_valid_time(end))
-        return bad_value(event_property::dtend);
-      end_unix = to_unix(end, frame_of(dtend, end).zone);
-    } else if (duration != nullptr) {
+        return std::nullopt;
+      end_unix = to_unix(end, frame_of(e.dtend, end).zone);
+    } else if (e.duration != nullptr) {
       end_unix = end_from_duration(start, start_frame, start_unix,
-                                   icalproperty_get_duration(duration));
+                                   icalproperty_get_duration(e.duration));
     } else if (start.is_date) {
       end_unix = start_unix + seconds_per_day;
     }
-    end_unix = std::max(end_unix, start_unix);
+    return std::max(end_unix, start_unix);
+  }
 
-    item.series_id = uid;
+  /// Hands `item` to next(): a single event, an override or a cancelled
+  /// series.
+  void keep(calendar_event_item item) {
+    base = std::move(item);
+    base_pending = true;
+  }
+
+  /// A single event: kept if it overlaps the window.
+  void add_single(calendar_event_item item) {
+    if (!overlaps(item.start_unix_s, item.end_unix_s)) {
+      ++outside;
+      return;
+    }
+    item.external_id = item.series_id;
+    keep(std::move(item));
+  }
+
+  /// An event with RECURRENCE-ID: it replaces one instance of its series,
+  /// which the series' expansion then leaves out (see `overrides`). Kept
+  /// if it or the instance it replaces overlaps the window.
+  std::optional<icalendar_error> add_override(calendar_event_item item,
+                                              icalproperty *recurrence_id,
+                                              std::size_t begin_number,
+                                              std::string_view begin_text) {
+    const icaltimetype original = icalproperty_get_recurrenceid(recurrence_id);
+    if (!is_valid_time(original))
+      return bad_value(event_property::recurrence_id, begin_number,
+                       begin_text);
+    const std::int64_t original_unix =
+        to_unix(original, frame_of(recurrence_id, original).zone);
+    const std::string key =
+        original.is_date ? date_key(original) : utc_key(original_unix);
+    if (overrides.size() < limits.overrides_max)
+      overrides.insert(override_key(item.series_id, key));
+    const std::int64_t length = item.end_unix_s - item.start_unix_s;
+    if (!overlaps(item.start_unix_s, item.end_unix_s) &&
+        !overlaps(original_unix, original_unix + length)) {
+      ++outside;
+      return std::nullopt;
+    }
+    item.external_id = item.series_id + "/" + key;
+    keep(std::move(item));
+    return std::nullopt;
+  }
+
+  std::optional<icalendar_error> add_event(const logical_line &begin) {
+    const std::size_t begin_number = begin.number;
+    const std::string begin_text = begin.text;
+    component_read r = read_component(begin, true);
+    if (r.error)
+      return r.error;
+    if (r.dropped)
+      return dropped_error(*r.dropped, r.component.get());
+    calendar_event_item item;
+    item.position = begin_number;
+    const event_properties e = properties_of(r.component.get(), item);
+    item.attendee_emails = std::move(attendees);
+    attendees.clear();
+    if (e.dtstart == nullptr)
+      return event_error(begin_number, "VEVENT without DTSTART", begin_text);
+    item.series_id = series_id_of(e, item);
+
+    const icaltimetype start = icalproperty_get_dtstart(e.dtstart);
+    if (!is_valid_time(start))
+      return bad_value(event_property::dtstart, begin_number, begin_text);
+    const frame start_frame = frame_of(e.dtstart, start);
+    const std::int64_t start_unix = to_unix(start, start_frame.zone);
+    const std::optional<std::int64_t> end_unix =
+        end_of(e, start, start_frame, start_unix);
+    if (!end_unix)
+      return bad_value(event_property::dtend, begin_number, begin_text);
     item.timezone = start_frame.name;
     item.start_unix_s = start_unix;
-    item.end_unix_s = end_unix;
+    item.end_unix_s = *end_unix;
     item.all_day = start.is_date != 0;
 
-    if (recurrence_id != nullptr) {
-      const icaltimetype original =
-          icalproperty_get_recurrenceid(recurrence_id);
-      if (!is_valid_time(original))
-        return bad_value(event_property::recurrence_id);
-      const std::int64_t original_unix =
-          to_unix(original, frame_of(recurrence_id, original).zone);
-      const std::string key =
-          original.is_date ? date_key(original) : utc_key(original_unix);
-      if (overrides.size() < limits.overrides_max)
-        overrides.insert(override_key(item.series_id, key));
-      if (!overlaps(start_unix, end_unix) &&
-          !overlaps(original_unix, original_unix + (end_unix - start_unix))) {
-        ++outside;
-        return std::nullopt;
-      }
-      item.external_id = item.series_id + "/" + key;
-      base = std::move(item);
-      base_pending = true;
+    if (e.recurrence_id != nullptr)
+      return add_override(std::move(item), e.recurrence_id, begin_number,
+                          begin_text);
+    if (e.rrules.empty() && e.rdates.empty()) {
+      add_single(std::move(item));
       return std::nullopt;
     }
-
-    if (rrules.empty() && rdates.empty()) {
-      if (!overlaps(start_unix, end_unix)) {
-        ++outside;
-        return std::nullopt;
-      }
-      item.external_id = item.series_id;
-      base = std::move(item);
-      base_pending = true;
-      return std::nullopt;
-    }
-
     if (item.cancelled) {
       // The whole series goes, whatever the window.
       item.external_id = item.series_id;
-      base = std::move(item);
-      base_pending = true;
+      keep(std::move(item));
       return std::nullopt;
     }
     return expand(std::move(item), start, start_frame, begin_number, begin_text,
-                  rrules, rdates, exdates);
+                  e);
   }
 
-  /// Chooses the instances of a recurring event that overlap the window,
-  /// at most instances_per_event_max of them, earliest first.
-  std::optional<icalendar_error>
-  expand(calendar_event_item item, const icaltimetype &start,
-         const frame &start_frame, std::size_t begin_number,
-         const std::string &begin_text,
-         const std::vector<icalproperty *> &rrules,
-         const std::vector<icalproperty *> &rdates,
-         const std::vector<icalproperty *> &exdates) {
-    const bool all_day = item.all_day;
-    const std::int64_t length = item.end_unix_s - item.start_unix_s;
-    const std::size_t wanted = limits.instances_per_event_max;
-    const source_line &rrule_source =
-        sources[static_cast<std::size_t>(event_property::rrule)];
+  // -- recurrence -----------------------------------------------------------
 
-    // EXDATE: instance keys, plus local dates for DATE values on a series
-    // with times.
+  /// The instances of one recurring event chosen so far.
+  struct instance_choice {
+    /// By start: those in the window, not excluded and not overridden, at
+    /// most instances_per_event_max, the earliest.
+    std::map<std::int64_t, instance> chosen;
+    /// More were offered than fit: later ones are not wanted.
+    bool too_many = false;
+    /// EXDATE's instance keys.
     std::unordered_set<std::string> excluded;
+    /// EXDATE's DATE values on a series with times: whole local days.
     std::unordered_set<std::string> excluded_dates;
+  };
+
+  /// Offers one instance of `item` (local start `local`, from `s` to `e`);
+  /// false once nothing later can be chosen.
+  bool consider(instance_choice &choice, const calendar_event_item &item,
+                const icaltimetype &local, std::int64_t s, std::int64_t e) {
+    std::map<std::int64_t, instance> &chosen = choice.chosen;
+    if (s >= window_to)
+      return false;
+    if (choice.too_many && !chosen.empty() && s > chosen.rbegin()->first)
+      return false;
+    if (!overlaps(s, std::max(s, e)) || chosen.count(s) != 0)
+      return true;
+    std::string key = item.all_day ? date_key(local) : utc_key(s);
+    if (choice.excluded.count(key) != 0 ||
+        (!item.all_day && !choice.excluded_dates.empty() &&
+         choice.excluded_dates.count(date_key(local)) != 0) ||
+        overrides.count(override_key(item.series_id, key)) != 0)
+      return true;
+    chosen.emplace(s, instance{std::max(s, e), std::move(key)});
+    if (chosen.size() > limits.instances_per_event_max) {
+      choice.too_many = true;
+      chosen.erase(std::prev(chosen.end()));
+    }
+    return true;
+  }
+
+  /// Reads the EXDATEs into `choice`.
+  std::optional<icalendar_error>
+  exclude(instance_choice &choice, const std::vector<icalproperty *> &exdates,
+          bool all_day) {
     for (icalproperty *p : exdates) {
       const icaltimetype t = icalproperty_get_exdate(p);
       if (!is_valid_time(t)) {
-        const source_line &s =
-            sources[static_cast<std::size_t>(event_property::exdate)];
+        const source_line &s = source(event_property::exdate);
         return event_error(s.number, "bad EXDATE (no such date or time)",
                            s.head);
       }
       if (all_day)
-        excluded.insert(date_key(t));
+        choice.excluded.insert(date_key(t));
       else if (t.is_date)
-        excluded_dates.insert(date_key(t));
+        choice.excluded_dates.insert(date_key(t));
       else
-        excluded.insert(utc_key(to_unix(t, frame_of(p, t).zone)));
+        choice.excluded.insert(utc_key(to_unix(t, frame_of(p, t).zone)));
     }
+    return std::nullopt;
+  }
 
-    std::map<std::int64_t, instance> chosen;
-    bool too_many = false;
-    /// Considers one instance; false once nothing later can be chosen.
-    auto consider = [&](const icaltimetype &local, std::int64_t s,
-                        std::int64_t e) {
-      if (s >= window_to)
-        return false;
-      if (too_many && !chosen.empty() && s > chosen.rbegin()->first)
-        return false;
-      if (!overlaps(s, std::max(s, e)) || chosen.count(s) != 0)
-        return true;
-      std::string key = all_day ? date_key(local) : utc_key(s);
-      if (excluded.count(key) != 0 ||
-          (!all_day && !excluded_dates.empty() &&
-           excluded_dates.count(date_key(local)) != 0) ||
-          overrides.count(override_key(item.series_id, key)) != 0)
-        return true;
-      chosen.emplace(s, instance{std::max(s, e), std::move(key)});
-      if (chosen.size() > wanted) {
-        too_many = true;
-        chosen.erase(std::prev(chosen.end()));
-      }
-      return true;
-    };
-
-    consider(start, item.start_unix_s, item.end_unix_s);
-
+  /// Offers the RDATEs: dates and times last as long as the event, periods
+  /// as long as they say.
+  std::optional<icalendar_error>
+  consider_rdates(instance_choice &choice, const calendar_event_item &item,
+                  const std::vector<icalproperty *> &rdates) {
+    const std::int64_t length = item.end_unix_s - item.start_unix_s;
+    const source_line &s = source(event_property::rdate);
     for (icalproperty *p : rdates) {
       const icaldatetimeperiodtype v = icalproperty_get_rdate(p);
-      const source_line &s =
-          sources[static_cast<std::size_t>(event_property::rdate)];
       if (!icaltime_is_null_time(v.time)) {
         if (!is_valid_time(v.time))
           return event_error(s.number, "bad RDATE (no such date or time)",
                              s.head);
         const std::int64_t at = to_unix(v.time, frame_of(p, v.time).zone);
-        consider(v.time, at, at + length);
+        consider(choice, item, v.time, at, at + length);
         continue;
       }
       const icalperiodtype period = v.period;
@@ -1597,9 +1757,96 @@ struct icalendar_reader::state {
               : at + (period.duration.is_neg
                           ? 0
                           : icaldurationtype_as_int(period.duration));
-      consider(period.start, at, until);
+      consider(choice, item, period.start, at, until);
     }
+    return std::nullopt;
+  }
 
+  /// Why an event's RRULE is not expanded, if it is not.
+  static std::optional<std::string>
+  rule_problem(const icalrecurrencetype &rule, const icaltimetype &start) {
+    if (rule.freq < ICAL_DAILY_RECURRENCE)
+      return std::string("RRULE FREQ=") + icalrecur_freq_to_string(rule.freq) +
+             " is not expanded (sub-daily recurrence)";
+    if (!is_gregorian(rule))
+      return std::string("RRULE with RSCALE is not expanded");
+    if (!may_match(rule, start.day))
+      return std::string("RRULE never matches");
+    if (!icaltime_is_null_time(rule.until) && !is_valid_time(rule.until))
+      return std::string("bad RRULE (UNTIL: no such date or time)");
+    return std::nullopt;
+  }
+
+  std::optional<icalendar_error> too_many_steps() {
+    const source_line &s = source(event_property::rrule);
+    return event_error(s.number,
+                       "recurrence takes more than " +
+                           std::to_string(limits.recurrence_steps_max) +
+                           " steps (recurrence_steps_max)",
+                       s.head);
+  }
+
+  /// Offers the instances of one RRULE, counting libical's steps for all
+  /// the event's rules in `steps`.
+  std::optional<icalendar_error>
+  expand_rule(instance_choice &choice, const calendar_event_item &item,
+              icalrecurrencetype rule, const icaltimetype &start,
+              const frame &start_frame, std::size_t &steps) {
+    const bool all_day = item.all_day;
+    const std::int64_t length = item.end_unix_s - item.start_unix_s;
+    // Stop libical at the window's end: with a rule that rarely matches,
+    // one call of the iterator would otherwise scan up to 2582.
+    const std::int64_t stop = window_to + seconds_per_day;
+    std::int64_t scan_to = stop;
+    if (!icaltime_is_null_time(rule.until)) {
+      icaltimezone *until_zone = icaltime_is_utc(rule.until)
+                                     ? icaltimezone_get_utc_timezone()
+                                     : start_frame.zone;
+      scan_to = std::min(scan_to, to_unix(rule.until, until_zone));
+    }
+    if (scan_to == stop && stop < unix_max)
+      rule.until = from_unix(stop, start_frame, all_day);
+    // Rules without COUNT start at the window (libical 3.0 is exact for
+    // DAILY and coarser); with COUNT, instances must be counted from
+    // DTSTART.
+    const std::int64_t from = window_from - length - seconds_per_day;
+    const bool skip_ahead = rule.count == 0 && from > item.start_unix_s;
+    const std::int64_t scan_from = skip_ahead ? from : item.start_unix_s;
+    if (scan_to > scan_from)
+      steps += static_cast<std::size_t>((scan_to - scan_from) /
+                                        period_seconds(rule.freq)) +
+               1;
+    if (steps > limits.recurrence_steps_max)
+      return too_many_steps();
+    icaltimetype first = start;
+    first.zone = start_frame.zone;
+    iterator_ptr it(icalrecur_iterator_new(rule, first));
+    if (!it) {
+      const source_line &s = source(event_property::rrule);
+      return event_error(s.number, "RRULE cannot be expanded by libical",
+                         s.head);
+    }
+    if (skip_ahead && icalrecur_iterator_set_start(
+                          it.get(), from_unix(from, start_frame, all_day)) == 0)
+      return std::nullopt;
+    for (;;) {
+      const icaltimetype t = icalrecur_iterator_next(it.get());
+      if (icaltime_is_null_time(t) || !is_valid_time(t))
+        return std::nullopt;
+      if (++steps > limits.recurrence_steps_max)
+        return too_many_steps();
+      const std::int64_t at = to_unix(t, start_frame.zone);
+      if (!consider(choice, item, t, at, at + length))
+        return std::nullopt;
+    }
+  }
+
+  /// Offers the instances of the RRULEs, at most rules_per_event_max.
+  std::optional<icalendar_error>
+  consider_rrules(instance_choice &choice, const calendar_event_item &item,
+                  const icaltimetype &start, const frame &start_frame,
+                  const std::vector<icalproperty *> &rrules) {
+    const source_line &rrule_source = source(event_property::rrule);
     if (rrules.size() > rules_per_event_max)
       return event_error(rrule_source.number,
                          "VEVENT has more than " +
@@ -1607,95 +1854,57 @@ struct icalendar_reader::state {
                          rrule_source.head);
     std::size_t steps = 0;
     for (icalproperty *p : rrules) {
-      icalrecurrencetype rule = icalproperty_get_rrule(p);
-      if (rule.freq < ICAL_DAILY_RECURRENCE)
-        return event_error(rrule_source.number,
-                           std::string("RRULE FREQ=") +
-                               icalrecur_freq_to_string(rule.freq) +
-                               " is not expanded (sub-daily recurrence)",
+      const icalrecurrencetype rule = icalproperty_get_rrule(p);
+      if (auto problem = rule_problem(rule, start))
+        return event_error(rrule_source.number, std::move(*problem),
                            rrule_source.head);
-      if (!is_gregorian(rule))
-        return event_error(rrule_source.number,
-                           "RRULE with RSCALE is not expanded",
-                           rrule_source.head);
-      if (!may_match(rule, start.day))
-        return event_error(rrule_source.number, "RRULE never matches",
-                           rrule_source.head);
-      // Stop libical at the window's end: with a rule that rarely matches,
-      // one call of the iterator would otherwise scan up to 2582.
-      const std::int64_t stop = window_to + seconds_per_day;
-      std::int64_t scan_to = stop;
-      if (!icaltime_is_null_time(rule.until) && !is_valid_time(rule.until))
-        return event_error(rrule_source.number,
-                           "bad RRULE (UNTIL: no such date or time)",
-                           rrule_source.head);
-      if (!icaltime_is_null_time(rule.until)) {
-        icaltimezone *until_zone = icaltime_is_utc(rule.until)
-                                       ? icaltimezone_get_utc_timezone()
-                                       : start_frame.zone;
-        scan_to = std::min(scan_to, to_unix(rule.until, until_zone));
-      }
-      if (scan_to == stop && stop < unix_max)
-        rule.until = from_unix(stop, start_frame, all_day);
-      // Rules without COUNT start at the window (libical 3.0 is exact for
-      // DAILY and coarser); with COUNT, instances must be counted from
-      // DTSTART.
-      const std::int64_t from = window_from - length - seconds_per_day;
-      const bool skip_ahead = rule.count == 0 && from > item.start_unix_s;
-      const std::int64_t scan_from = skip_ahead ? from : item.start_unix_s;
-      if (scan_to > scan_from)
-        steps += static_cast<std::size_t>((scan_to - scan_from) /
-                                          period_seconds(rule.freq)) +
-                 1;
-      if (steps > limits.recurrence_steps_max)
-        return event_error(rrule_source.number,
-                           "recurrence takes more than " +
-                               std::to_string(limits.recurrence_steps_max) +
-                               " steps (recurrence_steps_max)",
-                           rrule_source.head);
-      icaltimetype first = start;
-      first.zone = start_frame.zone;
-      iterator_ptr it(icalrecur_iterator_new(rule, first));
-      if (!it)
-        return event_error(rrule_source.number,
-                           "RRULE cannot be expanded by libical",
-                           rrule_source.head);
-      if (skip_ahead &&
-          icalrecur_iterator_set_start(
-              it.get(), from_unix(from, start_frame, all_day)) == 0)
-        continue;
-      for (;;) {
-        const icaltimetype t = icalrecur_iterator_next(it.get());
-        if (icaltime_is_null_time(t) || !is_valid_time(t))
-          break;
-        if (++steps > limits.recurrence_steps_max)
-          return event_error(rrule_source.number,
-                             "recurrence takes more than " +
-                                 std::to_string(limits.recurrence_steps_max) +
-                                 " steps (recurrence_steps_max)",
-                             rrule_source.head);
-        const std::int64_t at = to_unix(t, start_frame.zone);
-        if (!consider(t, at, at + length))
-          break;
-      }
+      if (auto error =
+              expand_rule(choice, item, rule, start, start_frame, steps))
+        return error;
     }
+    return std::nullopt;
+  }
 
-    if (chosen.empty()) {
+  /// Hands the chosen instances of `item` to next(), followed by an error
+  /// if later ones did not fit.
+  void keep_instances(calendar_event_item item, instance_choice &choice,
+                      std::size_t begin_number, std::string_view begin_text) {
+    if (choice.chosen.empty()) {
       ++outside;
-      return std::nullopt;
+      return;
     }
     base = std::move(item);
-    instances.assign(std::make_move_iterator(chosen.begin()),
-                     std::make_move_iterator(chosen.end()));
+    instances.assign(std::make_move_iterator(choice.chosen.begin()),
+                     std::make_move_iterator(choice.chosen.end()));
     next_instance = 0;
-    if (too_many)
-      error_after = error_at(
-          rrule_source.number != 0 ? rrule_source.number : begin_number,
-          "more than " + std::to_string(wanted) +
-              " instances in the window (instances_per_event_max); later "
-              "ones skipped",
-          rrule_source.number != 0 ? std::string_view(rrule_source.head)
-                                   : std::string_view(begin_text));
+    if (!choice.too_many)
+      return;
+    const source_line &rrule_source = source(event_property::rrule);
+    error_after = error_at(
+        rrule_source.number != 0 ? rrule_source.number : begin_number,
+        "more than " + std::to_string(limits.instances_per_event_max) +
+            " instances in the window (instances_per_event_max); later "
+            "ones skipped",
+        rrule_source.number != 0 ? std::string_view(rrule_source.head)
+                                 : begin_text);
+  }
+
+  /// Chooses the instances of a recurring event that overlap the window,
+  /// at most instances_per_event_max of them, earliest first.
+  std::optional<icalendar_error>
+  expand(calendar_event_item item, const icaltimetype &start,
+         const frame &start_frame, std::size_t begin_number,
+         std::string_view begin_text, const event_properties &e) {
+    instance_choice choice;
+    if (auto error = exclude(choice, e.exdates, item.all_day))
+      return error;
+    consider(choice, item, start, item.start_unix_s, item.end_unix_s);
+    if (auto error = consider_rdates(choice, item, e.rdates))
+      return error;
+    if (auto error =
+            consider_rrules(choice, item, start, start_frame, e.rrules))
+      return error;
+    keep_instances(std::move(item), choice, begin_number, begin_text);
     return std::nullopt;
   }
 

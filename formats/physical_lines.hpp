@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/assert.hpp"
 #include "formats/input_stopped.hpp"
 
 namespace catchup::detail {
@@ -44,6 +45,8 @@ bool read_physical_line(std::string& buffer, std::size_t& position,
   const std::size_t cap = line_bytes_max + 2;
   bool any = false;
   for (;;) {
+    CATCHUP_ASSERT(position <= buffer.size(),
+                   "the read position stays within the buffer");
     if (position >= buffer.size()) {
       buffer.clear();
       position = 0;
@@ -65,6 +68,7 @@ bool read_physical_line(std::string& buffer, std::size_t& position,
     } else {
       l.text.append(start, segment);
     }
+    CATCHUP_ASSERT(l.text.size() <= cap, "a line keeps at most its cap");
     l.bytes += segment;
     if (newline != nullptr) {
       position += segment + 1;
@@ -78,6 +82,8 @@ bool read_physical_line(std::string& buffer, std::size_t& position,
       throw input_stopped(line + 1,
                           runaway_line_reason(item_bytes_max, format));
   }
+  CATCHUP_ASSERT(position <= buffer.size(),
+                 "the read position stays within the buffer");
   if (!any)
     return false;
   while (!l.text.empty() && l.text.back() == '\r')
@@ -86,6 +92,8 @@ bool read_physical_line(std::string& buffer, std::size_t& position,
     l.overflow = true;
     l.text.resize(line_bytes_max);
   }
+  CATCHUP_ASSERT(l.text.size() <= line_bytes_max,
+                 "a line keeps at most line_bytes_max bytes");
   l.number = ++line;
   return true;
 }

@@ -557,90 +557,66 @@ struct vcard_reader::state {
     return std::nullopt;
   }
 
-  bool next(vcard &out, std::optional<vcard_error> &error);
-};
-
-bool vcard_reader::state::next(vcard &out, std::optional<vcard_error> &error) {
-  out = vcard{};
-  error.reset();
-  if (finished)
-    return false;
-  // Find BEGIN:VCARD; lines between cards are ignored.
-  for (;;) {
-    if (!peek()) {
-      finished = true;
-      return false;
-    }
-    if (!look.overflow && is_marker(look.text, "BEGIN:VCARD"))
-      break;
-    if (!seen_card && !trim(look.text).empty()) {
-      finished = true;
-      error = vcard_error{1, "not a vCard file", printable_excerpt(look.text)};
-      return true;
-    }
-    take();
-  }
-  seen_card = true;
-  std::size_t card_bytes = 0;
-  const std::string begin_excerpt = printable_excerpt(look.text);
-  const std::size_t first_line = look.number;
-  out.first_line = first_line;
-
-  auto fail = [&](vcard_error e) {
-    out = vcard{};
-    error = std::move(e);
-    skip_card();
-    return true;
-  };
-  if (auto e = take_in_card(card_bytes))
-    return fail(std::move(*e));
-  bool agent_pending = false;
-  std::string logical;
-  property p;
-  for (;;) {
-    if (!peek()) {
-      out = vcard{};
-      error = vcard_error{first_line, "card has no END:VCARD", begin_excerpt};
-      return true;
-    }
-    if (!look.overflow && is_marker(look.text, "END:VCARD")) {
-      take();
-      return true;
-    }
-    if (!look.overflow && is_marker(look.text, "BEGIN:VCARD")) {
-      if (!agent_pending) {
-        out = vcard{};
-        error = vcard_error{first_line,
-                            "card has no END:VCARD (next BEGIN:VCARD at line " +
-                                std::to_string(look.number) + ")",
-                            begin_excerpt};
-        return true;
+  /// Moves to the next BEGIN:VCARD, past the lines between cards: false at
+  /// the end of input or, with `error` set, when the input does not start
+  /// like a vCard file; either ends the reader.
+  bool find_card(std::optional<vcard_error> &error) {
+    for (;;) {
+      if (!peek()) {
+        finished = true;
+        return false;
       }
-      // A 2.1 AGENT's embedded card: skipped whole.
-      agent_pending = false;
-      std::size_t depth = 0;
-      do {
-        if (!peek()) {
-          out = vcard{};
-          error =
-              vcard_error{first_line, "card has no END:VCARD", begin_excerpt};
-          return true;
-        }
-        if (!look.overflow && is_marker(look.text, "BEGIN:VCARD"))
-          ++depth;
-        else if (!look.overflow && is_marker(look.text, "END:VCARD"))
-          --depth;
-        if (auto e = take_in_card(card_bytes))
-          return fail(std::move(*e));
-      } while (depth > 0);
-      continue;
+      if (!look.overflow && is_marker(look.text, "BEGIN:VCARD"))
+        return true;
+      if (!seen_card && !trim(look.text).empty()) {
+        finished = true;
+        error =
+            vcard_error{1, "not a vCard file", printable_excerpt(look.text)};
+        return false;
+      }
+      take();
     }
+  }
 
-    // One logical line: the physical one plus its folded continuations and
-    // quoted-printable soft breaks.
-    if (auto e = take_in_card(card_bytes))
-      return fail(std::move(*e));
-    const std::size_t line_number = current.number;
+  /// The card being read.
+  struct open_card {
+    /// Of its BEGIN:VCARD.
+    std::size_t first_line = 0;
+    std::string begin_excerpt;
+    /// Its lines so far, line ends included.
+    std::size_t bytes = 0;
+  };
+
+  static vcard_error no_end(const open_card &card) {
+    return vcard_error{card.first_line, "card has no END:VCARD",
+                       card.begin_excerpt};
+  }
+
+  /// Skips a 2.1 AGENT's embedded card whole, from its BEGIN:VCARD.
+  std::optional<vcard_error> skip_agent(open_card &card) {
+    std::size_t depth = 0;
+    do {
+      if (!peek())
+        return no_end(card);
+      if (!look.overflow && is_marker(look.text, "BEGIN:VCARD"))
+        ++depth;
+      else if (!look.overflow && is_marker(look.text, "END:VCARD"))
+        --depth;
+      if (auto e = take_in_card(card.bytes))
+        return e;
+    } while (depth > 0);
+    return std::nullopt;
+  }
+
+  /// Takes one logical line into `logical`: the physical one plus its
+  /// folded continuations and quoted-printable soft breaks; `line_number`
+  /// is its first physical line.
+  std::optional<vcard_error> read_logical(open_card &card,
+                                          std::string &logical,
+                                          std::size_t &line_number) {
+    if (auto e = take_in_card(card.bytes))
+      return e;
+    line_number = current.number;
     logical = current.text;
     // Whether the value is quoted-printable is known once the colon that
     // ends the parameters is seen; only new text is scanned for it, so long
@@ -656,7 +632,7 @@ bool vcard_reader::state::next(vcard &out, std::optional<vcard_error> &error) {
           quoted_printable = head.quoted_printable;
       }
       if (!peek() || look.overflow)
-        break;
+        return std::nullopt;
       const bool soft_break = quoted_printable && !logical.empty() &&
                               logical.back() == '=' &&
                               !is_marker(look.text, "END:VCARD") &&
@@ -664,9 +640,9 @@ bool vcard_reader::state::next(vcard &out, std::optional<vcard_error> &error) {
       const bool folded = !look.text.empty() && (look.text.front() == ' ' ||
                                                  look.text.front() == '\t');
       if (!soft_break && !folded)
-        break;
-      if (auto e = take_in_card(card_bytes))
-        return fail(std::move(*e));
+        return std::nullopt;
+      if (auto e = take_in_card(card.bytes))
+        return e;
       if (soft_break) {
         logical.pop_back();
         logical += current.text;
@@ -674,14 +650,69 @@ bool vcard_reader::state::next(vcard &out, std::optional<vcard_error> &error) {
         logical.append(current.text, 1, std::string::npos);
       }
     }
-    p = property{};
-    if (!parse_property(logical, p))
-      continue; // no colon: a comment or stray data, ignored
-    if (auto e = apply(p, line_number, logical, out))
-      return fail(std::move(*e));
-    agent_pending = p.name == "AGENT" && trim(p.value).empty();
   }
-}
+
+  /// Reads the card whose BEGIN:VCARD is looked at into `out`, up to its
+  /// END:VCARD.
+  std::optional<vcard_error> read_card(vcard &out) {
+    open_card card;
+    card.first_line = look.number;
+    card.begin_excerpt = printable_excerpt(look.text);
+    out.first_line = card.first_line;
+    if (auto e = take_in_card(card.bytes))
+      return e;
+    bool agent_pending = false;
+    std::string logical;
+    std::size_t line_number = 0;
+    property p;
+    for (;;) {
+      if (!peek())
+        return no_end(card);
+      if (!look.overflow && is_marker(look.text, "END:VCARD")) {
+        take();
+        return std::nullopt;
+      }
+      if (!look.overflow && is_marker(look.text, "BEGIN:VCARD")) {
+        if (!agent_pending)
+          return vcard_error{card.first_line,
+                             "card has no END:VCARD (next BEGIN:VCARD at "
+                             "line " +
+                                 std::to_string(look.number) + ")",
+                             card.begin_excerpt};
+        agent_pending = false;
+        if (auto e = skip_agent(card))
+          return e;
+        continue;
+      }
+      if (auto e = read_logical(card, logical, line_number))
+        return e;
+      p = property{};
+      if (!parse_property(logical, p))
+        continue; // no colon: a comment or stray data, ignored
+      if (auto e = apply(p, line_number, logical, out))
+        return e;
+      agent_pending = p.name == "AGENT" && trim(p.value).empty();
+    }
+  }
+
+  bool next(vcard &out, std::optional<vcard_error> &error) {
+    out = vcard{};
+    error.reset();
+    if (finished)
+      return false;
+    if (!find_card(error))
+      return error.has_value();
+    seen_card = true;
+    if (auto e = read_card(out)) {
+      // A card cut short (at the end of input, or before the next
+      // BEGIN:VCARD) has nothing left to skip.
+      out = vcard{};
+      error = std::move(e);
+      skip_card();
+    }
+    return true;
+  }
+};
 
 vcard_reader::vcard_reader(std::istream &in, vcard_limits limits)
     : state_(std::make_unique<state>(in, limits)) {

@@ -254,6 +254,102 @@ contact_batch session::next_bulk(const stream_cursor& cursor, std::size_t n) {
   }
 }
 
+namespace {
+
+// One page of an ordered stream, after the cursor's position.
+void read_ordered_page(pqxx::transaction_base& tx, const stream_cursor& cursor,
+                       std::size_t n, contact_batch& batch) {
+  bool first = cursor.after_id.empty();
+  auto sql = ordered_sql(cursor, !first) + " LIMIT $2";
+  auto rows = first ? tx.exec_params(sql, cursor.user_id, n)
+                    : tx.exec_params(sql, cursor.user_id, n,
+                                     cursor.after_key, cursor.after_id);
+  batch.rows_read = static_cast<std::int64_t>(rows.size());
+  for (auto row : rows)
+    batch.rows.push_back(read_record(row, cursor.full_projection));
+  if (!rows.empty()) {
+    auto last = rows[rows.size() - 1];
+    batch.next.after_key = last[last.size() - 1].c_str();
+    batch.next.after_id = batch.rows.back().id;
+  }
+  batch.next.done = rows.size() < n;
+}
+
+// The priority statement's parameters: per class its due cutoff, the key
+// and id to read after, and how many rows (0 for a class already done).
+std::vector<std::string> priority_parameters(const stream_cursor& cursor,
+                                             std::size_t n) {
+  std::vector<std::string> p;
+  p.reserve(class_count * 4);
+  for (std::size_t cls = 0; cls < class_count; ++cls) {
+    bool first = cursor.class_after_id[cls].empty();
+    p.push_back(std::to_string(due_cutoff(all_frequencies[cls],
+                                          cursor.now_unix_s)));
+    // Before the first row, the position is "before everything": no real
+    // contact has the nil uuid, and never-contacted sorts as -infinity.
+    p.push_back(first ? "-infinity" : cursor.class_after_key[cls]);
+    p.push_back(first ? nil_uuid : cursor.class_after_id[cls]);
+    p.push_back(cursor.class_done[cls] ? "0" : std::to_string(n));
+  }
+  return p;
+}
+
+// Rows each class's scan produced, from the last column of the first row
+// ("cls:n,..."; absent: none); adds them up in `rows_read`.
+std::vector<std::size_t> fetched_per_class(const pqxx::result& rows,
+                                           std::int64_t& rows_read) {
+  std::vector<std::size_t> fetched(class_count, 0);
+  if (rows.empty())
+    return fetched;
+  std::stringstream in{rows[0][rows[0].size() - 1].c_str()};
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    auto colon = item.find(':');
+    auto cls = std::stoul(item.substr(0, colon));
+    auto count = std::stoul(item.substr(colon + 1));
+    fetched.at(cls) = count;
+    rows_read += static_cast<std::int64_t>(count);
+  }
+  return fetched;
+}
+
+// One page of a priority stream: one ordered scan per frequency class,
+// merged by rank in PostgreSQL (see priority_statement_sql): one round
+// trip, planned once per connection.
+void read_priority_page(pqxx::transaction_base& tx,
+                        const stream_cursor& cursor, std::size_t n,
+                        contact_batch& batch) {
+  const std::vector<std::string> p = priority_parameters(cursor, n);
+  auto rows = tx.exec_prepared(
+    priority_statement, cursor.user_id, cursor.now_unix_s, n, p[0], p[1],
+    p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12],
+    p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21], p[22],
+    p[23], p[24], p[25], p[26], p[27], p[28], p[29], p[30], p[31]);
+  const auto fetched = fetched_per_class(rows, batch.rows_read);
+  std::vector<std::size_t> consumed(class_count, 0);
+  for (auto row : rows) {
+    auto cls = row[row.size() - 2].as<std::size_t>();
+    batch.next.class_after_key[cls] = row[row.size() - 3].c_str();
+    batch.rows.push_back(read_record(row, false));
+    batch.next.class_after_id[cls] = batch.rows.back().id;
+    ++consumed[cls];
+  }
+  bool all_done = true;
+  for (std::size_t cls = 0; cls < class_count; ++cls) {
+    if (cursor.class_done[cls])
+      continue;
+    // A class is exhausted when its scan came back short and we used all
+    // of what it returned.
+    if (fetched[cls] < n && consumed[cls] == fetched[cls])
+      batch.next.class_done[cls] = 1;
+    else
+      all_done = false;
+  }
+  batch.next.done = all_done;
+}
+
+} // namespace
+
 contact_batch session::next_batch(const stream_cursor& cursor, std::size_t n) {
   n = std::clamp<std::size_t>(n, 1, batch_rows_limit);
   contact_batch batch;
@@ -265,76 +361,10 @@ contact_batch session::next_batch(const stream_cursor& cursor, std::size_t n) {
     if (cursor.kind == stream_kind::bulk)
       throw storage_error(ec::invalid_input,
                           "a bulk stream is read with next_bulk");
-    if (cursor.kind == stream_kind::ordered) {
-      bool first = cursor.after_id.empty();
-      auto sql = ordered_sql(cursor, !first) + " LIMIT $2";
-      auto rows = first ? tx.exec_params(sql, cursor.user_id, n)
-                        : tx.exec_params(sql, cursor.user_id, n,
-                                         cursor.after_key, cursor.after_id);
-      batch.rows_read = static_cast<std::int64_t>(rows.size());
-      for (auto row : rows)
-        batch.rows.push_back(read_record(row, cursor.full_projection));
-      if (!rows.empty()) {
-        auto last = rows[rows.size() - 1];
-        batch.next.after_key = last[last.size() - 1].c_str();
-        batch.next.after_id = batch.rows.back().id;
-      }
-      batch.next.done = rows.size() < n;
-      return batch;
-    }
-    // Priority stream: one ordered scan per frequency class, merged by rank
-    // in PostgreSQL (see priority_statement_sql): one round trip, planned
-    // once per connection.
-    std::vector<std::string> p; // per class: cutoff, after key, after id, limit
-    p.reserve(class_count * 4);
-    for (std::size_t cls = 0; cls < class_count; ++cls) {
-      bool first = cursor.class_after_id[cls].empty();
-      p.push_back(std::to_string(due_cutoff(all_frequencies[cls],
-                                            cursor.now_unix_s)));
-      // Before the first row, the position is "before everything": no real
-      // contact has the nil uuid, and never-contacted sorts as -infinity.
-      p.push_back(first ? "-infinity" : cursor.class_after_key[cls]);
-      p.push_back(first ? nil_uuid : cursor.class_after_id[cls]);
-      p.push_back(cursor.class_done[cls] ? "0" : std::to_string(n));
-    }
-    auto rows = tx.exec_prepared(
-      priority_statement, cursor.user_id, cursor.now_unix_s, n, p[0], p[1],
-      p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12],
-      p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21], p[22],
-      p[23], p[24], p[25], p[26], p[27], p[28], p[29], p[30], p[31]);
-    // Rows each class's scan produced ("cls:n,..."; absent: none).
-    std::vector<std::size_t> fetched_per_class(class_count, 0);
-    if (!rows.empty()) {
-      std::stringstream in{rows[0][rows[0].size() - 1].c_str()};
-      std::string item;
-      while (std::getline(in, item, ',')) {
-        auto colon = item.find(':');
-        auto cls = std::stoul(item.substr(0, colon));
-        auto count = std::stoul(item.substr(colon + 1));
-        fetched_per_class.at(cls) = count;
-        batch.rows_read += static_cast<std::int64_t>(count);
-      }
-    }
-    std::vector<std::size_t> consumed(class_count, 0);
-    for (auto row : rows) {
-      auto cls = row[row.size() - 2].as<std::size_t>();
-      batch.next.class_after_key[cls] = row[row.size() - 3].c_str();
-      batch.rows.push_back(read_record(row, false));
-      batch.next.class_after_id[cls] = batch.rows.back().id;
-      ++consumed[cls];
-    }
-    bool all_done = true;
-    for (std::size_t cls = 0; cls < class_count; ++cls) {
-      if (cursor.class_done[cls])
-        continue;
-      // A class is exhausted when its scan came back short and we used all
-      // of what it returned.
-      if (fetched_per_class[cls] < n && consumed[cls] == fetched_per_class[cls])
-        batch.next.class_done[cls] = 1;
-      else
-        all_done = false;
-    }
-    batch.next.done = all_done;
+    if (cursor.kind == stream_kind::ordered)
+      read_ordered_page(tx, cursor, n, batch);
+    else
+      read_priority_page(tx, cursor, n, batch);
     return batch;
   } catch (...) {
     detail::rethrow_as_storage_error("cannot read contacts of user "

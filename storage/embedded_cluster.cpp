@@ -167,6 +167,64 @@ void chown_to(const fs::path& p, const std::optional<run_as>& user) {
          + std::strerror(errno));
 }
 
+// Clears what a killed server left in its data directory.
+void clear_leftovers(const std::string& data_dir) {
+  auto pid_file = fs::path{data_dir} / "postmaster.pid";
+  if (fs::exists(pid_file)) {
+    // A killed run left the pid file behind, and its PID may now belong to
+    // another process, which would make PostgreSQL refuse to start.
+    spdlog::warn("removing stale {} (PID {} is not a PostgreSQL server for "
+                 "this directory)", pid_file.string(),
+                 read_first_line(pid_file));
+    fs::remove(pid_file);
+  }
+  // Backends of a killed postmaster linger for a moment and still hold its
+  // shared memory; they run in our data directory and serve no one now.
+  for (auto& entry : fs::directory_iterator("/proc")) {
+    auto name = entry.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit))
+      continue;
+    auto pid = std::stoll(name);
+    if (process_cwd(pid) == data_dir && process_name(pid) == "postgres")
+      kill(static_cast<pid_t>(pid), SIGKILL);
+  }
+}
+
+// Writes the server's settings and client authentication files, rewritten
+// on every start, and hands them to the service user.
+void write_server_settings(const std::string& data_dir, bool tcp, int port,
+                           const std::optional<run_as>& user) {
+  fs::path dir{data_dir};
+  {
+    std::ofstream conf{dir / settings_file, std::ios::trunc};
+    conf << "listen_addresses = '" << (tcp ? "localhost" : "") << "'\n"
+         << "port = " << port << "\n"
+         << "unix_socket_directories = '" << data_dir << "'\n"
+         << "unix_socket_permissions = 0700\n"
+         << "hba_file = '" << (dir / hba_file).string() << "'\n"
+         << "password_encryption = 'scram-sha-256'\n"
+         << "timezone = 'UTC'\n"
+         << "log_timezone = 'UTC'\n";
+    if (!conf)
+      fail("cannot write " + (dir / settings_file).string());
+  }
+  chown_to(dir / settings_file, user);
+  {
+    // A TCP port (database.tcp_port) must not open the cluster to every
+    // local user: over TCP the superuser's password is required, and a
+    // role without one cannot log in over TCP at all.
+    std::ofstream hba{dir / hba_file, std::ios::trunc};
+    hba << "# Written by the catchup engine on every start.\n"
+        << "# The socket is in the 0700 data directory: its owner only.\n"
+        << "local all all trust\n"
+        << "# TCP: the password in " << password_file << " (mode 0600).\n"
+        << "host all all 127.0.0.1/32 scram-sha-256\n"
+        << "host all all ::1/128 scram-sha-256\n";
+    if (!hba)
+      fail("cannot write " + (dir / hba_file).string());
+  }
+  chown_to(dir / hba_file, user);
+}
 
 bool user_can_write(const std::string& dir, const run_as& user) {
   auto probe = run_process({"/usr/bin/test", "-w", dir}, user,
@@ -473,57 +531,10 @@ bool embedded_cluster::start_impl(bool detached) {
   auto user = service_user_for(options_.service_user);
   if (user)
     ensure_reachable(data_dir_, *user);
-  fs::path dir{data_dir_};
-  auto pid_file = dir / "postmaster.pid";
-  if (fs::exists(pid_file)) {
-    // A killed run left the pid file behind, and its PID may now belong to
-    // another process, which would make PostgreSQL refuse to start.
-    spdlog::warn("removing stale {} (PID {} is not a PostgreSQL server for "
-                 "this directory)", pid_file.string(),
-                 read_first_line(pid_file));
-    fs::remove(pid_file);
-  }
-  // Backends of a killed postmaster linger for a moment and still hold its
-  // shared memory; they run in our data directory and serve no one now.
-  for (auto& entry : fs::directory_iterator("/proc")) {
-    auto name = entry.path().filename().string();
-    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit))
-      continue;
-    auto pid = std::stoll(name);
-    if (process_cwd(pid) == data_dir_ && process_name(pid) == "postgres")
-      kill(static_cast<pid_t>(pid), SIGKILL);
-  }
+  clear_leftovers(data_dir_);
   auto port = options_.tcp_port > 0 ? options_.tcp_port : default_socket_port;
-  {
-    std::ofstream conf{dir / settings_file, std::ios::trunc};
-    conf << "listen_addresses = '"
-         << (options_.tcp_port > 0 ? "localhost" : "") << "'\n"
-         << "port = " << port << "\n"
-         << "unix_socket_directories = '" << data_dir_ << "'\n"
-         << "unix_socket_permissions = 0700\n"
-         << "hba_file = '" << (dir / hba_file).string() << "'\n"
-         << "password_encryption = 'scram-sha-256'\n"
-         << "timezone = 'UTC'\n"
-         << "log_timezone = 'UTC'\n";
-    if (!conf)
-      fail("cannot write " + (dir / settings_file).string());
-  }
-  chown_to(dir / settings_file, user);
-  {
-    // A TCP port (database.tcp_port) must not open the cluster to every
-    // local user: over TCP the superuser's password is required, and a
-    // role without one cannot log in over TCP at all.
-    std::ofstream hba{dir / hba_file, std::ios::trunc};
-    hba << "# Written by the catchup engine on every start.\n"
-        << "# The socket is in the 0700 data directory: its owner only.\n"
-        << "local all all trust\n"
-        << "# TCP: the password in " << password_file << " (mode 0600).\n"
-        << "host all all 127.0.0.1/32 scram-sha-256\n"
-        << "host all all ::1/128 scram-sha-256\n";
-    if (!hba)
-      fail("cannot write " + (dir / hba_file).string());
-  }
-  chown_to(dir / hba_file, user);
+  write_server_settings(data_dir_, options_.tcp_port > 0, port, user);
+  fs::path dir{data_dir_};
   auto timeout_s = std::max<std::int64_t>(
     1, std::chrono::duration_cast<std::chrono::seconds>(options_.start_timeout)
          .count());

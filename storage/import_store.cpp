@@ -182,58 +182,44 @@ void import_store::begin(const import_target& target,
 
 namespace {
 
-// The statements of one contacts page (or one item of it) in `tx`. With
-// `clear_staging`, staged rows of earlier items of the transaction go first.
-page_outcome merge_contacts_in(pqxx::transaction_base& tx,
-                               const import_target& target,
-                               const std::vector<imported_contact>& contacts,
-                               const std::vector<std::string>& deleted_keys,
-                               bool clear_staging) {
-  page_outcome out;
-  const bool google = target.source == "google";
-  const std::string key_column = google ? "google_resource_name"
-                                        : "external_uid";
-  if (clear_staging)
-    tx.exec0("DELETE FROM import_contacts");
-  {
-    pqxx::stream_to stage{tx, "import_contacts",
-                          std::vector<std::string>{
-                            "ord", "key", "deleted", "name", "email",
-                            "phone", "linked_in", "instagram", "x_handle",
-                            "other_social", "location", "organization",
-                            "notes", "revision", "groups"}};
-    int ord = 0;
-    for (auto& c : contacts)
-      stage << std::make_tuple(
-        ord++, c.key, false, c.name, null_if_empty(c.email),
-        null_if_empty(c.phone), null_if_empty(c.linked_in),
-        null_if_empty(c.instagram), null_if_empty(c.x_handle),
-        social_json(c), null_if_empty(c.location),
-        null_if_empty(c.organization), null_if_empty(c.notes),
-        null_if_empty(c.revision), detail::array_literal(c.groups));
-    for (auto& key : deleted_keys)
-      stage << std::make_tuple(ord++, key, true, nullptr, nullptr, nullptr,
-                               nullptr, nullptr, nullptr, nullptr, nullptr,
-                               nullptr, nullptr, nullptr, nullptr);
-    stage.complete();
-  }
-  // The last occurrence of a key in the page wins, as if the items had
-  // been merged one by one.
-  auto last_sql = std::string{
-    "WITH last AS (SELECT DISTINCT ON (key) * FROM import_contacts "
-    "ORDER BY key, ord DESC) "};
-  // "key IS NOT NULL" lets the planner use the partial unique index on
-  // the key (it does not infer it from the join condition).
-  if (!deleted_keys.empty()) {
-    auto deleted = tx.exec_params(
-      last_sql + "DELETE FROM contacts c USING last WHERE last.deleted AND "
-                 "c.user_id = $1::uuid AND c." + key_column
-        + " IS NOT NULL AND c." + key_column + " = last.key",
-      target.user_id);
-    out.deleted = static_cast<std::int64_t>(deleted.affected_rows());
-  }
-  // Groups by name, with ids derived like the contacts'; a group the
-  // user already has (by name) is kept with its id.
+// The last occurrence of a key in a contacts page wins, as if the items
+// had been merged one by one.
+constexpr const char* last_contacts_sql
+  = "WITH last AS (SELECT DISTINCT ON (key) * FROM import_contacts "
+    "ORDER BY key, ord DESC) ";
+
+// Copies a contacts page into the staging table: the contacts, then the
+// deleted keys.
+void stage_contacts(pqxx::transaction_base& tx,
+                    const std::vector<imported_contact>& contacts,
+                    const std::vector<std::string>& deleted_keys) {
+  pqxx::stream_to stage{tx, "import_contacts",
+                        std::vector<std::string>{
+                          "ord", "key", "deleted", "name", "email",
+                          "phone", "linked_in", "instagram", "x_handle",
+                          "other_social", "location", "organization",
+                          "notes", "revision", "groups"}};
+  int ord = 0;
+  for (auto& c : contacts)
+    stage << std::make_tuple(
+      ord++, c.key, false, c.name, null_if_empty(c.email),
+      null_if_empty(c.phone), null_if_empty(c.linked_in),
+      null_if_empty(c.instagram), null_if_empty(c.x_handle),
+      social_json(c), null_if_empty(c.location),
+      null_if_empty(c.organization), null_if_empty(c.notes),
+      null_if_empty(c.revision), detail::array_literal(c.groups));
+  for (auto& key : deleted_keys)
+    stage << std::make_tuple(ord++, key, true, nullptr, nullptr, nullptr,
+                             nullptr, nullptr, nullptr, nullptr, nullptr,
+                             nullptr, nullptr, nullptr, nullptr);
+  stage.complete();
+}
+
+// Groups by name, with ids derived like the contacts'; a group the user
+// already has (by name) is kept with its id.
+void add_staged_groups(pqxx::transaction_base& tx,
+                       const import_target& target,
+                       const std::vector<imported_contact>& contacts) {
   bool any_groups = false;
   for (auto& c : contacts)
     any_groups = any_groups || !c.groups.empty();
@@ -244,16 +230,23 @@ page_outcome merge_contacts_in(pqxx::transaction_base& tx,
       "FROM import_contacts, unnest(groups) g WHERE NOT deleted "
       "AND g <> '' ON CONFLICT DO NOTHING",
       target.user_id);
-  // One statement upserts the contacts and adds their memberships from
-  // the ids the upsert returns, so no statement looks contacts up by key
-  // (a join the planner, with a bulk import's stale statistics, would run
-  // as a scan of all the user's contacts). Memberships are only added,
-  // so groups the user arranged by hand stay.
+}
+
+// One statement upserts the staged contacts and adds their memberships
+// from the ids the upsert returns, so no statement looks contacts up by
+// key (a join the planner, with a bulk import's stale statistics, would
+// run as a scan of all the user's contacts). Memberships are only added,
+// so groups the user arranged by hand stay.
+void upsert_staged_contacts(pqxx::transaction_base& tx,
+                            const import_target& target,
+                            const std::string& key_column,
+                            page_outcome& out) {
   auto merged = tx.exec_params(
-    last_sql
-      + ", merged AS (INSERT INTO contacts AS c (id, user_id, name, email, "
+    last_contacts_sql
+      + std::string{
+        ", merged AS (INSERT INTO contacts AS c (id, user_id, name, email, "
         "phone, linked_in, instagram, x_handle, other_social_media, "
-        "location, organization, custom_notes, source, sources, "
+        "location, organization, custom_notes, source, sources, "}
       + key_column
       + ", external_revision, last_synced_at) "
         "SELECT md5($1 || '/' || $2 || '/' || key)::uuid, $1::uuid, name, "
@@ -283,6 +276,35 @@ page_outcome merge_contacts_in(pqxx::transaction_base& tx,
     target.user_id, target.source);
   for (auto row : merged)
     (row[0].as<bool>() ? out.inserted : out.updated) += 1;
+}
+
+// The statements of one contacts page (or one item of it) in `tx`. With
+// `clear_staging`, staged rows of earlier items of the transaction go first.
+page_outcome merge_contacts_in(pqxx::transaction_base& tx,
+                               const import_target& target,
+                               const std::vector<imported_contact>& contacts,
+                               const std::vector<std::string>& deleted_keys,
+                               bool clear_staging) {
+  page_outcome out;
+  const bool google = target.source == "google";
+  const std::string key_column = google ? "google_resource_name"
+                                        : "external_uid";
+  if (clear_staging)
+    tx.exec0("DELETE FROM import_contacts");
+  stage_contacts(tx, contacts, deleted_keys);
+  // "key IS NOT NULL" lets the planner use the partial unique index on
+  // the key (it does not infer it from the join condition).
+  if (!deleted_keys.empty()) {
+    auto deleted = tx.exec_params(
+      last_contacts_sql
+        + std::string{"DELETE FROM contacts c USING last WHERE last.deleted "
+                      "AND c.user_id = $1::uuid AND c."}
+        + key_column + " IS NOT NULL AND c." + key_column + " = last.key",
+      target.user_id);
+    out.deleted = static_cast<std::int64_t>(deleted.affected_rows());
+  }
+  add_staged_groups(tx, target, contacts);
+  upsert_staged_contacts(tx, target, key_column, out);
   return out;
 }
 
@@ -336,70 +358,57 @@ import_store::merge_contacts(const import_target& target,
 
 namespace {
 
-// The statements of one events page (or one item of it) in `tx`.
-page_outcome merge_events_in(pqxx::transaction_base& tx,
-                             const import_target& target,
-                             const std::vector<calendar_event_item>& events,
-                             std::int64_t now_unix_s, bool clear_staging) {
-  page_outcome out;
-  if (clear_staging)
-    tx.exec0("DELETE FROM import_events");
-  {
-    pqxx::stream_to stage{tx, "import_events",
-                          std::vector<std::string>{
-                            "ord", "external_id", "series_id", "summary",
-                            "location", "timezone", "start_s", "end_s",
-                            "all_day", "busy", "cancelled", "attendees"}};
-    int ord = 0;
-    for (auto& e : events)
-      stage << std::make_tuple(
-        ord++, e.external_id, e.series_id.empty() ? e.external_id
-                                                  : e.series_id,
-        null_if_empty(e.summary), null_if_empty(e.location),
-        null_if_empty(e.timezone), e.start_unix_s,
-        std::max(e.end_unix_s, e.start_unix_s), e.all_day, e.busy,
-        e.cancelled, detail::array_literal(e.attendee_emails));
-    stage.complete();
-  }
-  auto last_sql = std::string{
-    "WITH last AS (SELECT DISTINCT ON (external_id) * FROM import_events "
-    "ORDER BY external_id, ord DESC) "};
-  bool any_cancelled = false;
-  bool any_cancelled_series = false;
-  bool any_past_attendees = false;
-  for (auto& e : events) {
-    any_cancelled = any_cancelled || e.cancelled;
-    any_cancelled_series = any_cancelled_series
-                           || (e.cancelled && e.external_id == e.series_id);
-    any_past_attendees = any_past_attendees
-                         || (!e.cancelled && e.end_unix_s <= now_unix_s
-                             && !e.attendee_emails.empty());
-  }
-  if (any_cancelled) {
-    auto deleted = tx.exec_params(
-      last_sql
-        + "DELETE FROM calendar_events e USING last WHERE last.cancelled "
-          "AND e.user_id = $1::uuid AND e.calendar_id = $2 AND "
-          "e.external_id = last.external_id",
-      target.user_id, target.calendar_id);
-    out.deleted = static_cast<std::int64_t>(deleted.affected_rows());
-  }
-  if (any_cancelled_series) {
-    // A cancelled series (its own id) takes its instances with it. Rare,
-    // so a scan of the calendar's rows is fine; a prefix range would
-    // depend on the database's collation.
-    auto deleted = tx.exec_params(
-      last_sql
-        + "DELETE FROM calendar_events e USING last WHERE last.cancelled "
-          "AND last.external_id = last.series_id AND "
-          "e.user_id = $1::uuid AND e.calendar_id = $2 AND "
-          "starts_with(e.external_id, last.series_id || '/')",
-      target.user_id, target.calendar_id);
-    out.deleted += static_cast<std::int64_t>(deleted.affected_rows());
-  }
+// The last occurrence of an event in a page wins, as if the items had been
+// merged one by one.
+constexpr const char* last_events_sql
+  = "WITH last AS (SELECT DISTINCT ON (external_id) * FROM import_events "
+    "ORDER BY external_id, ord DESC) ";
+
+void stage_events(pqxx::transaction_base& tx,
+                  const std::vector<calendar_event_item>& events) {
+  pqxx::stream_to stage{tx, "import_events",
+                        std::vector<std::string>{
+                          "ord", "external_id", "series_id", "summary",
+                          "location", "timezone", "start_s", "end_s",
+                          "all_day", "busy", "cancelled", "attendees"}};
+  int ord = 0;
+  for (auto& e : events)
+    stage << std::make_tuple(
+      ord++, e.external_id, e.series_id.empty() ? e.external_id
+                                                : e.series_id,
+      null_if_empty(e.summary), null_if_empty(e.location),
+      null_if_empty(e.timezone), e.start_unix_s,
+      std::max(e.end_unix_s, e.start_unix_s), e.all_day, e.busy,
+      e.cancelled, detail::array_literal(e.attendee_emails));
+  stage.complete();
+}
+
+// Deletes the staged cancelled events; a cancelled series (with
+// `series`) takes its instances with it. Returns the rows deleted.
+std::int64_t delete_cancelled(pqxx::transaction_base& tx,
+                              const import_target& target, bool series) {
+  // A series is cancelled rarely, so a scan of the calendar's rows is
+  // fine; a prefix range would depend on the database's collation.
+  auto deleted = tx.exec_params(
+    last_events_sql
+      + std::string{
+        series ? "DELETE FROM calendar_events e USING last WHERE "
+                 "last.cancelled AND last.external_id = last.series_id AND "
+                 "e.user_id = $1::uuid AND e.calendar_id = $2 AND "
+                 "starts_with(e.external_id, last.series_id || '/')"
+               : "DELETE FROM calendar_events e USING last WHERE "
+                 "last.cancelled AND e.user_id = $1::uuid AND "
+                 "e.calendar_id = $2 AND e.external_id = last.external_id"},
+    target.user_id, target.calendar_id);
+  return static_cast<std::int64_t>(deleted.affected_rows());
+}
+
+void upsert_staged_events(pqxx::transaction_base& tx,
+                          const import_target& target, page_outcome& out) {
   auto merged = tx.exec_params(
-    last_sql
-      + "INSERT INTO calendar_events AS e (id, user_id, calendar_id, "
+    last_events_sql
+      + std::string{
+        "INSERT INTO calendar_events AS e (id, user_id, calendar_id, "
         "external_id, source, summary, location, start_time, end_time, "
         "timezone, is_all_day, is_busy, synced_at) "
         "SELECT md5($1 || '/' || $2 || '/' || external_id)::uuid, "
@@ -411,38 +420,70 @@ page_outcome merge_events_in(pqxx::transaction_base& tx,
         "location = EXCLUDED.location, start_time = EXCLUDED.start_time, "
         "end_time = EXCLUDED.end_time, timezone = EXCLUDED.timezone, "
         "is_all_day = EXCLUDED.is_all_day, is_busy = EXCLUDED.is_busy, "
-        "synced_at = EXCLUDED.synced_at RETURNING (xmax = 0)",
+        "synced_at = EXCLUDED.synced_at RETURNING (xmax = 0)"},
     target.user_id, target.calendar_id, target.source);
   for (auto row : merged)
     (row[0].as<bool>() ? out.inserted : out.updated) += 1;
-  // Meeting someone is catching up with them: the latest past event of
-  // each attendee moves that contact's clock forward, never back. The
-  // user's own address is not a contact to catch up with.
-  if (any_past_attendees) {
-    // One index probe per attendee (the LATERAL subquery, kept apart by
-    // OFFSET 0), whatever the statistics say: right after a bulk import
-    // they describe a far smaller contacts table, and the plain join was
-    // planned as a scan of all the user's contacts for every page.
-    auto moved = tx.exec_params(
-      "UPDATE contacts c SET last_contact_date = to_timestamp(h.start_s) "
-      "FROM (SELECT t.id, m.start_s "
-      "      FROM (SELECT lower(a) AS email, max(s.start_s) AS start_s "
-      "            FROM import_events s CROSS JOIN unnest(s.attendees) a "
-      "            WHERE NOT s.cancelled AND s.end_s <= $2 "
-      "            AND s.start_s >= 0 GROUP BY 1) m "
-      "      CROSS JOIN LATERAL ("
-      "        SELECT k.id FROM contacts k WHERE k.user_id = $1::uuid "
-      "        AND lower(k.email) = m.email "
-      "        AND (k.last_contact_date IS NULL "
-      "             OR k.last_contact_date < to_timestamp(m.start_s)) "
-      "        OFFSET 0) t "
-      "      WHERE m.email <> (SELECT lower(u.email) FROM users u "
-      "                        WHERE u.id = $1::uuid)) h "
-      "WHERE c.id = h.id",
-      target.user_id, now_unix_s);
-    out.last_contact_moved
-      = static_cast<std::int64_t>(moved.affected_rows());
+}
+
+// Meeting someone is catching up with them: the latest past event of each
+// staged attendee moves that contact's clock forward, never back. The
+// user's own address is not a contact to catch up with. Returns the
+// contacts moved.
+std::int64_t move_last_contact(pqxx::transaction_base& tx,
+                               const import_target& target,
+                               std::int64_t now_unix_s) {
+  // One index probe per attendee (the LATERAL subquery, kept apart by
+  // OFFSET 0), whatever the statistics say: right after a bulk import
+  // they describe a far smaller contacts table, and the plain join was
+  // planned as a scan of all the user's contacts for every page.
+  auto moved = tx.exec_params(
+    "UPDATE contacts c SET last_contact_date = to_timestamp(h.start_s) "
+    "FROM (SELECT t.id, m.start_s "
+    "      FROM (SELECT lower(a) AS email, max(s.start_s) AS start_s "
+    "            FROM import_events s CROSS JOIN unnest(s.attendees) a "
+    "            WHERE NOT s.cancelled AND s.end_s <= $2 "
+    "            AND s.start_s >= 0 GROUP BY 1) m "
+    "      CROSS JOIN LATERAL ("
+    "        SELECT k.id FROM contacts k WHERE k.user_id = $1::uuid "
+    "        AND lower(k.email) = m.email "
+    "        AND (k.last_contact_date IS NULL "
+    "             OR k.last_contact_date < to_timestamp(m.start_s)) "
+    "        OFFSET 0) t "
+    "      WHERE m.email <> (SELECT lower(u.email) FROM users u "
+    "                        WHERE u.id = $1::uuid)) h "
+    "WHERE c.id = h.id",
+    target.user_id, now_unix_s);
+  return static_cast<std::int64_t>(moved.affected_rows());
+}
+
+// The statements of one events page (or one item of it) in `tx`.
+page_outcome merge_events_in(pqxx::transaction_base& tx,
+                             const import_target& target,
+                             const std::vector<calendar_event_item>& events,
+                             std::int64_t now_unix_s, bool clear_staging) {
+  page_outcome out;
+  if (clear_staging)
+    tx.exec0("DELETE FROM import_events");
+  stage_events(tx, events);
+  bool any_cancelled = false;
+  bool any_cancelled_series = false;
+  bool any_past_attendees = false;
+  for (auto& e : events) {
+    any_cancelled = any_cancelled || e.cancelled;
+    any_cancelled_series = any_cancelled_series
+                           || (e.cancelled && e.external_id == e.series_id);
+    any_past_attendees = any_past_attendees
+                         || (!e.cancelled && e.end_unix_s <= now_unix_s
+                             && !e.attendee_emails.empty());
   }
+  if (any_cancelled)
+    out.deleted = delete_cancelled(tx, target, false);
+  if (any_cancelled_series)
+    out.deleted += delete_cancelled(tx, target, true);
+  upsert_staged_events(tx, target, out);
+  if (any_past_attendees)
+    out.last_contact_moved = move_last_contact(tx, target, now_unix_s);
   return out;
 }
 

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "core/assert.hpp"
 #include "core/utf8.hpp"
 #include "storage/detail/pg_errors.hpp"
 #include "core/uuid.hpp"
@@ -458,6 +459,15 @@ std::vector<job_record> job_queue::claim(const std::string& owner,
       out.push_back(read_record(row));
   } catch (...) {
     detail::rethrow_as_storage_error("cannot claim jobs for " + owner);
+  }
+  CATCHUP_ASSERT(out.size() <= n, "a claim takes no more jobs than asked");
+  for (const job_record& job : out) {
+    CATCHUP_ASSERT(job.lease_owner == owner, "a claimed job is leased to us");
+    CATCHUP_ASSERT(job.attempts >= 1, "a claimed job counts its attempt");
+    CATCHUP_ASSERT(job.attempts <= job.max_attempts,
+                   "a claim never goes past the last attempt");
+    CATCHUP_ASSERT(job.max_attempts <= max_attempts_max,
+                   "attempts are bounded as enqueue bounds them");
   }
   return out;
 }

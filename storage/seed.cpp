@@ -530,20 +530,9 @@ struct user_counts {
   std::int64_t events = 0;
 };
 
-user_counts seed_user(pqxx::connection& conn, const user_plan& user,
-                      prng& rng, const seed_options& options) {
-  auto now = options.now_unix_s;
-  user_counts counts;
-  pqxx::work tx{conn, "seed"};
-  // Cascades to everything the user owns; in this transaction, so a
-  // failure below restores the previous data set.
-  tx.exec_params("DELETE FROM users WHERE email = $1", user.email);
-  auto created_text = timestamp_text(user.created);
-  tx.exec_params("INSERT INTO users (id, email, name, timezone, created_at, "
-                 "updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
-                 user.id, user.email, user.name, user.tz->name, created_text);
-
-  // 5-8 distinct groups: a partial Fisher-Yates shuffle of the names.
+// 5-8 distinct groups: a partial Fisher-Yates shuffle of the names.
+std::vector<group_plan> draw_groups(prng& rng, const user_plan& user,
+                                    std::int64_t now) {
   std::array<std::size_t, group_names.size()> order;
   for (std::size_t i = 0; i < order.size(); ++i)
     order[i] = i;
@@ -555,60 +544,88 @@ user_counts seed_user(pqxx::connection& conn, const user_plan& user,
     groups.push_back({rng.uuid(), group_names[order[i]],
                       rng.between(user.created, now)});
   }
-  {
-    pqxx::stream_to out{tx, "groups",
-                        std::vector<std::string>{"id", "user_id", "name",
-                                                 "created_at", "updated_at"}};
-    for (auto& g : groups) {
-      auto t = timestamp_text(g.created);
-      out << std::make_tuple(g.id, user.id, g.name, t, t);
-    }
-    out.complete();
+  return groups;
+}
+
+void write_groups(pqxx::work& tx, const user_plan& user,
+                  const std::vector<group_plan>& groups) {
+  pqxx::stream_to out{tx, "groups",
+                      std::vector<std::string>{"id", "user_id", "name",
+                                               "created_at", "updated_at"}};
+  for (auto& g : groups) {
+    auto t = timestamp_text(g.created);
+    out << std::make_tuple(g.id, user.id, g.name, t, t);
   }
+  out.complete();
+}
+
+void write_contacts(pqxx::work& tx, prng& rng, const user_plan& user,
+                    std::size_t group_count, const seed_options& options) {
+  pqxx::stream_to out{tx, "contacts",
+                      std::vector<std::string>{
+                        "id", "user_id", "name", "email",
+                        "last_contact_date", "frequency_preference",
+                        "archived_at", "source", "created_at",
+                        "updated_at"}};
+  std::optional<std::string> last_contact;
+  std::optional<std::string> archived;
+  for (std::int64_t i = 0; i < options.contacts_per_user; ++i) {
+    auto c = draw_contact(rng, user, group_count, options.now_unix_s);
+    last_contact.reset();
+    if (c.last_contact)
+      last_contact = timestamp_text(*c.last_contact);
+    archived.reset();
+    if (c.archived)
+      archived = timestamp_text(*c.archived);
+    auto created = timestamp_text(c.created);
+    out << std::make_tuple(c.id, user.id, c.name, c.email, last_contact,
+                           c.frequency, archived, "seed", created, created);
+  }
+  out.complete();
+}
+
+// `replay` draws the contacts write_contacts drew, from a copy of its
+// generator taken before.
+void write_memberships(pqxx::work& tx, prng& replay, const user_plan& user,
+                       const std::vector<group_plan>& groups,
+                       const seed_options& options) {
+  pqxx::stream_to out{tx, "contact_groups",
+                      std::vector<std::string>{"user_id", "contact_id",
+                                               "group_id", "created_at"}};
+  for (std::int64_t i = 0; i < options.contacts_per_user; ++i) {
+    auto c = draw_contact(replay, user, groups.size(), options.now_unix_s);
+    for (int k = 0; k < c.group_count; ++k) {
+      auto& g = groups[static_cast<std::size_t>(c.groups[k])];
+      auto joined = c.created > g.created ? c.created : g.created;
+      out << std::make_tuple(user.id, c.id, g.id, timestamp_text(joined));
+    }
+  }
+  out.complete();
+}
+
+user_counts seed_user(pqxx::connection& conn, const user_plan& user,
+                      prng& rng, const seed_options& options) {
+  user_counts counts;
+  pqxx::work tx{conn, "seed"};
+  // Cascades to everything the user owns; in this transaction, so a
+  // failure below restores the previous data set.
+  tx.exec_params("DELETE FROM users WHERE email = $1", user.email);
+  auto created_text = timestamp_text(user.created);
+  tx.exec_params("INSERT INTO users (id, email, name, timezone, created_at, "
+                 "updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+                 user.id, user.email, user.name, user.tz->name, created_text);
+
+  auto groups = draw_groups(rng, user, options.now_unix_s);
+  write_groups(tx, user, groups);
   counts.groups = static_cast<std::int64_t>(groups.size());
 
   // Contacts, then memberships by replaying the same draws from a copy of
   // the generator: one COPY at a time per connection, and no buffer that
   // grows with the number of contacts.
   auto replay = rng;
-  {
-    pqxx::stream_to out{tx, "contacts",
-                        std::vector<std::string>{
-                          "id", "user_id", "name", "email",
-                          "last_contact_date", "frequency_preference",
-                          "archived_at", "source", "created_at",
-                          "updated_at"}};
-    std::optional<std::string> last_contact;
-    std::optional<std::string> archived;
-    for (std::int64_t i = 0; i < options.contacts_per_user; ++i) {
-      auto c = draw_contact(rng, user, groups.size(), now);
-      last_contact.reset();
-      if (c.last_contact)
-        last_contact = timestamp_text(*c.last_contact);
-      archived.reset();
-      if (c.archived)
-        archived = timestamp_text(*c.archived);
-      auto created = timestamp_text(c.created);
-      out << std::make_tuple(c.id, user.id, c.name, c.email, last_contact,
-                             c.frequency, archived, "seed", created, created);
-    }
-    out.complete();
-  }
+  write_contacts(tx, rng, user, groups.size(), options);
   counts.contacts = options.contacts_per_user;
-  {
-    pqxx::stream_to out{tx, "contact_groups",
-                        std::vector<std::string>{"user_id", "contact_id",
-                                                 "group_id", "created_at"}};
-    for (std::int64_t i = 0; i < options.contacts_per_user; ++i) {
-      auto c = draw_contact(replay, user, groups.size(), now);
-      for (int k = 0; k < c.group_count; ++k) {
-        auto& g = groups[static_cast<std::size_t>(c.groups[k])];
-        auto joined = c.created > g.created ? c.created : g.created;
-        out << std::make_tuple(user.id, c.id, g.id, timestamp_text(joined));
-      }
-    }
-    out.complete();
-  }
+  write_memberships(tx, replay, user, groups, options);
 
   // About a third of users set their own windows; the rest get the
   // engine's default by having no rows.

@@ -61,6 +61,62 @@ suggestion_record read_suggestion(const pqxx::row& row) {
   return rec;
 }
 
+// Locks the user's row for the rest of `tx`, so that saves of generations
+// and responses to suggestions of one user run one at a time. NO KEY
+// UPDATE still lets inserts that reference the user (generations, imports,
+// enqueues) through. @throws storage_error not_found without such a user.
+void lock_user(pqxx::transaction_base& tx, const std::string& user_id) {
+  if (tx.exec_params("SELECT 1 FROM users WHERE id = $1::uuid "
+                     "FOR NO KEY UPDATE",
+                     user_id)
+        .empty())
+    throw storage_error(ec::not_found, "no user " + user_id);
+}
+
+/// A generation's items as the array parameters of one INSERT.
+struct item_arrays {
+  std::vector<std::string> ids, contacts, ranks, priorities, starts, ends,
+    reasons;
+};
+
+item_arrays columns_of(const std::vector<suggestion_record>& items) {
+  item_arrays c;
+  for (auto& s : items) {
+    c.ids.push_back(s.id);
+    c.contacts.push_back(s.contact_id);
+    c.ranks.push_back(std::to_string(s.rank));
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.17g", s.priority);
+    c.priorities.push_back(buf);
+    c.starts.push_back(std::to_string(s.slot_start_unix_s));
+    c.ends.push_back(std::to_string(s.slot_end_unix_s));
+    c.reasons.push_back(s.reason);
+  }
+  return c;
+}
+
+void insert_suggestions(pqxx::transaction_base& tx, const generation_result& r,
+                        const std::string& generation_id) {
+  auto timezone = r.items.empty() ? std::string{"UTC"}
+                                  : r.items.front().slot_timezone;
+  auto c = columns_of(r.items);
+  tx.exec_params(
+    // Ids come with the items (the generation made them, and returns
+    // them); an item without one gets a new id here.
+    "INSERT INTO suggestions (id, user_id, contact_id, generation_id, "
+    "rank, priority, slot_start, slot_end, slot_timezone, reason) "
+    "SELECT coalesce(nullif(t.id, '')::uuid, gen_random_uuid()), "
+    "$1::uuid, t.contact_id, $2::uuid, t.rank, t.priority, "
+    "to_timestamp(t.slot_start), to_timestamp(t.slot_end), $3, t.reason "
+    "FROM unnest($4::uuid[], $5::int[], $6::float8[], $7::bigint[], "
+    "$8::bigint[], $9::text[], $10::text[]) "
+    "AS t(contact_id, rank, priority, slot_start, slot_end, reason, id)",
+    r.user_id, generation_id, timezone, detail::array_literal(c.contacts),
+    detail::array_literal(c.ranks), detail::array_literal(c.priorities),
+    detail::array_literal(c.starts), detail::array_literal(c.ends),
+    detail::array_literal(c.reasons), detail::array_literal(c.ids));
+}
+
 } // namespace
 
 std::string to_string(suggestion_action action) {
@@ -74,21 +130,6 @@ std::string to_string(suggestion_action action) {
 
 std::string session::save_generation(const generation_output& out) {
   auto& r = out.result;
-  std::vector<std::string> ids, contacts, ranks, priorities, starts, ends,
-    reasons;
-  for (auto& s : r.items) {
-    ids.push_back(s.id);
-    contacts.push_back(s.contact_id);
-    ranks.push_back(std::to_string(s.rank));
-    char buf[64];
-    std::snprintf(buf, sizeof(buf), "%.17g", s.priority);
-    priorities.push_back(buf);
-    starts.push_back(std::to_string(s.slot_start_unix_s));
-    ends.push_back(std::to_string(s.slot_end_unix_s));
-    reasons.push_back(s.reason);
-  }
-  auto timezone = r.items.empty() ? std::string{"UTC"}
-                                  : r.items.front().slot_timezone;
   try {
     pqxx::work tx{impl_->conn};
     // Suggestions are derived data: a generation lost in a crash is made
@@ -107,11 +148,7 @@ std::string session::save_generation(const generation_output& out) {
     // taken first as there, so a response and a save serialise too without
     // deadlocking; NO KEY UPDATE still lets inserts referencing the user
     // (imports, enqueues, this save's own rows) through.
-    if (tx.exec_params("SELECT 1 FROM users WHERE id = $1::uuid "
-                       "FOR NO KEY UPDATE",
-                       r.user_id)
-          .empty())
-      throw storage_error(ec::not_found, "no user " + r.user_id);
+    lock_user(tx, r.user_id);
     auto gen = tx.exec_params1(
       "INSERT INTO generations (user_id, as_of, finished_at, contacts_read, "
       "batches, suggestions, partial, warnings, wall_ms) "
@@ -131,21 +168,7 @@ std::string session::save_generation(const generation_output& out) {
                    "AND snoozed_until <= to_timestamp($2::bigint)))",
                    r.user_id, out.now_unix_s);
     if (!r.items.empty())
-      tx.exec_params(
-        // Ids come with the items (the generation made them, and returns
-        // them); an item without one gets a new id here.
-        "INSERT INTO suggestions (id, user_id, contact_id, generation_id, "
-        "rank, priority, slot_start, slot_end, slot_timezone, reason) "
-        "SELECT coalesce(nullif(t.id, '')::uuid, gen_random_uuid()), "
-        "$1::uuid, t.contact_id, $2::uuid, t.rank, t.priority, "
-        "to_timestamp(t.slot_start), to_timestamp(t.slot_end), $3, t.reason "
-        "FROM unnest($4::uuid[], $5::int[], $6::float8[], $7::bigint[], "
-        "$8::bigint[], $9::text[], $10::text[]) "
-        "AS t(contact_id, rank, priority, slot_start, slot_end, reason, id)",
-        r.user_id, generation_id, timezone, detail::array_literal(contacts),
-        detail::array_literal(ranks), detail::array_literal(priorities),
-        detail::array_literal(starts), detail::array_literal(ends),
-        detail::array_literal(reasons), detail::array_literal(ids));
+      insert_suggestions(tx, r, generation_id);
     tx.commit();
     return generation_id;
   } catch (...) {
@@ -228,6 +251,88 @@ void validate(const suggestion_response& r) {
   }
 }
 
+// The slot of a suggestion that can still be answered, as the server
+// prints timestamps.
+struct answerable {
+  std::string slot_start;
+  std::string slot_end;
+};
+
+// Locks the suggestion (so a generation replacing pending suggestions
+// either deleted it before - not found - or waits and then keeps the
+// answered row) and checks that it is pending, or snoozed until no later
+// than "now".
+answerable lock_answerable(pqxx::transaction_base& tx,
+                           const suggestion_response& r) {
+  auto found = tx.exec_params(
+    "SELECT s.status::text, s.snoozed_until::text, "
+    "coalesce(s.snoozed_until <= to_timestamp($3::bigint), false), "
+    "s.slot_start, s.slot_end "
+    "FROM suggestions s WHERE s.id = $2::uuid AND s.user_id = $1::uuid "
+    "FOR UPDATE",
+    r.user_id, r.suggestion_id, r.now_unix_s);
+  if (found.empty())
+    throw storage_error(ec::not_found, "user " + r.user_id
+                                         + " has no suggestion "
+                                         + r.suggestion_id);
+  std::string status = found[0][0].c_str();
+  bool snooze_passed = found[0][2].as<bool>();
+  if (status != "pending" && !(status == "snoozed" && snooze_passed))
+    throw storage_error(
+      ec::conflict, "cannot " + to_string(r.action) + " suggestion "
+                      + r.suggestion_id + ": it is " + status
+                      + (status == "snoozed"
+                           ? std::string{" until "} + found[0][1].c_str()
+                           : std::string{})
+                      + ", not pending");
+  return answerable{found[0][3].c_str(), found[0][4].c_str()};
+}
+
+// Refuses to accept a suggestion whose slot overlaps one already accepted.
+void check_no_overlap(pqxx::transaction_base& tx, const suggestion_response& r,
+                      const answerable& slot) {
+  // Slots overlap when each starts before the other ends.
+  auto overlap = tx.exec_params(
+    "SELECT o.id::text, o.slot_start::text, o.slot_end::text "
+    "FROM suggestions o WHERE o.user_id = $1::uuid "
+    "AND o.status = 'accepted' AND o.id <> $2::uuid "
+    "AND o.slot_start < $4::timestamptz AND o.slot_end > $3::timestamptz "
+    "ORDER BY o.slot_start, o.id LIMIT 1",
+    r.user_id, r.suggestion_id, slot.slot_start, slot.slot_end);
+  if (!overlap.empty())
+    throw storage_error(
+      ec::conflict, "cannot accept suggestion " + r.suggestion_id
+                      + ": its slot overlaps accepted suggestion "
+                      + overlap[0][0].c_str() + " ("
+                      + overlap[0][1].c_str() + " to "
+                      + overlap[0][2].c_str() + ")");
+}
+
+// Records the answer on the suggestion and reads it back.
+suggestion_record record_answer(pqxx::transaction_base& tx,
+                                const suggestion_response& r) {
+  const bool accept = r.action == suggestion_action::accept;
+  const bool snooze = r.action == suggestion_action::snooze;
+  auto updated = tx.exec_params(
+    std::string{"WITH s AS (UPDATE suggestions SET "
+                "status = $3::suggestion_status, "
+                "responded_at = to_timestamp($4::bigint), "
+                "snoozed_until = CASE WHEN $3::suggestion_status = "
+                "'snoozed' THEN to_timestamp($5::bigint) "
+                "ELSE snoozed_until END, "
+                "dismissal_reason = CASE WHEN $3::suggestion_status = "
+                "'dismissed' THEN nullif($6, '') "
+                "ELSE dismissal_reason END "
+                "WHERE id = $2::uuid AND user_id = $1::uuid RETURNING *) "
+                "SELECT "}
+      + suggestion_columns
+      + ", s.status::text FROM s JOIN contacts c ON c.id = s.contact_id",
+    r.user_id, r.suggestion_id,
+    accept ? "accepted" : snooze ? "snoozed" : "dismissed", r.now_unix_s,
+    r.snooze_until_unix_s, r.reason);
+  return read_suggestion(updated.at(0));
+}
+
 } // namespace
 
 respond_result
@@ -244,70 +349,11 @@ session::respond_to_suggestion(const suggestion_response& response) {
     // accept it guards are atomic against a concurrent accept of another
     // suggestion. NO KEY UPDATE does not block inserts that reference the
     // user (generations, imports take KEY SHARE on it).
-    if (tx.exec_params("SELECT 1 FROM users WHERE id = $1::uuid "
-                       "FOR NO KEY UPDATE",
-                       r.user_id)
-          .empty())
-      throw storage_error(ec::not_found, "no user " + r.user_id);
-    // Locked, so a generation replacing pending suggestions either deleted
-    // it before (not found) or waits and then keeps the answered row.
-    auto found = tx.exec_params(
-      "SELECT s.status::text, s.snoozed_until::text, "
-      "coalesce(s.snoozed_until <= to_timestamp($3::bigint), false), "
-      "s.slot_start, s.slot_end "
-      "FROM suggestions s WHERE s.id = $2::uuid AND s.user_id = $1::uuid "
-      "FOR UPDATE",
-      r.user_id, r.suggestion_id, r.now_unix_s);
-    if (found.empty())
-      throw storage_error(ec::not_found, "user " + r.user_id
-                                           + " has no suggestion "
-                                           + r.suggestion_id);
-    std::string status = found[0][0].c_str();
-    bool snooze_passed = found[0][2].as<bool>();
-    if (status != "pending" && !(status == "snoozed" && snooze_passed))
-      throw storage_error(
-        ec::conflict, "cannot " + to_string(r.action) + " suggestion "
-                        + r.suggestion_id + ": it is " + status
-                        + (status == "snoozed"
-                             ? std::string{" until "} + found[0][1].c_str()
-                             : std::string{})
-                        + ", not pending");
-    if (accept) {
-      // Slots overlap when each starts before the other ends.
-      auto overlap = tx.exec_params(
-        "SELECT o.id::text, o.slot_start::text, o.slot_end::text "
-        "FROM suggestions o WHERE o.user_id = $1::uuid "
-        "AND o.status = 'accepted' AND o.id <> $2::uuid "
-        "AND o.slot_start < $4::timestamptz AND o.slot_end > $3::timestamptz "
-        "ORDER BY o.slot_start, o.id LIMIT 1",
-        r.user_id, r.suggestion_id, found[0][3].c_str(),
-        found[0][4].c_str());
-      if (!overlap.empty())
-        throw storage_error(
-          ec::conflict, "cannot accept suggestion " + r.suggestion_id
-                          + ": its slot overlaps accepted suggestion "
-                          + overlap[0][0].c_str() + " ("
-                          + overlap[0][1].c_str() + " to "
-                          + overlap[0][2].c_str() + ")");
-    }
-    auto updated = tx.exec_params(
-      std::string{"WITH s AS (UPDATE suggestions SET "
-                  "status = $3::suggestion_status, "
-                  "responded_at = to_timestamp($4::bigint), "
-                  "snoozed_until = CASE WHEN $3::suggestion_status = "
-                  "'snoozed' THEN to_timestamp($5::bigint) "
-                  "ELSE snoozed_until END, "
-                  "dismissal_reason = CASE WHEN $3::suggestion_status = "
-                  "'dismissed' THEN nullif($6, '') "
-                  "ELSE dismissal_reason END "
-                  "WHERE id = $2::uuid AND user_id = $1::uuid RETURNING *) "
-                  "SELECT "}
-        + suggestion_columns
-        + ", s.status::text FROM s JOIN contacts c ON c.id = s.contact_id",
-      r.user_id, r.suggestion_id,
-      accept ? "accepted" : snooze ? "snoozed" : "dismissed", r.now_unix_s,
-      r.snooze_until_unix_s, r.reason);
-    out.suggestion = read_suggestion(updated.at(0));
+    lock_user(tx, r.user_id);
+    const answerable slot = lock_answerable(tx, r);
+    if (accept)
+      check_no_overlap(tx, r, slot);
+    out.suggestion = record_answer(tx, r);
     if (snooze)
       out.snoozed_until_unix_s = r.snooze_until_unix_s;
     if (moves_last_contact)
