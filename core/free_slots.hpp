@@ -6,18 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "catchup/availability.hpp"
 #include "core/priority.hpp"
 
 namespace catchup {
-
-/// A weekly time of day when the user is free, in the user's local time.
-struct availability_window {
-  /// ISO weekday: 1 = Monday ... 7 = Sunday.
-  int weekday;
-  /// Minutes after local midnight, 0 <= start_minute < end_minute <= 1440.
-  int start_minute;
-  int end_minute;
-};
 
 /// Weekdays 18:00-21:00 and weekends 10:00-20:00.
 std::vector<availability_window> default_availability();

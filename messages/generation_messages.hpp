@@ -7,6 +7,8 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "catchup/types.hpp"
+
 namespace catchup {
 
 /// A user's availability window: ISO weekday (1 = Monday) and minutes after
@@ -90,20 +92,9 @@ typename Inspector::result_type inspect(Inspector& f, generation_request& x) {
            x.now_unix_s);
 }
 
-/// What one user's generation did.
-struct generation_result {
-  std::string user_id;
-  std::string generation_id;
-  std::int64_t contacts_read = 0;
-  std::int64_t batches = 0;
-  std::int64_t suggestions = 0;
-  std::int64_t free_slots = 0;
-  /// True when memory pressure reduced the cap.
-  bool partial = false;
-  /// True when the user is paused (nothing generated).
-  bool paused = false;
-  std::vector<std::string> warnings;
-  double wall_ms = 0;
+/// What one user's generation did: the public figures (one definition,
+/// catchup/types.hpp) and the suggestions as the store keeps them.
+struct generation_result : generation_figures {
   /// The suggestions, best first.
   std::vector<suggestion_record> items;
 };

@@ -10,34 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "catchup/types.hpp"
+
 namespace catchup::storage {
 
-/// When a user is open to catching up, in their own zone.
-struct availability_window {
-  /// ISO weekday: 1 = Monday ... 7 = Sunday.
-  int weekday = 1;
-  /// Minutes after local midnight, [start, end); end 1440 is midnight.
-  int start_minute = 0;
-  int end_minute = 0;
-};
-
-/// A user to create or update.
-struct user_profile {
-  /// The user's id (a UUID); empty: look the user up by `email`, creating
-  /// them with a new id if there is none.
-  std::string id;
-  /// Unique per user; required when creating.
-  std::string email;
-  /// Unset fields keep their stored values (a new user: "", "UTC", true).
-  std::optional<std::string> name;
-  /// IANA zone, checked against the server's zone names.
-  std::optional<std::string> timezone;
-  /// Inactive users get no scheduled generation.
-  std::optional<bool> active;
-  /// Replaces the user's windows when set (an empty list means the
-  /// engine's default hours); left alone when unset.
-  std::optional<std::vector<availability_window>> availability;
-};
+/// A user to create or update: the public API's own profile (unset fields
+/// keep their stored values), checked here against the store's limits.
+using user_profile = catchup::user_profile;
+using availability_window = catchup::availability_window;
 
 /// Upper bound on windows per user: 7 days of 24 one-hour windows.
 inline constexpr std::size_t availability_windows_max = 7 * 24;

@@ -88,19 +88,10 @@ suggestion to_public(const suggestion_record& x) {
 
 generation_summary to_public(const generation_result& x) {
   generation_summary out;
-  out.user_id = x.user_id;
-  out.generation_id = x.generation_id;
-  out.contacts_read = x.contacts_read;
-  out.suggestions = x.suggestions;
-  out.free_slots = x.free_slots;
-  out.partial = x.partial;
-  out.paused = x.paused;
-  out.warnings = x.warnings;
-  out.wall_ms = x.wall_ms;
+  static_cast<generation_figures&>(out) = x;
   out.items.reserve(x.items.size());
   for (const auto& item : x.items)
     out.items.push_back(to_public(item));
-  out.batches = x.batches;
   return out;
 }
 
@@ -302,22 +293,6 @@ storage::suggestion_response to_internal(const suggestion_response& x) {
   out.reason = x.reason;
   out.met_recently = x.met_recently;
   out.now_unix_s = x.now_unix_s; // 0: the engine's clock
-  return out;
-}
-
-storage::user_profile to_internal(const user_profile& x) {
-  storage::user_profile out;
-  out.id = x.id;
-  out.email = x.email;
-  out.name = x.name;
-  out.timezone = x.timezone;
-  out.active = x.active;
-  if (x.availability) {
-    out.availability.emplace();
-    out.availability->reserve(x.availability->size());
-    for (const auto& w : *x.availability)
-      out.availability->push_back({w.weekday, w.start_minute, w.end_minute});
-  }
   return out;
 }
 

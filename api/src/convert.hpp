@@ -66,8 +66,6 @@ error stop_reason(const import_report& report, bool strict);
 
 /// The storage form of a response.
 storage::suggestion_response to_internal(const suggestion_response& x);
-/// The storage form of a profile.
-storage::user_profile to_internal(const user_profile& x);
 google_sync_request to_internal(const google_sync_params& x);
 storage::seed_options to_internal(const admin::seed_params& x);
 

@@ -190,7 +190,7 @@ result<std::string> engine::put_user(const user_profile& profile) {
   if (!impl_)
     return error{error_code::closed, closed_text};
   return impl_->call<std::string>(
-    [&] { return impl_->core->put_user(api::to_internal(profile)); });
+    [&] { return impl_->core->put_user(profile); });
 }
 
 // -- generation -------------------------------------------------------------------

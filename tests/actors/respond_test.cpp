@@ -19,7 +19,7 @@ using namespace catchup;
 
 namespace {
 
-using storage::suggestion_action;
+using answer_action = storage::suggestion_action;
 
 constexpr std::int64_t day_s = 86400;
 
@@ -53,7 +53,7 @@ struct fixture {
   }
 
   storage::suggestion_response answer(const suggestion_record& s,
-                                      suggestion_action action) const {
+                                      answer_action action) const {
     storage::suggestion_response r;
     r.user_id = user;
     r.suggestion_id = s.id;
@@ -129,7 +129,7 @@ BOOST_AUTO_TEST_CASE(accept_marks_it_accepted_and_moves_the_last_contact_date) {
   BOOST_REQUIRE(listed(s.id)); // the pending list is now cached
   BOOST_REQUIRE_LT(last_contact(s.contact_id), now);
   eng->contact(user, s.contact_id); // and so is the contact
-  auto r = eng->respond(answer(s, suggestion_action::accept));
+  auto r = eng->respond(answer(s, answer_action::accept));
   BOOST_TEST(r.suggestion.id == s.id);
   BOOST_TEST(r.suggestion.status == "accepted");
   BOOST_TEST(r.suggestion.contact_id == s.contact_id);
@@ -152,7 +152,7 @@ BOOST_AUTO_TEST_CASE(accept_never_moves_the_last_contact_date_backward) {
   db.query("UPDATE contacts SET last_contact_date = to_timestamp("
            + std::to_string(now + 3600) + ") WHERE id = '" + s.contact_id
            + "' RETURNING 1");
-  auto r = eng->respond(answer(s, suggestion_action::accept));
+  auto r = eng->respond(answer(s, answer_action::accept));
   BOOST_TEST(r.suggestion.status == "accepted");
   BOOST_TEST(!r.last_contact_moved);
   BOOST_TEST(last_contact(s.contact_id) == now + 3600);
@@ -163,7 +163,7 @@ BOOST_AUTO_TEST_CASE(dismiss_keeps_the_reason_and_met_recently_moves_the_date) {
   auto& met = generated[1];
   auto before = last_contact(plain.contact_id);
   BOOST_REQUIRE(listed(plain.id));
-  auto r = answer(plain, suggestion_action::dismiss);
+  auto r = answer(plain, answer_action::dismiss);
   r.reason = "not this week";
   auto out = eng->respond(r);
   BOOST_TEST(out.suggestion.status == "dismissed");
@@ -174,7 +174,7 @@ BOOST_AUTO_TEST_CASE(dismiss_keeps_the_reason_and_met_recently_moves_the_date) {
   BOOST_TEST(last_contact(plain.contact_id) == before);
   BOOST_TEST(!listed(plain.id));
 
-  auto m = answer(met, suggestion_action::dismiss);
+  auto m = answer(met, answer_action::dismiss);
   m.met_recently = true;
   out = eng->respond(m);
   BOOST_TEST(out.suggestion.status == "dismissed");
@@ -186,7 +186,7 @@ BOOST_AUTO_TEST_CASE(dismiss_keeps_the_reason_and_met_recently_moves_the_date) {
 BOOST_AUTO_TEST_CASE(a_snooze_hides_it_until_it_passes_then_it_is_pending) {
   auto& s = generated[0];
   BOOST_REQUIRE(listed(s.id));
-  auto r = answer(s, suggestion_action::snooze);
+  auto r = answer(s, answer_action::snooze);
   r.snooze_until_unix_s = now + day_s;
   auto out = eng->respond(r);
   BOOST_TEST(out.suggestion.status == "snoozed");
@@ -197,14 +197,14 @@ BOOST_AUTO_TEST_CASE(a_snooze_hides_it_until_it_passes_then_it_is_pending) {
   BOOST_TEST(!listed(s.id));
   // Still snoozed: it cannot be answered before its time.
   std::string what;
-  BOOST_TEST((code_of(answer(s, suggestion_action::accept), &what)
+  BOOST_TEST((code_of(answer(s, answer_action::accept), &what)
               == ec::conflict));
   BOOST_TEST(what.find("snoozed until") != std::string::npos, what);
 
   // Snoozed two days ago for one day: passed, so pending again on read
   // (the stored status stays snoozed) and open to an answer.
   auto& t = generated[1];
-  auto early = answer(t, suggestion_action::snooze);
+  auto early = answer(t, answer_action::snooze);
   early.now_unix_s = now - 2 * day_s;
   early.snooze_until_unix_s = now - day_s;
   eng->respond(early);
@@ -214,18 +214,18 @@ BOOST_AUTO_TEST_CASE(a_snooze_hides_it_until_it_passes_then_it_is_pending) {
     if (x.id == t.id)
       pending = x.status == "pending";
   BOOST_TEST(pending);
-  auto again = answer(t, suggestion_action::snooze);
+  auto again = answer(t, answer_action::snooze);
   again.snooze_until_unix_s = now + 2 * day_s;
   BOOST_TEST(eng->respond(again).suggestion.status == "snoozed");
   BOOST_TEST(!listed(t.id));
 }
 
 BOOST_AUTO_TEST_CASE(generation_replaces_a_passed_snooze_keeps_a_running_one) {
-  auto passed = answer(generated[0], suggestion_action::snooze);
+  auto passed = answer(generated[0], answer_action::snooze);
   passed.now_unix_s = now - 2 * day_s;
   passed.snooze_until_unix_s = now - day_s;
   eng->respond(passed);
-  auto running = answer(generated[1], suggestion_action::snooze);
+  auto running = answer(generated[1], answer_action::snooze);
   running.snooze_until_unix_s = now + day_s;
   eng->respond(running);
   eng->generate(user, now);
@@ -241,7 +241,7 @@ BOOST_AUTO_TEST_CASE(generation_replaces_a_passed_snooze_keeps_a_running_one) {
 }
 
 BOOST_AUTO_TEST_CASE(a_snooze_must_end_after_now_and_within_ninety_days) {
-  auto r = answer(generated[0], suggestion_action::snooze);
+  auto r = answer(generated[0], answer_action::snooze);
   for (auto until : {now - 1, now, now + storage::snooze_seconds_max + 1}) {
     r.snooze_until_unix_s = until;
     BOOST_TEST((code_of(r) == ec::invalid_input), until - now);
@@ -252,7 +252,7 @@ BOOST_AUTO_TEST_CASE(a_snooze_must_end_after_now_and_within_ninety_days) {
 }
 
 BOOST_AUTO_TEST_CASE(a_dismissal_reason_must_be_bounded_utf8_text) {
-  auto r = answer(generated[0], suggestion_action::dismiss);
+  auto r = answer(generated[0], answer_action::dismiss);
   r.reason = std::string(storage::dismissal_reason_bytes_max + 1, 'x');
   BOOST_TEST((code_of(r) == ec::invalid_input));
   r.reason = "caf\xe9";
@@ -265,7 +265,7 @@ BOOST_AUTO_TEST_CASE(a_dismissal_reason_must_be_bounded_utf8_text) {
 BOOST_AUTO_TEST_CASE(only_the_users_own_suggestions_can_be_answered) {
   auto other = db.query("INSERT INTO users (email) VALUES "
                         "('other@example.org') RETURNING id")[0];
-  auto r = answer(generated[0], suggestion_action::accept);
+  auto r = answer(generated[0], answer_action::accept);
   r.user_id = other;
   std::string what;
   BOOST_TEST((code_of(r, &what) == ec::not_found));
@@ -281,7 +281,7 @@ BOOST_AUTO_TEST_CASE(only_the_users_own_suggestions_can_be_answered) {
 }
 
 BOOST_AUTO_TEST_CASE(an_answer_without_now_is_at_the_engines_clock) {
-  auto r = answer(generated[0], suggestion_action::accept);
+  auto r = answer(generated[0], answer_action::accept);
   r.now_unix_s = -1; // before 1970: a mistake, not "unset"
   BOOST_TEST((code_of(r) == ec::invalid_input));
   r.now_unix_s = 0;
@@ -294,11 +294,11 @@ BOOST_AUTO_TEST_CASE(an_answer_without_now_is_at_the_engines_clock) {
 BOOST_AUTO_TEST_CASE(an_answered_suggestion_is_a_conflict) {
   auto& a = generated[0];
   auto& d = generated[1];
-  eng->respond(answer(a, suggestion_action::accept));
-  eng->respond(answer(d, suggestion_action::dismiss));
+  eng->respond(answer(a, answer_action::accept));
+  eng->respond(answer(d, answer_action::dismiss));
   std::string what;
-  for (auto action : {suggestion_action::accept, suggestion_action::dismiss,
-                      suggestion_action::snooze}) {
+  for (auto action : {answer_action::accept, answer_action::dismiss,
+                      answer_action::snooze}) {
     auto r = answer(a, action);
     r.snooze_until_unix_s = now + day_s;
     BOOST_TEST((code_of(r, &what) == ec::conflict));
@@ -315,16 +315,16 @@ BOOST_AUTO_TEST_CASE(accept_refuses_a_slot_overlapping_an_accepted_one) {
   auto length = first.slot_end_unix_s - first.slot_start_unix_s;
   auto overlapping = shifted_copy(first, length / 2);
   auto adjacent = shifted_copy(first, length);
-  eng->respond(answer(first, suggestion_action::accept));
+  eng->respond(answer(first, answer_action::accept));
   std::string what;
-  BOOST_TEST((code_of(answer(overlapping, suggestion_action::accept), &what)
+  BOOST_TEST((code_of(answer(overlapping, answer_action::accept), &what)
               == ec::conflict));
   BOOST_TEST(what.find(first.id) != std::string::npos, what);
   BOOST_TEST(column("status::text", overlapping.id) == "pending");
   // Touching slots do not overlap; other answers are not checked at all.
-  BOOST_TEST((code_of(answer(adjacent, suggestion_action::accept))
+  BOOST_TEST((code_of(answer(adjacent, answer_action::accept))
               == ec::none));
-  BOOST_TEST((code_of(answer(overlapping, suggestion_action::dismiss))
+  BOOST_TEST((code_of(answer(overlapping, answer_action::dismiss))
               == ec::none));
 }
 
@@ -339,7 +339,7 @@ BOOST_AUTO_TEST_CASE(two_concurrent_accepts_of_overlapping_slots_one_wins) {
     auto accept = [&](const suggestion_record& s) {
       return std::async(std::launch::async, [&, s] {
         start.wait();
-        return code_of(answer(s, suggestion_action::accept));
+        return code_of(answer(s, answer_action::accept));
       });
     };
     auto first = accept(a);

@@ -11,21 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "catchup/availability.hpp"
 #include "catchup/error.hpp"
 #include "catchup/export.hpp"
 
 namespace catchup {
 
 // -- users --------------------------------------------------------------------
-
-/// When a user is open to catching up, in the user's own zone.
-struct availability_window {
-  /// ISO weekday: 1 = Monday ... 7 = Sunday.
-  int weekday = 1;
-  /// Minutes after local midnight, [start, end); end 1440 is midnight.
-  int start_minute = 0;
-  int end_minute = 0;
-};
 
 /// A user of the host program, mirrored into the engine (see
 /// engine::put_user). The engine needs little: who, which zone, when free.
@@ -81,8 +73,9 @@ struct suggestion {
   suggestion_status status = suggestion_status::pending;
 };
 
-/// What one user's generation did.
-struct generation_summary {
+/// What one user's generation did, in figures: the part every report of a
+/// generation carries, on every side of the engine.
+struct generation_figures {
   std::string user_id;
   std::string generation_id;
   /// Contacts streamed (in batches; never all at once).
@@ -96,10 +89,14 @@ struct generation_summary {
   /// Things a person should know (a contact without a usable zone, ...).
   std::vector<std::string> warnings;
   double wall_ms = 0;
-  /// The new pending suggestions, best first.
-  std::vector<suggestion> items;
   /// Batches the contacts were streamed in.
   std::int64_t batches = 0;
+};
+
+/// What one user's generation did, with the suggestions it made.
+struct generation_summary : generation_figures {
+  /// The new pending suggestions, best first.
+  std::vector<suggestion> items;
 };
 
 /// Totals of a run over many users. Each user's summary goes to the run's
