@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "adapters/tz_database.hpp"
 #include "core/assert.hpp"
 #include "core/free_slots.hpp"
 #include "core/pressure.hpp"
@@ -220,8 +221,8 @@ void plan(user_pointer self) {
   slot_rules rules;
   rules.window_days = st.cfg.window_days;
   try {
-    st.slots = free_slots(st.ctx.timezone, windows, std::move(busy),
-                          st.req.now_unix_s, rules);
+    st.slots = free_slots(tz_database_zone::locate(st.ctx.timezone), windows,
+                          std::move(busy), st.req.now_unix_s, rules);
   } catch (const std::exception& e) {
     return fail(self, caf::make_error(ec::invalid_input,
                                       "user " + st.req.user_id

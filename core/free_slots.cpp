@@ -5,12 +5,10 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <utility>
-
-#include <date/tz.h>
 
 namespace catchup {
 
@@ -19,7 +17,7 @@ namespace {
 constexpr std::int64_t minutes_per_day = 1440;
 constexpr std::int64_t window_days_max = 3660;
 // 0001-01-01T00:00Z and 9999-12-31T23:59:59Z: keeps every sum below far
-// from overflow and every date inside the tz library's year range.
+// from overflow and every date inside the years zone_rules answers for.
 constexpr unix_seconds now_min = -62135596800;
 constexpr unix_seconds now_max = 253402300799;
 
@@ -38,36 +36,12 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t d) noexcept {
   return -floor_div(-a, d);
 }
 
-date::sys_seconds to_sys(unix_seconds t) noexcept {
-  return date::sys_seconds{std::chrono::seconds{t}};
-}
-
-// The UTC offset in force at instant t, in seconds.
-std::int64_t offset_at(const date::time_zone& zone, unix_seconds t) {
-  return zone.get_info(to_sys(t)).offset.count();
-}
-
 // The instant of local day `day` (days since 1970-01-01 in local time) at
-// `minute`: the first valid instant after a skipped time, the earlier of two
-// repeated ones.
-unix_seconds to_instant(const date::time_zone& zone, std::int64_t day,
+// `minute`, as the zone's rules read it (skipped and repeated times
+// included).
+unix_seconds to_instant(const zone_rules& zone, std::int64_t day,
                         std::int64_t minute) {
-  auto local = day * seconds_per_day + minute * 60;
-  auto info = zone.get_info(date::local_seconds{std::chrono::seconds{local}});
-  if (info.result == date::local_info::nonexistent)
-    return info.second.begin.time_since_epoch().count();
-  // For an ambiguous time `first` is the offset before the change, which
-  // gives the earlier instant.
-  return local - info.first.offset.count();
-}
-
-const date::time_zone& find_zone(const std::string& name) {
-  try {
-    return *date::locate_zone(name);
-  } catch (const std::exception& e) {
-    throw std::invalid_argument("unknown time zone \"" + name + "\": " +
-                                e.what());
-  }
+  return zone.to_instant(day * seconds_per_day + minute * 60);
 }
 
 std::string describe(std::size_t index, const availability_window& w) {
@@ -147,7 +121,7 @@ std::vector<busy_interval> normalize(std::vector<busy_interval> busy) {
 // Cuts slots out of free gaps, which arrive in increasing order, day by day.
 class slot_cutter {
 public:
-  slot_cutter(const date::time_zone& zone, const slot_rules& rules)
+  slot_cutter(const zone_rules& zone, const slot_rules& rules)
     : zone_(zone),
       rules_(rules),
       slot_(rules.slot_minutes * 60),
@@ -172,7 +146,8 @@ public:
   void cut(unix_seconds start, unix_seconds end) {
     // Round up in local time, using the offset at the gap's start; the
     // distance to the boundary is the same in UTC.
-    auto time_of_day = start + offset_at(zone_, start) - day_ * seconds_per_day;
+    auto time_of_day =
+      start + zone_.utc_offset_seconds(start) - day_ * seconds_per_day;
     auto s = start + ceil_div(time_of_day, align_) * align_ - time_of_day;
     for (; s < end && !done() && !day_full(); s += slot_) {
       auto length = std::min(slot_, end - s);
@@ -195,7 +170,7 @@ public:
   }
 
 private:
-  const date::time_zone& zone_;
+  const zone_rules& zone_;
   const slot_rules& rules_;
   std::int64_t slot_;
   std::int64_t min_slot_;
@@ -217,11 +192,10 @@ std::vector<availability_window> default_availability() {
 }
 
 std::vector<time_slot>
-free_slots(const std::string& timezone,
+free_slots(const zone_rules& zone,
            const std::vector<availability_window>& windows,
            std::vector<busy_interval> busy, unix_seconds now,
            const slot_rules& rules) {
-  const auto& zone = find_zone(timezone);
   for (std::size_t i = 0; i < windows.size(); ++i)
     check_window(i, windows[i]);
   check_rule("window_days", rules.window_days, 0, window_days_max);
@@ -244,7 +218,10 @@ free_slots(const std::string& timezone,
   // The local days whose windows can meet [now, end), with a day's margin
   // on either side for offsets and DST shifts.
   auto local_day = [&](unix_seconds t) {
-    return floor_div(t + offset_at(zone, t), seconds_per_day);
+    auto offset = zone.utc_offset_seconds(t);
+    CATCHUP_ASSERT(offset > -seconds_per_day && offset < seconds_per_day,
+                   "a zone's offset stays within the day's margin");
+    return floor_div(t + offset, seconds_per_day);
   };
   auto first_day = local_day(now) - 1;
   auto last_day = local_day(end) + 1;
@@ -277,15 +254,6 @@ free_slots(const std::string& timezone,
     }
   }
   return cutter.take();
-}
-
-bool is_valid_timezone(const std::string& timezone) noexcept {
-  try {
-    static_cast<void>(date::locate_zone(timezone));
-    return true;
-  } catch (...) {
-    return false;
-  }
 }
 
 } // namespace catchup

@@ -3,11 +3,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <string>
 #include <vector>
 
 #include "catchup/availability.hpp"
 #include "core/priority.hpp"
+#include "core/zone_rules.hpp"
 
 namespace catchup {
 
@@ -44,33 +44,30 @@ struct time_slot {
 
 /// The free slots in [now, now + window_days * 86400), sorted by start.
 ///
-/// The availability windows are laid on the local calendar days of the IANA
-/// zone `timezone`, so a window keeps its wall-clock time across DST
-/// changes; windows of one day that overlap or touch are joined. Busy
-/// intervals (in any order, possibly overlapping; empty or inverted ones are
-/// ignored) are cut out. Each remaining gap is cut into slots of
-/// slot_minutes from its start rounded up to a multiple of align_minutes of
-/// local time; a remainder of at least min_slot_minutes gives one shorter
-/// slot. Each local day gives at most slots_per_day_max slots (its earliest)
-/// and the result holds at most slots_max.
+/// The availability windows are laid on the local calendar days of `zone`
+/// (the user's time zone: `adapters/tz_database` gives the tz database's),
+/// so a window keeps its wall-clock time across DST changes; windows of one
+/// day that overlap or touch are joined. Busy intervals (in any order,
+/// possibly overlapping; empty or inverted ones are ignored) are cut out.
+/// Each remaining gap is cut into slots of slot_minutes from its start
+/// rounded up to a multiple of align_minutes of local time; a remainder of
+/// at least min_slot_minutes gives one shorter slot. Each local day gives at
+/// most slots_per_day_max slots (its earliest) and the result holds at most
+/// slots_max.
 ///
 /// A wall-clock time that does not exist (skipped by a spring-forward
 /// change) stands for the first instant after the gap, so a window lying
 /// wholly in the gap gives nothing that day; an ambiguous one (repeated by
-/// a fall-back change) stands for its earlier instant.
+/// a fall-back change) stands for its earlier instant (see zone_rules).
 ///
-/// @throws std::invalid_argument naming the zone if `timezone` is not in
-///   the tz database, naming the window if one is invalid (weekday outside
-///   1..7, start >= end, outside 0..1440), naming the rule if one is out of
-///   its range, or if `now` is not within the years 1 to 9999.
+/// @throws std::invalid_argument naming the window if one is invalid
+///   (weekday outside 1..7, start >= end, outside 0..1440), naming the rule
+///   if one is out of its range, or if `now` is not within the years 1 to
+///   9999.
 std::vector<time_slot>
-free_slots(const std::string& timezone,
+free_slots(const zone_rules& zone,
            const std::vector<availability_window>& windows,
            std::vector<busy_interval> busy, unix_seconds now,
            const slot_rules& rules = {});
-
-/// True if `timezone` names a zone (or link) of the tz database, such as
-/// "Europe/Berlin" or "UTC". Case-sensitive.
-bool is_valid_timezone(const std::string& timezone) noexcept;
 
 } // namespace catchup
