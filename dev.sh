@@ -58,13 +58,15 @@ build() { # build DIR [cmake args...]
 }
 
 # -- fuzzing -------------------------------------------------------------------
-# The three libFuzzer targets of tests/fuzz/, each with the core sources it
-# reads and the libraries it links.
+# The three libFuzzer targets of tests/fuzz/, each with the sources of the
+# reader it drives (and of core/ that it uses) and the libraries it links.
 fuzz_targets=(vcard contacts_csv icalendar)
 declare -A fuzz_sources=(
   [vcard]="formats/vcard.cpp core/utf8.cpp"
   [contacts_csv]="formats/contacts_csv.cpp core/utf8.cpp"
-  [icalendar]="formats/icalendar.cpp core/utf8.cpp")
+  [icalendar]="formats/icalendar.cpp formats/icalendar_lines.cpp
+    formats/icalendar_zones.cpp formats/icalendar_events.cpp
+    formats/icalendar_recurrence.cpp core/utf8.cpp")
 declare -A fuzz_libs=([icalendar]="-lical")
 # Seeds: the real samples under $CATCHUP_DATA_DIR/real (the test suites'
 # ../shared/data), never copied into the repository.

@@ -9,7 +9,7 @@
 // (all three targets, into build-fuzz/, seeded with copies of the real
 // sample files); by hand, from the repository root:
 //   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -I.
-//           tests/fuzz/icalendar_fuzz.cpp formats/icalendar.cpp core/utf8.cpp
+//           tests/fuzz/icalendar_fuzz.cpp formats/icalendar*.cpp core/utf8.cpp
 //           -lical -o /tmp/icalendar_fuzz
 //   /tmp/icalendar_fuzz -max_total_time=60 -timeout=10 /tmp/ical-corpus
 // with real .ics files copied to /tmp/ical-corpus (never into the tree).
