@@ -98,7 +98,7 @@ struct engine_options {
 /// calls. It is the private implementation of the public API (api/src):
 /// hosts and the `catchup` binary reach it through `catchup::engine`,
 /// catchup/admin.hpp and catchup/server.hpp; besides api/src only the
-/// benchmarks and the tests use it directly.
+/// tests use it directly.
 class engine_core {
 public:
   /// Opens the database named by `s.database` and starts the actors.

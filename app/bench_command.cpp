@@ -1,38 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
-// `catchup bench`: timings on seeded data sets, and the cluster benchmark.
-// The benchmarks measure the engine's parts from the inside, so unlike the
-// other commands they run on the internal libraries (and their settings
-// type) rather than the public API.
+// `catchup bench`: the command line of the benchmarks (bench/), which time
+// generations on seeded data sets, imports, the queue and the cluster.
 
 #include <memory>
 
-#include "actors/engine_core.hpp"
-#include "app/bench.hpp"
 #include "app/cli.hpp"
-#include "app/cluster_bench.hpp"
-#include "config/config.hpp"
-#include "storage/storage_error.hpp"
+#include "app/signals.hpp"
+#include "bench/bench_support.hpp"
+#include "bench/cluster_bench.hpp"
+#include "bench/scenario_bench.hpp"
 
 namespace catchup::app {
 
 namespace {
 
-/// The settings of `ctx`, read as the public API reads an engine_config.
-config::settings bench_settings(const command_context& ctx) {
-  config::config_input input;
-  if (!ctx.config.config_file.empty())
-    input.file = ctx.config.config_file;
-  if (ctx.config.read_environment)
-    input.environment = config::process_environment();
-  input.flags = ctx.config.settings;
-  auto s = config::load(input).values;
-  // Benchmark data sets (up to millions of contacts) get a private
-  // cluster of their own unless a database was chosen explicitly.
-  if (s.database.url.empty()
-      && ctx.source_of("database.data_dir") == "built-in default")
-    s.database.data_dir = ".catchup/bench-pg";
-  return s;
-}
+using bench::bench_options;
+using bench::bench_scenario_names;
+using bench::cluster_bench_jobs_max;
+using bench::cluster_bench_nodes_max;
+using bench::cluster_bench_options;
 
 struct bench_command_options {
   bench_options scenarios;
@@ -43,18 +29,16 @@ struct bench_command_options {
 
 int bench_command(const command_context& ctx, const bench_command_options& o) {
   try {
-    auto s = bench_settings(ctx);
-    if (o.cluster_run)
-      return run_cluster_bench(s, o.cluster);
-    return run_bench(s, o.scenarios);
-  } catch (const engine_error& e) {
-    return report_error(e.code() == ec::invalid_config ? exit_usage_error
-                                                       : exit_runtime_error,
-                        e.what());
-  } catch (const storage::storage_error& e) {
-    return report_error(e.code() == ec::invalid_config ? exit_usage_error
-                                                       : exit_runtime_error,
-                        e.what());
+    if (o.cluster_run) {
+      auto cluster = o.cluster;
+      // An interrupt kills the nodes (and stops a private database this
+      // process started) on the binary's signal thread.
+      cluster.on_interrupt = on_interrupt;
+      return bench::run_cluster_bench(ctx.config, cluster);
+    }
+    return bench::run_bench(ctx.config, o.scenarios);
+  } catch (const bench::failure& e) {
+    return report_failure(e.error());
   }
 }
 

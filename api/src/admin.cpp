@@ -9,6 +9,8 @@
 #include "engine_impl.hpp"
 #include "load_settings.hpp"
 #include "storage/database.hpp"
+#include "storage/queue_admin.hpp"
+#include "storage/storage_error.hpp"
 
 namespace catchup::admin {
 
@@ -46,6 +48,28 @@ private_cluster_of(const config::settings& s) {
 /// engine opened with the same settings reads it.
 wall_clock clock_of(const config::settings& s) {
   return wall_clock::system(s.clock.offset_s * 1000);
+}
+
+/// Runs `f` as a call on `eng` with the engine's queue_admin connection,
+/// opened at the first such call. A connection that broke is dropped, so
+/// the next call opens a fresh one.
+template <class T, class F>
+result<T> with_queue_admin(engine& eng, F&& f) noexcept {
+  auto* d = detail::engine_access::state(eng);
+  if (!d)
+    return error{error_code::closed, api::closed_text};
+  return d->call<T>([&] {
+    std::lock_guard<std::mutex> guard{d->queue_admin_mtx};
+    if (!d->queue_admin)
+      d->queue_admin = std::make_unique<storage::queue_admin>(d->url, d->clock);
+    try {
+      return f(*d->queue_admin);
+    } catch (const storage::storage_error& e) {
+      if (e.code() == ec::db_unavailable)
+        d->queue_admin.reset();
+      throw;
+    }
+  });
 }
 
 } // namespace
@@ -167,6 +191,21 @@ result<seed_summary> seed(engine& eng, const seed_params& params) noexcept {
   });
 }
 
+result<std::vector<std::string>>
+seeded_users(engine& eng, const seed_params& params) noexcept {
+  auto* d = detail::engine_access::state(eng);
+  if (!d)
+    return error{error_code::closed, api::closed_text};
+  return d->call<std::vector<std::string>>(
+    [&] { return d->core->seeded_users(api::to_internal(params)); });
+}
+
+result<std::int64_t> delete_demo_jobs(engine& eng,
+                                      std::uint64_t seed) noexcept {
+  return with_queue_admin<std::int64_t>(
+    eng, [&](storage::queue_admin& q) { return q.delete_seed_jobs(seed); });
+}
+
 // -- the job queue -----------------------------------------------------------------
 
 result<enqueued_job> enqueue_job(const engine_config& config,
@@ -230,6 +269,44 @@ result<bool> cancel_job(const engine_config& config, std::int64_t id) noexcept {
   });
 }
 
+// -- batches of jobs, through an open engine ---------------------------------------
+
+result<std::vector<enqueued_job>> enqueue_batch(engine& eng,
+                                                const job_batch& batch) noexcept {
+  try {
+    engine_core::check_job(batch.kind, batch.payload_json);
+  } catch (...) {
+    return current_error();
+  }
+  return with_queue_admin<std::vector<enqueued_job>>(
+    eng, [&](storage::queue_admin& q) {
+      storage::job_batch_request request;
+      request.kind = batch.kind;
+      request.user_ids = batch.user_ids;
+      request.payload_json = batch.payload_json;
+      request.run_at_unix_ms = batch.run_at_unix_ms;
+      request.max_attempts = batch.max_attempts;
+      std::vector<enqueued_job> out;
+      for (const auto& r : q.enqueue(request))
+        out.push_back({r.id, r.created});
+      return out;
+    });
+}
+
+result<job_counts> count_jobs(engine& eng,
+                              const std::vector<std::int64_t>& ids) noexcept {
+  return with_queue_admin<job_counts>(eng, [&](storage::queue_admin& q) {
+    auto c = q.counts(ids);
+    return job_counts{c.pending, c.running, c.done, c.failed, c.cancelled};
+  });
+}
+
+result<std::vector<std::int64_t>>
+jobs_held_by(engine& eng, const std::string& node_id) noexcept {
+  return with_queue_admin<std::vector<std::int64_t>>(
+    eng, [&](storage::queue_admin& q) { return q.held_by(node_id); });
+}
+
 // -- the cluster -------------------------------------------------------------------
 
 result<std::vector<cluster_node>>
@@ -243,6 +320,15 @@ cluster_nodes(const engine_config& config) noexcept {
         out.push_back(api::to_public(n));
       return out;
     });
+}
+
+result<bool> forget_node(const engine_config& config,
+                         const std::string& node_id) noexcept {
+  return with_settings<bool>(config, [&](const config::settings& s) {
+    auto db = storage::database::open(s.database);
+    storage::queue_admin admin{db->url(), clock_of(s)};
+    return admin.forget_node(node_id);
+  });
 }
 
 result<remote_generation> generate_via(const engine_config& config,

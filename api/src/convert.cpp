@@ -327,6 +327,7 @@ storage::seed_options to_internal(const admin::seed_params& x) {
   out.contacts_per_user = x.contacts_per_user;
   out.seed = x.seed;
   out.now_unix_s = x.now_unix_s;
+  out.busy_events_per_user_max = x.busy_events_per_user_max;
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -14,6 +15,8 @@
 #include "engine_impl.hpp"
 #include "load_settings.hpp"
 #include "core/memory.hpp"
+#include "core/utf8.hpp"
+#include "core/uuid.hpp"
 
 namespace catchup {
 
@@ -126,6 +129,11 @@ void close_impl(engine::impl& d) noexcept {
     std::unique_lock<std::mutex> guard{d.calls_mtx};
     d.calls_idle.wait(guard, [&] { return d.calls_active == 0; });
   }
+  {
+    // Before the core, which may stop the private database it is on.
+    std::lock_guard<std::mutex> guard{d.queue_admin_mtx};
+    d.queue_admin.reset();
+  }
   try {
     if (d.core)
       d.core->stop_worker(
@@ -210,23 +218,40 @@ result<generation_summary> generate_on(engine::impl* d,
   });
 }
 
+/// The core's per-user callback for a host's `on_user` (none if empty).
+engine_core::result_callback
+user_callback(const engine::user_done_fn& on_user) {
+  if (!on_user)
+    return {};
+  return [&on_user](const generation_result& r, std::size_t done,
+                    std::size_t total) {
+    try {
+      on_user(api::to_public(r), done, total);
+    } catch (...) {
+      // The host's callback failing must not end the run.
+    }
+  };
+}
+
 result<run_totals> generate_all_on(engine::impl* d, std::int64_t now_unix_s,
                                    const engine::user_done_fn& on_user) {
   if (!d)
     return error{error_code::closed, closed_text};
   return d->call<run_totals>([&] {
-    engine_core::result_callback cb;
-    if (on_user)
-      cb = [&on_user](const generation_result& r, std::size_t done,
-                      std::size_t total) {
-        try {
-          on_user(api::to_public(r), done, total);
-        } catch (...) {
-          // The host's callback failing must not end the run.
-        }
-      };
     return api::to_public(
-      d->core->generate_all(now_unix_s, std::move(cb)));
+      d->core->generate_all(now_unix_s, user_callback(on_user)));
+  });
+}
+
+result<run_totals> generate_users_on(engine::impl* d,
+                                     const std::vector<std::string>& user_ids,
+                                     std::int64_t now_unix_s,
+                                     const engine::user_done_fn& on_user) {
+  if (!d)
+    return error{error_code::closed, closed_text};
+  return d->call<run_totals>([&] {
+    return api::to_public(d->core->generate_users(user_ids, now_unix_s,
+                                                  user_callback(on_user)));
   });
 }
 
@@ -285,6 +310,24 @@ engine::generate_all_async(std::int64_t now_unix_s, user_done_fn on_user) {
   return impl_->post_future<run_totals>(
     [d = impl_.get(), now_unix_s, on_user = std::move(on_user)] {
       return generate_all_on(d, now_unix_s, on_user);
+    });
+}
+
+result<run_totals>
+engine::generate_users(const std::vector<std::string>& user_ids,
+                       std::int64_t now_unix_s, user_done_fn on_user) {
+  return generate_users_on(impl_.get(), user_ids, now_unix_s, on_user);
+}
+
+std::future<result<run_totals>>
+engine::generate_users_async(std::vector<std::string> user_ids,
+                             std::int64_t now_unix_s, user_done_fn on_user) {
+  if (!impl_)
+    return api::closed_future<run_totals>();
+  return impl_->post_future<run_totals>(
+    [d = impl_.get(), user_ids = std::move(user_ids), now_unix_s,
+     on_user = std::move(on_user)] {
+      return generate_users_on(d, user_ids, now_unix_s, on_user);
     });
 }
 
@@ -353,6 +396,38 @@ result<contact_info> engine::contact(const std::string& user_id,
     [&] { return api::to_public(impl_->core->contact(user_id, contact_id)); });
 }
 
+result<std::int64_t> engine::for_each_contact(
+  const std::string& user_id,
+  const std::function<bool(const contact_info&)>& visit) {
+  if (!impl_)
+    return error{error_code::closed, closed_text};
+  return impl_->call<std::int64_t>([&] {
+    if (!is_uuid_text(user_id))
+      throw engine_error(ec::invalid_input,
+                         "user id '" + printable_excerpt(user_id)
+                           + "' is not a UUID");
+    // Rows as the stream reads them: a batch no larger than the priority
+    // stream's, and every column a contact_info has.
+    constexpr std::size_t batch_rows = 1000;
+    // A visitor that throws stops the stream like one that returns false,
+    // so its cursor and connection are let go before the failure returns.
+    std::exception_ptr failure;
+    auto visited = impl_->core->for_each_contact(
+      user_id, contact_order::last_contact, false, true, batch_rows,
+      [&](const contact_record& r) {
+        try {
+          return visit(api::to_public(r));
+        } catch (...) {
+          failure = std::current_exception();
+          return false;
+        }
+      });
+    if (failure)
+      std::rethrow_exception(failure);
+    return visited;
+  });
+}
+
 // -- job dispatcher ---------------------------------------------------------------
 
 result<void> engine::start_dispatcher() {
@@ -391,6 +466,21 @@ result<std::int64_t> engine::enqueue_generation(const std::string& user_id,
     return error{error_code::closed, closed_text};
   return impl_->call<std::int64_t>([&] {
     return impl_->core->enqueue("generate", user_id, "{}", run_at_unix_ms).id;
+  });
+}
+
+result<dispatcher_figures> engine::dispatcher() const {
+  if (!impl_)
+    return error{error_code::closed, closed_text};
+  return impl_->call<dispatcher_figures>([&] {
+    const auto& w = impl_->core->worker();
+    dispatcher_figures out;
+    out.claimed = w.claimed.load();
+    out.completed = w.completed.load();
+    out.failed = w.failed.load();
+    out.released = w.released.load();
+    out.in_flight = w.in_flight.load();
+    return out;
   });
 }
 

@@ -20,6 +20,7 @@
 #include "config/settings.hpp"
 #include "core/clock.hpp"
 #include "convert.hpp"
+#include "storage/queue_admin.hpp"
 
 namespace catchup {
 
@@ -84,6 +85,11 @@ struct engine::impl {
   bool delivery_queued = false;
 
   std::mutex dispatcher_mtx;
+
+  // The connection of catchup/admin.hpp's calls on batches of jobs, opened
+  // at the first of them and used by one call at a time.
+  std::mutex queue_admin_mtx;
+  std::unique_ptr<storage::queue_admin> queue_admin;
 
   // One close at a time; `closed` once it finished.
   std::mutex close_mtx;

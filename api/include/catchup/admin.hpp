@@ -163,6 +163,9 @@ struct seed_params {
   /// The instant the data is made around (last contacts before it, busy
   /// events after it); 0: the engine's clock now.
   std::int64_t now_unix_s = 0;
+  /// Busy calendar events per user in the 14 days after `now_unix_s`, at
+  /// most (each user gets 0..this many), 0..10,000.
+  std::int64_t busy_events_per_user_max = 30;
 };
 
 /// What `seed` wrote.
@@ -181,6 +184,23 @@ struct seed_summary {
 /// memory_critical, database_error, closed.
 CATCHUP_API result<seed_summary> seed(engine& eng,
                                       const seed_params& params) noexcept;
+
+/// The users of an earlier `seed` with the same parameters, in creation
+/// order, if all of them are there with `contacts_per_user` contacts each;
+/// otherwise none. Lets a host (or a benchmark) reuse a large demo data set
+/// instead of seeding it again.
+/// @returns the users' ids, or empty; database_error, closed.
+CATCHUP_API result<std::vector<std::string>>
+seeded_users(engine& eng, const seed_params& params) noexcept;
+
+/// Deletes every job, whatever its state, of the demo users of seed value
+/// `seed` (all that earlier `seed` calls made, whatever their number), so
+/// that a demo or a benchmark on them starts from an empty queue. A node
+/// still running one of those jobs loses it as if another node had taken
+/// it over.
+/// @returns how many jobs were deleted; database_error, closed.
+CATCHUP_API result<std::int64_t> delete_demo_jobs(engine& eng,
+                                                  std::uint64_t seed) noexcept;
 
 // -- the job queue -----------------------------------------------------------------
 
@@ -260,6 +280,55 @@ CATCHUP_API result<bool> retry_job(const engine_config& config,
 CATCHUP_API result<bool> cancel_job(const engine_config& config,
                                     std::int64_t id) noexcept;
 
+// -- batches of jobs, through an open engine ---------------------------------------
+// For a host that queues many jobs and watches them: these calls share one
+// database connection the engine opens at the first of them, rather than
+// opening the database for each call, so they are cheap enough to poll.
+
+/// The same job for many users (see enqueue_batch).
+struct job_batch {
+  /// "generate", "sync_contacts" or "sync_calendar".
+  std::string kind;
+  /// At most 100,000.
+  std::vector<std::string> user_ids;
+  /// A JSON object, as job_request::payload_json.
+  std::string payload_json = "{}";
+  /// When the jobs are due, Unix milliseconds; 0: now.
+  std::int64_t run_at_unix_ms = 0;
+  /// Attempts before a job stays failed, 1..100.
+  std::int32_t max_attempts = 5;
+};
+
+/// Checks `batch` as enqueue_job checks a request and queues its job for
+/// every user in one statement: nodes are woken once, at its commit, and
+/// find the whole batch there.
+/// @returns the jobs, in the order of `batch.user_ids` (created false for
+/// a user with a job of that kind pending already, whose id is returned);
+/// invalid_argument saying what is wrong, not_found (a user that does not
+/// exist: nothing was queued), closed.
+CATCHUP_API result<std::vector<enqueued_job>>
+enqueue_batch(engine& eng, const job_batch& batch) noexcept;
+
+/// Jobs by state (see count_jobs).
+struct job_counts {
+  std::int64_t pending = 0;
+  std::int64_t running = 0;
+  std::int64_t done = 0;
+  std::int64_t failed = 0;
+  std::int64_t cancelled = 0;
+};
+
+/// How many of `ids` (at most 100,000) are in each state: how far a batch
+/// got. Ids without a job are not counted.
+CATCHUP_API result<job_counts>
+count_jobs(engine& eng, const std::vector<std::int64_t>& ids) noexcept;
+
+/// The ids of the running jobs whose lease `node_id` holds, in ascending
+/// order: what a node works on, or what a node that died left behind (a
+/// lease that ran out and nobody took over yet still counts).
+CATCHUP_API result<std::vector<std::int64_t>>
+jobs_held_by(engine& eng, const std::string& node_id) noexcept;
+
 // -- the cluster -------------------------------------------------------------------
 
 /// One node as the cluster's table of nodes knows it.
@@ -290,6 +359,14 @@ struct cluster_node {
 /// latest heartbeat.
 CATCHUP_API result<std::vector<cluster_node>>
 cluster_nodes(const engine_config& config) noexcept;
+
+/// Removes `node_id` from the cluster's table of nodes, whatever its state
+/// (a node taken out of service for good); a node that still runs adds
+/// itself back at its next heartbeat.
+/// @returns false if there was no such node; invalid_argument for an empty
+/// id.
+CATCHUP_API result<bool> forget_node(const engine_config& config,
+                                     const std::string& node_id) noexcept;
 
 /// A generation a cluster node ran on request (see generate_via).
 struct remote_generation {

@@ -177,6 +177,17 @@ public:
   std::future<result<run_totals>> generate_all_async(std::int64_t now_unix_s = 0,
                                                      user_done_fn on_user = {});
 
+  /// As `generate_all`, for the listed users only (started in that order,
+  /// whether active or not): a team, a tenant, a data set.
+  /// @returns the run's totals; a user that does not exist counts as
+  /// failed (its summary's warnings say why).
+  result<run_totals> generate_users(const std::vector<std::string>& user_ids,
+                                    std::int64_t now_unix_s = 0,
+                                    user_done_fn on_user = {});
+  std::future<result<run_totals>>
+  generate_users_async(std::vector<std::string> user_ids,
+                       std::int64_t now_unix_s = 0, user_done_fn on_user = {});
+
   // -- suggestions ------------------------------------------------------------
 
   /// A user's pending suggestions, earliest slot first (cached; a
@@ -210,6 +221,17 @@ public:
   /// invalid_argument (a malformed id).
   result<contact_info> contact(const std::string& user_id,
                                const std::string& contact_id);
+
+  /// Calls `visit` with each of a user's contacts that is not archived,
+  /// oldest last contact first (never contacted first), on the calling
+  /// thread; `visit` returns false to stop. The contacts are read in
+  /// batches from one snapshot of the database, so memory stays bounded
+  /// however many there are; the cache is bypassed.
+  /// @returns the number of contacts visited; invalid_argument (a
+  /// malformed id), internal (`visit` threw).
+  result<std::int64_t>
+  for_each_contact(const std::string& user_id,
+                   const std::function<bool(const contact_info&)>& visit);
 
   // -- imports ----------------------------------------------------------------
 
@@ -290,6 +312,11 @@ public:
   /// the same user makes this a no-op. @returns the job's id.
   result<std::int64_t> enqueue_generation(const std::string& user_id,
                                           std::int64_t run_at_unix_ms = 0);
+
+  /// What this engine's dispatcher did since the engine opened (zeros if
+  /// it never ran). Reads counters the dispatcher keeps, without the
+  /// database or a sample: cheap enough to poll every millisecond.
+  result<dispatcher_figures> dispatcher() const;
 
   // -- memory and metrics -----------------------------------------------------
 

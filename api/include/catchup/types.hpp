@@ -278,6 +278,23 @@ struct google_sync_params {
   std::int64_t now_unix_s = 0;
 };
 
+// -- job dispatcher -------------------------------------------------------------
+
+/// What an engine's job dispatcher did (see engine::dispatcher). Totals
+/// count from the engine's opening, across stops and starts.
+struct dispatcher_figures {
+  /// Jobs claimed from the queue.
+  std::uint64_t claimed = 0;
+  /// Jobs finished successfully.
+  std::uint64_t completed = 0;
+  /// Attempts that failed (a job may fail several before it succeeds).
+  std::uint64_t failed = 0;
+  /// Jobs handed back to the queue when the dispatcher stopped.
+  std::uint64_t released = 0;
+  /// Jobs running now.
+  std::uint64_t in_flight = 0;
+};
+
 // -- memory and metrics ---------------------------------------------------------
 
 /// How close the engine is to its memory budget. Batches shrink (100, 50,

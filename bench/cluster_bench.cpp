@@ -5,38 +5,31 @@
 // fast 1..N nodes drain a queue together, and how long a SIGKILLed node's
 // jobs wait before another node holds them.
 
-#include "app/cluster_bench.hpp"
+#include "bench/cluster_bench.hpp"
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <deque>
-#include <fcntl.h>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <set>
 #include <stdexcept>
 #include <string>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "app/signals.hpp"
-#include "storage/bench_support.hpp"
-#include "storage/database.hpp"
-#include "storage/seed.hpp"
+#include <catchup/admin.hpp>
+#include <catchup/engine.hpp>
 
-namespace catchup::app {
+#include "bench/bench_support.hpp"
+#include "bench/node_process.hpp"
+
+namespace catchup::bench {
 
 namespace {
 
@@ -46,14 +39,13 @@ using std::chrono::milliseconds;
 
 // -- the data set and the nodes' settings ------------------------------------
 
-// 2026-11-01T09:00:00Z, as in the other benches: the seed's "now" and every
-// job's, so runs on different days generate the same suggestions.
-constexpr std::int64_t bench_now_unix_s = 1793523600;
-// Its own seed, so its users live beside the other benches' data sets.
+// bench_now_unix_s is the seed's "now" and every job's, so runs on
+// different days generate the same suggestions. The data set has its own
+// seed, so its users live beside the other benches' data sets.
 constexpr std::uint64_t cluster_seed = 9300;
 constexpr std::int64_t contacts_per_user = 20;
-// The nodes' names are this plus 1..N; the bench deletes the rows of
-// earlier runs' nodes by it.
+// The nodes' names are this plus 1..N; by these names the bench forgets
+// the rows its earlier runs' nodes left.
 constexpr const char* node_prefix = "bench-";
 // Long, so that only the cluster's rescue can be fast: a lease running out
 // by itself would take this long.
@@ -96,248 +88,12 @@ constexpr auto stopped_settle = 50ms;
 constexpr auto drain_poll = 20ms;
 constexpr auto lease_poll = 1ms;
 constexpr auto rescue_poll = 1ms;
-// What a node may print that the bench keeps (it prints a few lines per
-// run at level info); older lines are dropped.
-constexpr std::size_t output_lines_max = 10000;
 // Lines of a node's output an error message quotes.
 constexpr std::size_t error_tail_lines = 30;
 
 double ms_between(clock_type::time_point from, clock_type::time_point to) {
   return std::chrono::duration<double, std::milli>(to - from).count();
 }
-
-// -- node processes ------------------------------------------------------------
-
-// The pids of the nodes alive now, for the SIGINT/SIGTERM cleanup: the
-// signal thread ends the process without unwinding, so no destructor runs.
-std::mutex live_mutex;
-std::set<pid_t> live_pids;
-
-void kill_live_nodes() {
-  std::lock_guard<std::mutex> guard{live_mutex};
-  for (auto pid : live_pids)
-    ::kill(pid, SIGKILL);
-}
-
-std::string own_executable() {
-  char path[4096];
-  auto n = ::readlink("/proc/self/exe", path, sizeof path - 1);
-  if (n <= 0)
-    return "/proc/self/exe";
-  path[n] = '\0';
-  return path;
-}
-
-/// A `catchup serve` child whose stdout and stderr lines the bench reads as
-/// they come, to wait for what it says. Destroying it kills (SIGKILL) and
-/// reaps it unless it has exited, so no exit path of the bench leaves a
-/// node behind; and the kernel kills it should the bench die without
-/// unwinding (PR_SET_PDEATHSIG).
-class node_process {
-public:
-  /// Starts `argv` (no shell). Call from the main thread: the death signal
-  /// fires when the thread that forked ends, not the process.
-  node_process(std::string owner, const std::vector<std::string>& argv)
-    : owner_(std::move(owner)) {
-    // Everything the child needs is made before the fork: between fork and
-    // exec a child of a threaded process may only make async-signal-safe
-    // calls, so it must not allocate.
-    std::vector<std::string> args = argv;
-    std::vector<char*> c_args;
-    for (auto& a : args)
-      c_args.push_back(a.data());
-    c_args.push_back(nullptr);
-    int fds[2];
-    // Close-on-exec, so that nodes started later do not hold this pipe.
-    if (::pipe2(fds, O_CLOEXEC) != 0)
-      throw std::runtime_error("cluster bench: cannot make a pipe for node "
-                               + owner_);
-    auto parent = ::getpid();
-    std::lock_guard<std::mutex> guard{live_mutex};
-    pid_ = ::fork();
-    if (pid_ < 0) {
-      ::close(fds[0]);
-      ::close(fds[1]);
-      throw std::runtime_error("cluster bench: cannot start node " + owner_);
-    }
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      // The bench may have died before the line above took effect.
-      if (::getppid() != parent)
-        ::_exit(127);
-      // The bench blocks SIGINT/SIGTERM/SIGHUP for its signal thread; the
-      // node must start with them deliverable, as from a shell.
-      sigset_t none;
-      ::sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      auto null_fd = ::open("/dev/null", O_RDONLY);
-      if (null_fd >= 0)
-        ::dup2(null_fd, STDIN_FILENO);
-      ::dup2(fds[1], STDOUT_FILENO);
-      ::dup2(fds[1], STDERR_FILENO);
-      ::execv(c_args[0], c_args.data());
-      ::_exit(127);
-    }
-    live_pids.insert(pid_);
-    ::close(fds[1]);
-    fd_ = fds[0];
-    reader_ = std::thread{[this] { read_output(); }};
-  }
-
-  ~node_process() {
-    if (!reaped_) {
-      ::kill(pid_, SIGKILL);
-      wait(node_reap_timeout);
-    }
-    if (reader_.joinable())
-      reader_.join();
-    if (fd_ >= 0)
-      ::close(fd_);
-  }
-
-  node_process(const node_process&) = delete;
-  node_process& operator=(const node_process&) = delete;
-
-  const std::string& owner() const {
-    return owner_;
-  }
-
-  /// Waits until a line contains `part` (lines printed earlier count) or
-  /// `timeout` passes; false on timeout or when the node's output ended.
-  bool wait_for(const std::string& part, milliseconds timeout) {
-    std::unique_lock<std::mutex> lock{mtx_};
-    auto deadline = clock_type::now() + timeout;
-    std::size_t seen = 0; // absolute line number
-    for (;;) {
-      for (seen = std::max(seen, dropped_); seen < dropped_ + lines_.size();
-           ++seen)
-        if (lines_[seen - dropped_].find(part) != std::string::npos)
-          return true;
-      if (closed_)
-        return false;
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout)
-        return false;
-    }
-  }
-
-  /// The last line containing `part`, or "".
-  std::string find_line(const std::string& part) const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    for (auto i = lines_.rbegin(); i != lines_.rend(); ++i)
-      if (i->find(part) != std::string::npos)
-        return *i;
-    return {};
-  }
-
-  /// True once the node's output ended (it exited, as a rule).
-  bool output_closed() const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return closed_;
-  }
-
-  void signal(int sig) {
-    if (!reaped_)
-      ::kill(pid_, sig);
-  }
-
-  /// Waits up to `timeout` for the exit, then SIGKILLs it; returns the exit
-  /// status, or 128 + signal.
-  int wait(milliseconds timeout) {
-    if (reaped_)
-      return status_;
-    auto deadline = clock_type::now() + timeout;
-    int status = 0;
-    for (;;) {
-      // Looks without reaping: the pid leaves the registry first, since a
-      // reaped pid may be reused and the interrupt cleanup kills by pid.
-      siginfo_t info{};
-      if (::waitid(P_PID, static_cast<id_t>(pid_), &info,
-                   WEXITED | WNOHANG | WNOWAIT)
-            == 0
-          && info.si_pid == pid_)
-        break;
-      if (clock_type::now() >= deadline) {
-        ::kill(pid_, SIGKILL);
-        break;
-      }
-      // waitid has no timeout of its own; the exit closes the output,
-      // which ends this wait early as a rule.
-      std::unique_lock<std::mutex> lock{mtx_};
-      cv_.wait_for(lock, 10ms);
-    }
-    forget();
-    ::waitpid(pid_, &status, 0);
-    reaped_ = true;
-    status_ = WIFEXITED(status) ? WEXITSTATUS(status)
-                                : 128 + WTERMSIG(status);
-    return status_;
-  }
-
-  /// Its last `n` lines, for error messages.
-  std::string tail(std::size_t n) const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    std::string out;
-    auto from = lines_.size() > n ? lines_.size() - n : 0;
-    for (auto i = from; i < lines_.size(); ++i)
-      out += "  " + owner_ + "| " + lines_[i] + "\n";
-    return out;
-  }
-
-private:
-  void forget() {
-    std::lock_guard<std::mutex> guard{live_mutex};
-    live_pids.erase(pid_);
-  }
-
-  void read_output() {
-    std::string line;
-    char buf[4096];
-    for (;;) {
-      auto n = ::read(fd_, buf, sizeof buf);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      std::lock_guard<std::mutex> guard{mtx_};
-      for (ssize_t i = 0; i < n; ++i) {
-        if (buf[i] == '\n') {
-          keep(std::move(line));
-          line.clear();
-        } else {
-          line += buf[i];
-        }
-      }
-      cv_.notify_all();
-    }
-    std::lock_guard<std::mutex> guard{mtx_};
-    if (!line.empty())
-      keep(std::move(line));
-    closed_ = true;
-    cv_.notify_all();
-  }
-
-  // Under mtx_.
-  void keep(std::string line) {
-    lines_.push_back(std::move(line));
-    if (lines_.size() > output_lines_max) {
-      lines_.pop_front();
-      ++dropped_;
-    }
-  }
-
-  std::string owner_;
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  std::thread reader_;
-  mutable std::mutex mtx_;
-  std::condition_variable cv_;
-  std::deque<std::string> lines_;
-  // Lines dropped from the front of lines_.
-  std::size_t dropped_ = 0;
-  bool closed_ = false;
-  bool reaped_ = false;
-  int status_ = 0;
-};
 
 using node_list = std::vector<std::unique_ptr<node_process>>;
 
@@ -377,20 +133,22 @@ struct rescue_figures {
 
 class cluster_bench {
 public:
-  cluster_bench(std::string database_url, std::vector<std::string> users,
-                std::int64_t jobs_max_per_node,
-                std::function<void(const std::string&)> say)
-    : url_(std::move(database_url)),
+  /// Watches the queue through `eng` (which holds the database open) and
+  /// manages the nodes table through `config`, the engine's configuration.
+  cluster_bench(engine& eng, engine_config config,
+                std::vector<std::string> users,
+                std::int64_t jobs_max_per_node)
+    : eng_(eng),
+      config_(std::move(config)),
+      url_(eng.database_url()),
       users_(std::move(users)),
       jobs_max_per_node_(jobs_max_per_node),
-      say_(std::move(say)),
-      queue_(url_),
       executable_(own_executable()) {
     // nop
   }
 
   drain_figures drain(std::int64_t n) {
-    say_("bench: " + std::to_string(n) + " node(s) draining "
+    say("bench: " + std::to_string(n) + " node(s) draining "
          + std::to_string(users_.size()) + " jobs");
     reset();
     drain_figures f;
@@ -399,10 +157,10 @@ public:
     auto nodes = start_nodes(n);
     auto enqueue_started = clock_type::now();
     f.start_ms = ms_between(started, enqueue_started);
-    auto ids = queue_.enqueue_generations(users_, payload());
+    auto ids = enqueue_all();
     auto deadline = enqueue_started + drain_timeout;
     for (;;) {
-      auto counts = queue_.counts(ids);
+      auto counts = checked(admin::count_jobs(eng_, ids));
       if (counts.pending + counts.running == 0) {
         f.drain_ms = ms_between(enqueue_started, clock_type::now());
         f.failed = counts.failed + counts.cancelled;
@@ -424,7 +182,7 @@ public:
   }
 
   rescue_figures rescue(std::int64_t n) {
-    say_("bench: " + std::to_string(n) + " nodes, death-to-rescue");
+    say("bench: " + std::to_string(n) + " nodes, death-to-rescue");
     rescue_figures f;
     f.nodes = n;
     for (int tries = 0; static_cast<int>(f.samples.size()) < rescue_samples;
@@ -452,19 +210,50 @@ public:
   }
 
 private:
-  std::string payload() const {
-    return "{\"now\": " + std::to_string(bench_now_unix_s) + "}";
+  // A generation job for every user, in one statement: the nodes, idle and
+  // connected, are woken once and find them all. Returns the jobs' ids.
+  std::vector<std::int64_t> enqueue_all() {
+    admin::job_batch batch;
+    batch.kind = "generate";
+    batch.user_ids = users_;
+    batch.payload_json
+      = "{\"now\": " + std::to_string(bench_now_unix_s) + "}";
+    std::vector<std::int64_t> ids;
+    for (auto& job : checked(admin::enqueue_batch(eng_, batch)))
+      ids.push_back(job.id);
+    return ids;
+  }
+
+  // Pending or running jobs in the queue, up to the most one list holds.
+  std::int64_t open_jobs() {
+    constexpr std::size_t listed_max = 100000;
+    std::int64_t out = 0;
+    for (const char* state : {"pending", "running"})
+      out += static_cast<std::int64_t>(
+        checked(admin::list_jobs(config_, state, listed_max)).size());
+    return out;
+  }
+
+  // How many of `held` (ascending) `owner` still holds: the job is running
+  // under its lease (an ended lease nobody took over yet counts).
+  std::int64_t still_held(const std::vector<std::int64_t>& held,
+                          const std::string& owner) {
+    auto now = checked(admin::jobs_held_by(eng_, owner));
+    std::vector<std::int64_t> both;
+    std::set_intersection(held.begin(), held.end(), now.begin(), now.end(),
+                          std::back_inserter(both));
+    return static_cast<std::int64_t>(both.size());
   }
 
   // Earlier runs' jobs and nodes go, so each run starts from an empty queue
-  // and a fresh membership. By the seed's e-mail domain rather than by
-  // these users: an earlier run with more jobs seeded more users of it,
-  // and a run that died may have left their jobs pending.
+  // and a fresh membership. By the seed rather than by these users: an
+  // earlier run with more jobs seeded more users of it, and a run that died
+  // may have left their jobs pending.
   void reset() {
-    auto domain = storage::seed_user_email(1, cluster_seed);
-    domain.erase(0, domain.find('@') + 1);
-    queue_.reset(domain, node_prefix);
-    auto others = queue_.other_open_jobs(domain);
+    checked(admin::delete_demo_jobs(eng_, cluster_seed));
+    for (std::int64_t i = 1; i <= cluster_bench_nodes_max; ++i)
+      checked(admin::forget_node(config_, node_prefix + std::to_string(i)));
+    auto others = open_jobs();
     if (others > 0)
       throw std::runtime_error(
         "cluster bench: the database holds " + std::to_string(others)
@@ -555,7 +344,7 @@ private:
           || std::sscanf(line.c_str() + at, "stopped; %llu jobs completed",
                          &n)
                != 1) {
-        say_("bench: node " + node->owner() + " did not stop cleanly (exit "
+        say("bench: node " + node->owner() + " did not stop cleanly (exit "
              + std::to_string(status) + "); it said:\n"
              + node->tail(error_tail_lines));
         completed.push_back(-1);
@@ -573,9 +362,9 @@ private:
     auto nodes = start_nodes(n);
     auto& victim = *nodes.back();
     auto victim_owner = victim.owner();
-    auto ids = queue_.enqueue_generations(users_, payload());
+    auto ids = enqueue_all();
     auto deadline = clock_type::now() + first_lease_timeout;
-    while (queue_.held_by(victim.owner()).empty()) {
+    while (checked(admin::jobs_held_by(eng_, victim.owner())).empty()) {
       if (clock_type::now() >= deadline)
         throw std::runtime_error(
           "cluster bench: node " + victim.owner() + " held no lease within "
@@ -588,12 +377,12 @@ private:
     // read after the kill, the peers may have taken some jobs over already.
     victim.signal(SIGSTOP);
     std::this_thread::sleep_for(stopped_settle);
-    auto held = queue_.held_by(victim.owner());
+    auto held = checked(admin::jobs_held_by(eng_, victim.owner()));
     victim.signal(SIGKILL);
     auto killed_at = clock_type::now();
     victim.wait(node_reap_timeout);
     if (held.empty()) {
-      say_("bench: node " + victim.owner()
+      say("bench: node " + victim.owner()
            + " finished its jobs before it was killed; another try");
       nodes.pop_back();
       stop_nodes(nodes);
@@ -603,7 +392,7 @@ private:
     s.jobs_held = static_cast<std::int64_t>(held.size());
     deadline = killed_at + rescue_timeout;
     for (;;) {
-      auto left = queue_.still_held(held, victim.owner());
+      auto left = still_held(held, victim.owner());
       if (left == 0) {
         s.rescue_ms = ms_between(killed_at, clock_type::now());
         break;
@@ -617,7 +406,7 @@ private:
           + " s of its SIGKILL; the nodes said:\n" + tails(nodes));
       std::this_thread::sleep_for(rescue_poll);
     }
-    say_("bench: " + std::to_string(s.jobs_held) + " jobs taken over "
+    say("bench: " + std::to_string(s.jobs_held) + " jobs taken over "
          + std::to_string(static_cast<long long>(s.rescue_ms))
          + " ms after the SIGKILL");
     nodes.pop_back();
@@ -626,17 +415,17 @@ private:
     for (auto& node : nodes) {
       auto line = node->find_line("node " + victim_owner + " is down");
       if (!line.empty())
-        say_("bench:   " + node->owner() + "| " + line);
+        say("bench:   " + node->owner() + "| " + line);
     }
     stop_nodes(nodes);
     return s;
   }
 
+  engine& eng_;
+  engine_config config_;
   std::string url_;
   std::vector<std::string> users_;
   std::int64_t jobs_max_per_node_;
-  std::function<void(const std::string&)> say_;
-  storage::bench_queue queue_;
   std::string executable_;
 };
 
@@ -731,34 +520,38 @@ nlohmann::json figures_json(std::int64_t jobs, std::int64_t jobs_max_per_node,
           {"meaning", meaning_text}};
 }
 
-/// Clears the interrupt cleanup when the bench ends: it points at the
-/// database, which goes right after.
-struct interrupt_cleanup {
-  explicit interrupt_cleanup(storage::database& db) {
-    auto* cluster = db.cluster();
-    on_interrupt([cluster] {
+/// While it lives, SIGINT or SIGTERM (through `set`, the host's signal
+/// plumbing) kill the nodes and stop the private database if this process
+/// started it: the signal thread ends the process without unwinding.
+/// Cleared when the bench ends, before the engine that holds the database
+/// closes.
+class interrupt_cleanup {
+public:
+  interrupt_cleanup(cluster_bench_options::interrupt_setter set,
+                    const engine_config& config)
+    : set_(std::move(set)) {
+    if (!set_)
+      return;
+    set_([config] {
       kill_live_nodes();
-      if (cluster == nullptr)
-        return;
-      try {
-        // Only the owner stops it; `stop` is a no-op if it was shared.
-        if (cluster->status().owner == std::to_string(::getpid()))
-          cluster->stop();
-      } catch (...) {
-        // Exiting anyway; the next run adopts or restarts the server.
-      }
+      // Only the process that started it stops it.
+      (void) admin::stop_database_if_started_here(config);
     });
   }
   ~interrupt_cleanup() {
-    on_interrupt({});
+    if (set_)
+      set_({});
   }
   interrupt_cleanup(const interrupt_cleanup&) = delete;
   interrupt_cleanup& operator=(const interrupt_cleanup&) = delete;
+
+private:
+  cluster_bench_options::interrupt_setter set_;
 };
 
 } // namespace
 
-int run_cluster_bench(const config::settings& settings,
+int run_cluster_bench(const engine_config& config,
                       const cluster_bench_options& options) {
   if (options.nodes_max < 1 || options.nodes_max > cluster_bench_nodes_max)
     throw std::invalid_argument(
@@ -766,33 +559,33 @@ int run_cluster_bench(const config::settings& settings,
   if (options.jobs < 1 || options.jobs > cluster_bench_jobs_max)
     throw std::invalid_argument(
       "cluster bench: jobs must be 1.." + std::to_string(cluster_bench_jobs_max));
-  auto say = [](const std::string& line) {
-    // Progress goes to stderr so that --json output stays parseable.
-    std::fprintf(stderr, "%s\n", line.c_str());
-  };
+  auto bench_engine_config = bench_config(config);
+  bench_settings settings{bench_engine_config};
   // Declared before everything that uses it: the nodes are gone before the
-  // database (and a private cluster this process started) closes.
-  auto db = storage::database::open(settings.database);
-  interrupt_cleanup cleanup{*db};
+  // engine, and with it the database (and a private cluster this process
+  // started), closes.
+  auto e = checked(engine::open(bench_engine_config));
+  interrupt_cleanup cleanup{options.on_interrupt, bench_engine_config};
   say("bench: database "
-      + (db->embedded() ? "private cluster in " + settings.database.data_dir
-                        : std::string{"external server"})
+      + (e.embedded_database()
+           ? "private cluster in " + settings.value("database.data_dir")
+           : std::string{"external server"})
       + ", now = 2026-11-01T09:00:00Z, nodes " + own_executable() + " serve");
 
-  storage::seed_options seed;
+  admin::seed_params seed;
   seed.users = options.jobs;
   seed.contacts_per_user = contacts_per_user;
   seed.seed = cluster_seed;
   seed.now_unix_s = bench_now_unix_s;
-  auto users = storage::seeded_users(db->url(), seed);
+  auto users = checked(admin::seeded_users(e, seed));
   if (users.empty()) {
     say("bench: seeding " + std::to_string(options.jobs) + " users x "
         + std::to_string(contacts_per_user) + " contacts; kept for later runs");
-    users = storage::seed(db->url(), seed).user_ids;
+    users = checked(admin::seed(e, seed)).user_ids;
   }
 
-  cluster_bench bench{db->url(), std::move(users), settings.node.jobs_max,
-                      say};
+  cluster_bench bench{e, bench_engine_config, std::move(users),
+                      settings.integer("node.jobs_max")};
   std::vector<drain_figures> drains;
   std::vector<rescue_figures> rescues;
   for (std::int64_t n = 1; n <= options.nodes_max; ++n)
@@ -810,4 +603,4 @@ int run_cluster_bench(const config::settings& settings,
   return 0;
 }
 
-} // namespace catchup::app
+} // namespace catchup::bench

@@ -2,17 +2,16 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace catchup {
-class engine_core;
+class engine;
 }
 
-namespace catchup::app {
+namespace catchup::bench {
 
 /// One timed import of a generated file.
 struct import_figures {
@@ -35,8 +34,9 @@ struct import_figures {
 /// temporary directory, imports each into a fresh bench user and measures
 /// it. Targets: each 100,000-item import <= 3 s, and peak RSS at 100,000
 /// items at most 2 MiB above the peak at 1,000.
-std::vector<import_figures>
-run_import_bench(engine_core& e, const std::function<void(const std::string&)>& say);
+/// @throws failure if the engine refuses an import, std::runtime_error if
+///         one stopped early.
+std::vector<import_figures> run_import_bench(engine& e);
 
 /// The figures as a table on stdout.
 void print_import_table(const std::vector<import_figures>& all);
@@ -44,4 +44,4 @@ void print_import_table(const std::vector<import_figures>& all);
 /// The figures as JSON.
 nlohmann::json import_json(const std::vector<import_figures>& all);
 
-} // namespace catchup::app
+} // namespace catchup::bench

@@ -1,24 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "app/import_bench.hpp"
+#include "bench/import_bench.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <thread>
 #include <unistd.h>
 
-#include "actors/engine_core.hpp"
-#include "app/memory_report.hpp"
+#include <catchup/admin.hpp>
+#include <catchup/engine.hpp>
+
+#include "bench/bench_support.hpp"
+#include "bench/memory_report.hpp"
 #include "core/memory.hpp"
 
-namespace catchup::app {
+namespace catchup::bench {
 
 namespace {
 
-// The bench's "now" (2026-11-01T09:00:00Z), as in the generation scenarios.
-constexpr std::int64_t now_unix_s = 1793523600;
+// The bench's "now", as in the generation scenarios.
+constexpr std::int64_t now_unix_s = bench_now_unix_s;
 // Seeds of the import users: one fresh user per measured import.
 constexpr std::uint64_t import_user_seed = 9100;
 
@@ -86,34 +90,33 @@ void write_events(const std::string& path, std::int64_t n,
   out << "END:VCALENDAR\r\n";
 }
 
-std::string fresh_user(engine_core& e, std::uint64_t seed) {
-  storage::seed_options opts;
-  opts.users = 1;
-  opts.contacts_per_user = 0;
-  opts.seed = seed;
-  opts.now_unix_s = now_unix_s;
-  opts.busy_events_per_user_max = 0;
-  return e.seed(opts).user_ids.front();
+std::string fresh_user(engine& e, std::uint64_t seed) {
+  admin::seed_params params;
+  params.users = 1;
+  params.contacts_per_user = 0;
+  params.seed = seed;
+  params.now_unix_s = now_unix_s;
+  params.busy_events_per_user_max = 0;
+  return checked(admin::seed(e, params)).user_ids.front();
 }
 
-import_figures measure(engine_core& e, const std::string& user,
-                       import_request::kind kind, const std::string& path,
+import_figures measure(engine& e, const std::string& user,
+                       import_format format, const std::string& path,
                        std::int64_t items) {
   import_figures f;
-  f.kind = kind == import_request::kind::contacts ? "contacts" : "calendar";
+  f.kind = format == import_format::icalendar ? "calendar" : "contacts";
   f.items = items;
   f.file_bytes = std::filesystem::file_size(path);
   process_memory_probe{}.release_free_memory();
   f.idle_resident_bytes = read_process_memory().resident_bytes;
   reset_peak_resident();
-  import_request request;
-  request.user_id = user;
-  request.what = kind;
-  request.path = path;
-  request.now_unix_s = now_unix_s;
+  import_params params;
+  params.user_id = user;
+  params.format = format;
+  params.now_unix_s = now_unix_s;
   heap_peak_sampler heap;
   auto started = std::chrono::steady_clock::now();
-  auto report = e.import_file(request);
+  auto outcome = checked(e.import_file_outcome(path, params));
   f.wall_ms = std::chrono::duration<double, std::milli>(
                 std::chrono::steady_clock::now() - started)
                 .count();
@@ -121,17 +124,16 @@ import_figures measure(engine_core& e, const std::string& user,
   f.peak_resident_bytes = read_process_memory().peak_resident_bytes;
   f.resident_growth_bytes = f.peak_resident_bytes - f.idle_resident_bytes;
   f.items_per_s = static_cast<double>(items) * 1000.0 / f.wall_ms;
-  f.pages = static_cast<std::int64_t>(report.pages);
-  if (!report.ok())
+  f.pages = static_cast<std::int64_t>(outcome.summary.pages);
+  if (outcome.stopped.code != error_code::ok)
     throw std::runtime_error("bench: import of " + path
-                             + " failed: " + report.error);
+                             + " failed: " + outcome.stopped.message);
   return f;
 }
 
 } // namespace
 
-std::vector<import_figures>
-run_import_bench(engine_core& e, const std::function<void(const std::string&)>& say) {
+std::vector<import_figures> run_import_bench(engine& e) {
   auto dir = std::filesystem::temp_directory_path()
              / ("catchup-import-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
@@ -150,7 +152,7 @@ run_import_bench(engine_core& e, const std::function<void(const std::string&)>& 
     write_vcards(path, n);
     user = fresh_user(e, seed++);
     say("bench: importing " + std::to_string(n) + " vCards");
-    all.push_back(measure(e, user, import_request::kind::contacts, path, n));
+    all.push_back(measure(e, user, import_format::vcard, path, n));
   }
   // The calendars go to the user holding 100,000 contacts, so each past
   // meeting moves a contact's last contact date.
@@ -158,7 +160,7 @@ run_import_bench(engine_core& e, const std::function<void(const std::string&)>& 
     auto path = (dir / ("calendar-" + std::to_string(n) + ".ics")).string();
     write_events(path, n, 100000);
     say("bench: importing " + std::to_string(n) + " iCalendar events");
-    all.push_back(measure(e, user, import_request::kind::calendar, path, n));
+    all.push_back(measure(e, user, import_format::icalendar, path, n));
   }
   return all;
 }
@@ -202,4 +204,4 @@ nlohmann::json import_json(const std::vector<import_figures>& all) {
   return out;
 }
 
-} // namespace catchup::app
+} // namespace catchup::bench

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "app/memory_report.hpp"
+#include "bench/memory_report.hpp"
 
 #include <algorithm>
 
 #include "core/memory.hpp"
 
-namespace catchup::app {
+namespace catchup::bench {
 
 heap_peak_sampler::heap_peak_sampler()
   : thread_([this] {
@@ -30,10 +30,10 @@ std::int64_t heap_peak_sampler::stop() {
   return peak_;
 }
 
-nlohmann::json metrics_json(const metrics_registry& registry) {
+nlohmann::json metrics_json(const std::vector<metric_reading>& readings) {
   auto out = nlohmann::json::object();
-  for (auto& m : registry.snapshot()) {
-    if (m.kind != metric_kind::histogram) {
+  for (auto& m : readings) {
+    if (m.type != metric_type::histogram) {
       out[m.name] = m.value;
       continue;
     }
@@ -51,4 +51,4 @@ nlohmann::json metrics_json(const metrics_registry& registry) {
   return out;
 }
 
-} // namespace catchup::app
+} // namespace catchup::bench

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "app/queue_bench.hpp"
+#include "bench/queue_bench.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -7,17 +7,20 @@
 #include <thread>
 #include <vector>
 
-#include "actors/engine_core.hpp"
-#include "storage/job_queue.hpp"
+#include <catchup/admin.hpp>
+#include <catchup/engine.hpp>
 
-namespace catchup::app {
+#include "bench/bench_support.hpp"
+
+namespace catchup::bench {
 
 namespace {
 
-// 2026-11-01T09:00:00Z, as in the generation scenarios.
-constexpr std::int64_t bench_now_unix_s = 1793523600;
 constexpr std::uint64_t queue_seed = 9200;
 constexpr std::int64_t wake_samples = 20;
+// The dispatcher's lease owner, and how often it claims without a NOTIFY.
+constexpr const char* node_owner = "bench";
+constexpr std::int64_t poll_interval_ms = 1000;
 
 using clock_type = std::chrono::steady_clock;
 
@@ -26,48 +29,58 @@ double ms_since(clock_type::time_point t) {
     .count();
 }
 
+admin::job_batch generations(std::vector<std::string> user_ids) {
+  admin::job_batch batch;
+  batch.kind = "generate";
+  batch.user_ids = std::move(user_ids);
+  batch.payload_json = "{\"now\": " + std::to_string(bench_now_unix_s) + "}";
+  return batch;
+}
+
 } // namespace
 
-queue_figures run_queue_bench(engine_core& e, std::int64_t users,
+std::vector<std::pair<std::string, std::string>>
+queue_bench_settings(std::int64_t jobs_max) {
+  return {{"node.owner", node_owner},
+          {"node.jobs_max", std::to_string(jobs_max)},
+          {"node.poll_interval_ms", std::to_string(poll_interval_ms)},
+          {"schedule.generate_interval_ms", "0"}};
+}
+
+queue_figures run_queue_bench(engine& e, std::int64_t users,
                               std::int64_t contacts_per_user,
-                              std::int64_t jobs_max,
-                              const std::function<void(const std::string&)>& say) {
+                              std::int64_t jobs_max) {
   queue_figures f;
   f.contacts_per_user = contacts_per_user;
   f.jobs_max = jobs_max;
-  storage::seed_options opts;
-  opts.users = users;
-  opts.contacts_per_user = contacts_per_user;
-  opts.seed = queue_seed;
-  opts.now_unix_s = bench_now_unix_s;
-  auto ids = e.seeded_users(opts);
+  admin::seed_params params;
+  params.users = users;
+  params.contacts_per_user = contacts_per_user;
+  params.seed = queue_seed;
+  params.now_unix_s = bench_now_unix_s;
+  auto ids = checked(admin::seeded_users(e, params));
   if (ids.empty()) {
     say("bench: seeding the queue data set (" + std::to_string(users)
         + " users x " + std::to_string(contacts_per_user)
         + " contacts); kept for later runs");
-    ids = e.seed(opts).user_ids;
+    ids = checked(admin::seed(e, params)).user_ids;
   }
-  storage::job_queue queue{e.database_url(), e.clock()};
   // Only this bench's jobs: earlier runs' are finished.
-  auto payload = "{\"now\": " + std::to_string(bench_now_unix_s) + "}";
   say("bench: enqueueing " + std::to_string(ids.size()) + " generation jobs");
-  for (auto& id : ids)
-    queue.enqueue("generate", id, payload);
+  checked(admin::enqueue_batch(e, generations(ids)));
   f.jobs = static_cast<std::int64_t>(ids.size());
-  worker_options wo;
-  wo.owner = "bench";
-  wo.jobs_max = static_cast<std::size_t>(jobs_max);
-  wo.generate_interval_ms = 0;
-  wo.poll_interval_ms = 1000;
   auto started = clock_type::now();
-  auto done_before = e.worker().completed.load();
-  e.start_worker(wo);
+  auto done_before = checked(e.dispatcher()).completed;
+  checked(e.start_dispatcher());
   say("bench: draining");
-  // The bench polls the worker's own counter: no extra database load.
-  while (e.worker().completed.load() - done_before
-           + e.worker().failed.load()
-         < static_cast<std::uint64_t>(f.jobs))
+  // The bench polls the dispatcher's own counters: no extra database load.
+  for (;;) {
+    auto d = checked(e.dispatcher());
+    if (d.completed - done_before + d.failed
+        >= static_cast<std::uint64_t>(f.jobs))
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   f.drain_ms = ms_since(started);
   f.jobs_per_s = static_cast<double>(f.jobs) * 1000.0 / f.drain_ms;
 
@@ -76,17 +89,17 @@ queue_figures run_queue_bench(engine_core& e, std::int64_t users,
   std::vector<double> waits;
   for (std::int64_t i = 0; i < wake_samples; ++i) {
     auto& user = ids[static_cast<std::size_t>(i) % ids.size()];
-    auto completed = e.worker().claimed.load();
+    auto claimed = checked(e.dispatcher()).claimed;
     auto t = clock_type::now();
-    queue.enqueue("generate", user, payload);
-    while (e.worker().claimed.load() == completed)
+    checked(admin::enqueue_batch(e, generations({user})));
+    while (checked(e.dispatcher()).claimed == claimed)
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     waits.push_back(ms_since(t));
     // Let it finish, so the next sample starts from an idle node.
-    while (e.worker().in_flight.load() > 0)
+    while (checked(e.dispatcher()).in_flight > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  e.stop_worker(std::chrono::seconds(30));
+  checked(e.stop_dispatcher(std::chrono::seconds(30)));
   std::sort(waits.begin(), waits.end());
   f.samples = static_cast<std::int64_t>(waits.size());
   f.wake_median_ms = waits[waits.size() / 2];
@@ -119,4 +132,4 @@ nlohmann::json queue_json(const queue_figures& f) {
           {"wake_max_ms", f.wake_max_ms}};
 }
 
-} // namespace catchup::app
+} // namespace catchup::bench

@@ -1,36 +1,32 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "app/bench.hpp"
-#include "app/import_bench.hpp"
-#include "app/queue_bench.hpp"
+#include "bench/scenario_bench.hpp"
 
 #include <algorithm>
-#include <optional>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
-#include "actors/engine_core.hpp"
-#include "app/memory_report.hpp"
+#include <catchup/admin.hpp>
+#include <catchup/engine.hpp>
+
+#include "bench/bench_support.hpp"
+#include "bench/import_bench.hpp"
+#include "bench/memory_report.hpp"
+#include "bench/queue_bench.hpp"
+#include "core/frequency.hpp"
 #include "core/lru_cache.hpp"
 #include "core/memory.hpp"
 #include "core/priority.hpp"
 #include "core/top_k.hpp"
-#include "storage/session.hpp"
 
-namespace catchup::app {
+namespace catchup::bench {
 
 namespace {
-
-// The instant every scenario is seeded and generated at
-// (2026-11-01T09:00:00Z): fixed, so a data set seeded once stays valid and
-// every run computes the same suggestions.
-constexpr std::int64_t bench_now_unix_s = 1793523600;
 
 // Users checked against the brute-force reference in a scenario, at most:
 // the reference reads every contact, which for S6 would dominate the run.
@@ -99,21 +95,21 @@ std::string with_commas(std::int64_t n) {
 // One timed run: its totals, and the first users' results (for the
 // exactness check) plus any with warnings, at most `checked_users_max` each.
 struct run_outcome {
-  run_summary summary;
-  std::vector<generation_result> kept;
-  std::vector<generation_result> warned;
+  run_totals summary;
+  std::vector<generation_summary> kept;
+  std::vector<generation_summary> warned;
 };
 
-run_outcome run_once(engine_core& e, const std::vector<std::string>& ids) {
+run_outcome run_once(engine& e, const std::vector<std::string>& ids) {
   run_outcome out;
-  auto keep = [&](const generation_result& r) {
+  auto keep = [&](const generation_summary& r) {
     if (out.kept.size() < checked_users_max)
       out.kept.push_back(r);
     if (!r.warnings.empty() && out.warned.size() < checked_users_max)
       out.warned.push_back(r);
   };
   if (ids.size() == 1) {
-    auto r = e.generate(ids.front(), bench_now_unix_s);
+    auto r = checked(e.generate(ids.front(), bench_now_unix_s));
     out.summary.users = 1;
     out.summary.contacts_read = r.contacts_read;
     out.summary.suggestions = r.suggestions;
@@ -121,31 +117,33 @@ run_outcome run_once(engine_core& e, const std::vector<std::string>& ids) {
     keep(r);
     return out;
   }
-  out.summary = e.generate_users(
+  out.summary = checked(e.generate_users(
     ids, bench_now_unix_s,
-    [&](const generation_result& r, std::size_t, std::size_t) { keep(r); });
+    [&](const generation_summary& r, std::size_t, std::size_t) { keep(r); }));
   return out;
 }
 
 // True when `r` lists exactly the top K due contacts of all the user's
 // contacts, in order, where K is what the generation could place.
-bool matches_reference(engine_core& e, const generation_result& r,
+bool matches_reference(engine& e, const generation_summary& r,
                        std::size_t suggestions_max) {
   auto k = std::min<std::size_t>(suggestions_max,
                                  static_cast<std::size_t>(r.free_slots));
   top_k reference{k};
-  e.for_each_contact(r.user_id, contact_order::last_contact, false, false,
-                     1000, [&](const contact_record& rec) {
-                       auto c = storage::to_candidate(rec, bench_now_unix_s);
-                       if (is_due(c.days,
-                                  c.preference.value_or(default_frequency)))
-                         reference.offer(std::move(c));
-                       return true;
-                     });
+  checked(e.for_each_contact(r.user_id, [&](const contact_info& info) {
+    std::optional<frequency> preference;
+    if (!info.frequency.empty())
+      preference = parse_frequency(info.frequency);
+    auto c = make_candidate(info.id, info.name, info.last_contact_unix_s,
+                            preference, bench_now_unix_s);
+    if (is_due(c.days, c.preference.value_or(default_frequency)))
+      reference.offer(std::move(c));
+    return true;
+  }));
   auto expected = reference.take_sorted();
   // Multi-user runs reply with summaries; the stored suggestions are the
   // result either way (earliest slot first, which is rank order).
-  auto stored = r.items.empty() ? e.suggestions(r.user_id) : r.items;
+  auto stored = r.items.empty() ? checked(e.suggestions(r.user_id)) : r.items;
   if (expected.size() != stored.size())
     return false;
   for (std::size_t i = 0; i < expected.size(); ++i)
@@ -156,7 +154,7 @@ bool matches_reference(engine_core& e, const generation_result& r,
 
 void print_table(const std::vector<figures>& all, std::int64_t idle_bytes,
                  std::int64_t idle_allocated_bytes,
-                 const metrics_registry& metrics) {
+                 const std::vector<metric_reading>& metrics) {
   auto mib = [](std::int64_t b) {
     std::ostringstream s;
     s << std::fixed << std::setprecision(1)
@@ -225,8 +223,8 @@ void print_table(const std::vector<figures>& all, std::int64_t idle_bytes,
               "runs; per user = heap growth / concurrent generations (target "
               "<= 256 KiB); S6 target: RSS peak <= 128 MiB.\n");
   std::printf("\nmetrics:\n");
-  for (auto& m : metrics.snapshot()) {
-    if (m.kind == metric_kind::histogram)
+  for (auto& m : metrics) {
+    if (m.type == metric_type::histogram)
       std::printf("  %-48s count %llu, mean %.2f\n", m.name.c_str(),
                   static_cast<unsigned long long>(m.count),
                   m.count > 0 ? m.sum / static_cast<double>(m.count) : 0.0);
@@ -236,7 +234,8 @@ void print_table(const std::vector<figures>& all, std::int64_t idle_bytes,
 }
 
 // Cache throughput: the LRU cache directly, and the suggestion read path
-// through the cache actor (engine_core::suggestions) under repeated reads.
+// through the engine and its cache actor (engine::suggestions) under
+// repeated reads.
 struct cache_figures_bench {
   double direct_ops_per_s = 0;
   double actor_reads_per_s = 0;
@@ -244,22 +243,31 @@ struct cache_figures_bench {
   std::int64_t reads = 0;
 };
 
-cache_figures_bench run_cache_bench(engine_core& e,
+// A counter's value among `readings`; 0 if there is none of that name.
+double reading_of(const std::vector<metric_reading>& readings,
+                  const std::string& name) {
+  for (const auto& m : readings)
+    if (m.name == name)
+      return m.value;
+  return 0;
+}
+
+cache_figures_bench run_cache_bench(engine& e,
                                     const std::vector<std::string>& users) {
   cache_figures_bench out;
   // Directly: 1,000 keys over a 500-entry cache, 3 gets per put, values
   // the size of 25 suggestions.
   std::int64_t fake_now = 0;
-  lru_cache<std::string, std::vector<suggestion_record>> direct{
+  lru_cache<std::string, std::vector<suggestion>> direct{
     cache_limits{500, 25u << 20, 1800000},
-    [](const std::string& k, const std::vector<suggestion_record>& v) {
-      return k.size() + v.size() * sizeof(suggestion_record);
+    [](const std::string& k, const std::vector<suggestion>& v) {
+      return k.size() + v.size() * sizeof(suggestion);
     },
     [&] { return fake_now; }};
   std::vector<std::string> keys;
   for (int i = 0; i < 1000; ++i)
     keys.push_back("user-" + std::to_string(i * 7919 % 1000));
-  std::vector<suggestion_record> value(25);
+  std::vector<suggestion> value(25);
   constexpr int direct_ops = 400000;
   std::uint32_t x = 12345;
   auto started = std::chrono::steady_clock::now();
@@ -275,27 +283,25 @@ cache_figures_bench run_cache_bench(engine_core& e,
                                          - started)
              .count();
   out.direct_ops_per_s = direct_ops / s;
-  // Through the actor: every user's suggestions read 50 times.
-  auto before = e.cache_status();
+  // Through the actor: every user's suggestions read 50 times; the hits
+  // and misses are the suggestion cache's counters.
+  constexpr const char* hits_name = "catchup_cache_suggestions_hits_total";
+  constexpr const char* misses_name = "catchup_cache_suggestions_misses_total";
+  auto before = checked(e.metrics()).readings;
   started = std::chrono::steady_clock::now();
   for (int round = 0; round < 50; ++round)
     for (auto& u : users) {
-      e.suggestions(u);
+      checked(e.suggestions(u));
       ++out.reads;
     }
   s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
         .count();
   out.actor_reads_per_s = static_cast<double>(out.reads) / s;
-  auto after = e.cache_status();
-  for (std::size_t i = 0; i < after.size(); ++i)
-    if (after[i].name == "suggestions") {
-      auto hits = after[i].hits - before[i].hits;
-      auto misses = after[i].misses - before[i].misses;
-      out.read_hit_rate = hits + misses > 0
-                            ? static_cast<double>(hits)
-                                / static_cast<double>(hits + misses)
-                            : 0;
-    }
+  auto after = checked(e.metrics()).readings;
+  auto hits = reading_of(after, hits_name) - reading_of(before, hits_name);
+  auto misses
+    = reading_of(after, misses_name) - reading_of(before, misses_name);
+  out.read_hit_rate = hits + misses > 0 ? hits / (hits + misses) : 0;
   return out;
 }
 
@@ -310,20 +316,26 @@ std::vector<std::string> bench_scenario_names() {
   return out;
 }
 
-int run_bench(const config::settings& settings, const bench_options& options) {
-  std::vector<const scenario*> chosen;
-  for (auto& sc : all_scenarios) {
-    bool named = std::find(options.scenarios.begin(), options.scenarios.end(),
-                           sc.name)
-                 != options.scenarios.end();
-    if (named || (options.scenarios.empty() && !sc.opt_in))
-      chosen.push_back(&sc);
-  }
-  engine_core e{settings};
-  auto say = [&](const std::string& line) {
-    // Progress goes to stderr so that --json output stays parseable.
-    std::fprintf(stderr, "%s\n", line.c_str());
+int run_bench(const engine_config& config, const bench_options& options) {
+  auto named = [&](const std::string& name) {
+    return std::find(options.scenarios.begin(), options.scenarios.end(), name)
+           != options.scenarios.end();
   };
+  std::vector<const scenario*> chosen;
+  for (auto& sc : all_scenarios)
+    if (named(sc.name) || (options.scenarios.empty() && !sc.opt_in))
+      chosen.push_back(&sc);
+  auto bench_engine_config = bench_config(config);
+  bench_settings settings{bench_engine_config};
+  auto concurrent_users_max
+    = settings.integer("generation.concurrent_users_max");
+  auto suggestions_max = settings.integer("generation.suggestions_max");
+  // Opt-in like S6: its data set takes minutes to seed the first time.
+  bool run_queue = named("queue");
+  if (run_queue)
+    for (auto& setting : queue_bench_settings(concurrent_users_max))
+      bench_engine_config.settings.push_back(setting);
+  auto e = checked(engine::open(bench_engine_config));
   say("bench: database "
       + (e.embedded_database() ? "private cluster in " + e.data_dir()
                                : std::string{"external server"})
@@ -336,20 +348,20 @@ int run_bench(const config::settings& settings, const bench_options& options) {
   std::vector<figures> all;
   std::vector<std::vector<std::string>> users;
   for (auto* sc : chosen) {
-    storage::seed_options opts;
-    opts.users = sc->users;
-    opts.contacts_per_user = sc->contacts_per_user;
-    opts.seed = sc->seed;
-    opts.now_unix_s = bench_now_unix_s;
+    admin::seed_params params;
+    params.users = sc->users;
+    params.contacts_per_user = sc->contacts_per_user;
+    params.seed = sc->seed;
+    params.now_unix_s = bench_now_unix_s;
     figures f;
     f.spec = sc;
-    auto ids = e.seeded_users(opts);
+    auto ids = checked(admin::seeded_users(e, params));
     if (ids.empty()) {
       say("bench: seeding " + std::string{sc->name} + " ("
           + std::to_string(sc->users) + " x "
           + with_commas(sc->contacts_per_user)
           + " contacts); kept for later runs");
-      auto report = e.seed(opts);
+      auto report = checked(admin::seed(e, params));
       ids = report.user_ids;
       f.seeded_now = true;
       f.seed_ms = report.wall_ms;
@@ -370,7 +382,7 @@ int run_bench(const config::settings& settings, const bench_options& options) {
     order[i] = i;
   std::stable_partition(order.begin(), order.end(),
                         [&](std::size_t i) { return all[i].spec->users == 1; });
-  std::vector<std::vector<generation_result>> last_results(all.size());
+  std::vector<std::vector<generation_summary>> last_results(all.size());
   for (auto i : order) {
     auto& f = all[i];
     auto& ids = users[i];
@@ -392,8 +404,8 @@ int run_bench(const config::settings& settings, const bench_options& options) {
     f.peak_resident_bytes = read_process_memory().peak_resident_bytes;
     f.growth_bytes = f.peak_resident_bytes - idle_bytes;
     f.allocated_growth_bytes = f.peak_allocated_bytes - idle_allocated_bytes;
-    f.concurrent_users = std::min<std::int64_t>(
-      f.spec->users, settings.generation.concurrent_users_max);
+    f.concurrent_users
+      = std::min<std::int64_t>(f.spec->users, concurrent_users_max);
     f.median_ms = percentile(f.wall_ms, 0.5);
     f.p95_ms = percentile(f.wall_ms, 0.95);
     f.rows_read = last.summary.contacts_read;
@@ -408,20 +420,13 @@ int run_bench(const config::settings& settings, const bench_options& options) {
   // Imports after generations: their files would otherwise raise the
   // generation scenarios' memory figures.
   std::vector<import_figures> imports;
-  bool run_imports = options.scenarios.empty()
-                     || std::find(options.scenarios.begin(),
-                                  options.scenarios.end(), "import")
-                          != options.scenarios.end();
-  if (run_imports)
-    imports = run_import_bench(e, say);
+  if (options.scenarios.empty() || named("import"))
+    imports = run_import_bench(e);
   // The queue: 10,000 generation jobs (users of 1,000 contacts) through
-  // this engine's worker.
+  // this engine's dispatcher.
   std::optional<queue_figures> queue;
-  // Opt-in like S6: its data set takes minutes to seed the first time.
-  if (std::find(options.scenarios.begin(), options.scenarios.end(), "queue")
-      != options.scenarios.end())
-    queue = run_queue_bench(e, 10000, 1000,
-                            settings.generation.concurrent_users_max, say);
+  if (run_queue)
+    queue = run_queue_bench(e, 10000, 1000, concurrent_users_max);
   // The cache bench reads the suggestions of the users run above.
   std::vector<std::string> cache_users;
   for (auto& ids : users)
@@ -441,9 +446,8 @@ int run_bench(const config::settings& settings, const bench_options& options) {
         + " against a brute-force ranking");
     for (std::size_t u = 0; u < last.size() && u < checked_users_max; ++u) {
       ++f.checked_users;
-      if (matches_reference(
-            e, last[u],
-            static_cast<std::size_t>(settings.generation.suggestions_max)))
+      if (matches_reference(e, last[u],
+                            static_cast<std::size_t>(suggestions_max)))
         ++f.exact_users;
     }
     all_exact = all_exact && f.exact_users == f.checked_users;
@@ -488,11 +492,13 @@ int run_bench(const config::settings& settings, const bench_options& options) {
                           {"imports", import_json(imports)},
                           {"queue", queue ? queue_json(*queue)
                                           : nlohmann::json{}},
-                          {"metrics", metrics_json(e.metrics())}};
+                          {"metrics",
+                           metrics_json(checked(e.metrics()).readings)}};
     std::cout << doc.dump(2) << '\n';
   } else {
     if (!all.empty())
-      print_table(all, idle_bytes, idle_allocated_bytes, e.metrics());
+      print_table(all, idle_bytes, idle_allocated_bytes,
+                  checked(e.metrics()).readings);
     if (!imports.empty())
       print_import_table(imports);
     if (queue)
@@ -514,4 +520,4 @@ int run_bench(const config::settings& settings, const bench_options& options) {
   return 0;
 }
 
-} // namespace catchup::app
+} // namespace catchup::bench

@@ -5,17 +5,18 @@
 #include <chrono>
 #include <cstdint>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "core/metrics.hpp"
+#include <catchup/types.hpp>
 
-namespace catchup::app {
+namespace catchup::bench {
 
-/// The registry as JSON: {name: value} for counters and gauges, {name:
-/// {count, sum, buckets: [{le, count}]}} (cumulative, as Prometheus) for
-/// histograms.
-nlohmann::json metrics_json(const metrics_registry& registry);
+/// The engine's metrics as JSON: {name: value} for counters and gauges,
+/// {name: {count, sum, buckets: [{le, count}]}} (cumulative, as
+/// Prometheus) for histograms.
+nlohmann::json metrics_json(const std::vector<metric_reading>& readings);
 
 /// Samples the heap every millisecond on its own thread and keeps the
 /// highest figure: allocator statistics have no peak of their own.
@@ -34,4 +35,4 @@ private:
   std::thread thread_;
 };
 
-} // namespace catchup::app
+} // namespace catchup::bench
