@@ -287,8 +287,12 @@ BOOST_AUTO_TEST_CASE(a_lost_database_connection_costs_no_attempt) {
   db.query("SELECT (catchup_enqueue('sync_contacts', '" + user
            + "', '{\"path\": \"" + path + "\"}'::jsonb, " + due_long_ago
            + ", 1)).id");
+  // A lease far longer than the outage: this is about a lost connection,
+  // not a node presumed dead (a lease that expires while the node
+  // reconnects on a busy machine would rightly cost the job).
   auto n = node("node-t", {"--sync-contacts-page-items", "10",
-                           "--node-retry-backoff-initial-ms", "100"});
+                           "--node-retry-backoff-initial-ms", "100"},
+                "30000");
   BOOST_REQUIRE(wait_count("SELECT count(*) FROM contacts WHERE "
                            "external_uid LIKE 't%'",
                            10, 60s));
