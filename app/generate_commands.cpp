@@ -16,6 +16,7 @@
 #include "app/cli.hpp"
 #include "app/memory_timeline.hpp"
 #include "app/suggestion_output.hpp"
+#include "bench/memory_report.hpp"
 
 namespace catchup::app {
 
@@ -54,29 +55,6 @@ nlohmann::json to_json(const memory_snapshot& x) {
           {"resident_bytes", x.resident_bytes},
           {"budget_bytes", x.budget_bytes},
           {"used_percent", x.used_percent}};
-}
-
-/// {name: value} for counters and gauges, {name: {count, sum, buckets:
-/// [{le, count}]}} (cumulative, as Prometheus) for histograms.
-nlohmann::json to_json(const std::vector<metric_reading>& readings) {
-  auto out = nlohmann::json::object();
-  for (auto& m : readings) {
-    if (m.type != metric_type::histogram) {
-      out[m.name] = m.value;
-      continue;
-    }
-    auto buckets = nlohmann::json::array();
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < m.bucket_counts.size(); ++i) {
-      cumulative += m.bucket_counts[i];
-      nlohmann::json le = i < m.upper_bounds.size()
-                            ? nlohmann::json(m.upper_bounds[i])
-                            : nlohmann::json("+Inf");
-      buckets.push_back({{"le", le}, {"count", cumulative}});
-    }
-    out[m.name] = {{"count", m.count}, {"sum", m.sum}, {"buckets", buckets}};
-  }
-  return out;
 }
 
 /// "memory pressure high: 40.1 MiB allocated, 52.3 MiB resident, budget
@@ -274,7 +252,8 @@ int generate_all(const command_context& ctx, engine& eng,
       return report_failure(metrics.error());
     std::cout << "\n],\n\"summary\": " << to_json(*summary).dump()
               << ",\n\"memory\": " << to_json(*memory).dump()
-              << ",\n\"metrics\": " << to_json(metrics->readings).dump(2)
+              << ",\n\"metrics\": "
+              << bench::metrics_json(metrics->readings).dump(2)
               << "}\n";
     return failed;
   }

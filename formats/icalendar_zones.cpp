@@ -152,11 +152,12 @@ std::string_view builtin_location(std::string_view tzid) noexcept {
   return previous == '/' ? std::string_view{} : tzid;
 }
 
-/// Whether an upper bound of the VTIMEZONE's offset changes up to
-/// `last_year` (yearly_instances_bound per rule, one per RDATE) is known
-/// and within timezone_changes_max.
-bool changes_bound_within_limit(icalcomponent *vtimezone, int last_year) {
-  std::size_t bound = 0;
+/// Visits the sources of a VTIMEZONE's offset changes: `on_rdate()` for
+/// each RDATE, `on_rule(rule, first)` for each RRULE with its DTSTART.
+/// A visitor returning false stops the walk; so does for_each_change_source.
+template <class OnRdate, class OnRule>
+bool for_each_change_source(icalcomponent *vtimezone, OnRdate on_rdate,
+                            OnRule on_rule) {
   for (icalcomponent *o =
            icalcomponent_get_first_component(vtimezone, ICAL_ANY_COMPONENT);
        o != nullptr;
@@ -169,20 +170,33 @@ bool changes_bound_within_limit(icalcomponent *vtimezone, int last_year) {
          p = icalcomponent_get_next_property(o, ICAL_ANY_PROPERTY)) {
       const icalproperty_kind k = icalproperty_isa(p);
       if (k == ICAL_RDATE_PROPERTY) {
-        ++bound;
-      } else if (k == ICAL_RRULE_PROPERTY && dtstart != nullptr) {
-        const std::optional<std::size_t> rule_bound = yearly_instances_bound(
-            icalproperty_get_rrule(p), icalproperty_get_dtstart(dtstart),
-            last_year);
-        if (!rule_bound)
+        if (!on_rdate())
           return false;
-        bound += *rule_bound;
+      } else if (k == ICAL_RRULE_PROPERTY && dtstart != nullptr) {
+        if (!on_rule(icalproperty_get_rrule(p),
+                     icalproperty_get_dtstart(dtstart)))
+          return false;
       }
-      if (bound > timezone_changes_max)
-        return false;
     }
   }
   return true;
+}
+
+/// Whether an upper bound of the VTIMEZONE's offset changes up to
+/// `last_year` (yearly_instances_bound per rule, one per RDATE) is known
+/// and within timezone_changes_max.
+bool changes_bound_within_limit(icalcomponent *vtimezone, int last_year) {
+  std::size_t bound = 0;
+  return for_each_change_source(
+      vtimezone, [&] { return ++bound <= timezone_changes_max; },
+      [&](const icalrecurrencetype &rule, const icaltimetype &first) {
+        const std::optional<std::size_t> rule_bound =
+            yearly_instances_bound(rule, first, last_year);
+        if (!rule_bound)
+          return false;
+        bound += *rule_bound;
+        return bound <= timezone_changes_max;
+      });
 }
 
 /// Why libical is not asked to expand a VTIMEZONE rule, if it is not;
@@ -216,41 +230,33 @@ std::optional<std::string> timezone_cost_problem(icalcomponent *vtimezone) {
   const bool within_bound = changes_bound_within_limit(vtimezone, last_year);
   std::size_t changes = 0;
   std::size_t rules = 0;
-  for (icalcomponent *o =
-           icalcomponent_get_first_component(vtimezone, ICAL_ANY_COMPONENT);
-       o != nullptr;
-       o = icalcomponent_get_next_component(vtimezone, ICAL_ANY_COMPONENT)) {
-    icalproperty *dtstart =
-        icalcomponent_get_first_property(o, ICAL_DTSTART_PROPERTY);
-    for (icalproperty *p =
-             icalcomponent_get_first_property(o, ICAL_ANY_PROPERTY);
-         p != nullptr;
-         p = icalcomponent_get_next_property(o, ICAL_ANY_PROPERTY)) {
-      const icalproperty_kind k = icalproperty_isa(p);
-      if (k == ICAL_RDATE_PROPERTY) {
-        ++changes;
-      } else if (k == ICAL_RRULE_PROPERTY && dtstart != nullptr) {
-        const icalrecurrencetype rule = icalproperty_get_rrule(p);
-        const icaltimetype first = icalproperty_get_dtstart(dtstart);
-        if (auto problem = timezone_rule_problem(rule, first, rules))
-          return problem;
-        if (within_bound)
-          continue;
+  std::optional<std::string> problem;
+  const std::string too_many = "VTIMEZONE changes offset more than " +
+                               std::to_string(timezone_changes_max) + " times";
+  for_each_change_source(
+      vtimezone,
+      [&] {
+        if (++changes > timezone_changes_max)
+          problem = too_many;
+        return !problem;
+      },
+      [&](const icalrecurrencetype &rule, const icaltimetype &first) {
+        problem = timezone_rule_problem(rule, first, rules);
+        if (problem || within_bound)
+          return !problem;
         iterator_ptr it(icalrecur_iterator_new(rule, first));
         while (it) {
           const icaltimetype t = icalrecur_iterator_next(it.get());
           if (icaltime_is_null_time(t) || t.year > last_year)
             break;
-          if (++changes > timezone_changes_max)
+          if (++changes > timezone_changes_max) {
+            problem = too_many;
             break;
+          }
         }
-      }
-      if (changes > timezone_changes_max)
-        return "VTIMEZONE changes offset more than " +
-               std::to_string(timezone_changes_max) + " times";
-    }
-  }
-  return std::nullopt;
+        return !problem;
+      });
+  return problem;
 }
 
 } // namespace

@@ -44,6 +44,20 @@ private_cluster_of(const config::settings& s) {
   return storage::cluster_options(s.database);
 }
 
+/// `act` on the private cluster the settings name; an error when they name
+/// a database server instead.
+template <class T, class Act>
+result<T> with_private_cluster(const engine_config& config, Act act) noexcept {
+  return with_settings<T>(config,
+                          [&](const config::settings& s) -> result<T> {
+                            auto options = private_cluster_of(s);
+                            if (!options)
+                              return options.error();
+                            storage::embedded_cluster cluster{*options};
+                            return act(cluster);
+                          });
+}
+
 /// The clock a task reads: the system's, moved by clock.offset_s, as an
 /// engine opened with the same settings reads it.
 wall_clock clock_of(const config::settings& s) {
@@ -121,36 +135,19 @@ const char* to_string(database_state state) noexcept {
 }
 
 result<database_info> database_status(const engine_config& config) noexcept {
-  return with_settings<database_info>(
-    config, [](const config::settings& s) -> result<database_info> {
-      auto options = private_cluster_of(s);
-      if (!options)
-        return options.error();
-      storage::embedded_cluster cluster{*options};
-      return api::to_public(cluster.status());
-    });
+  return with_private_cluster<database_info>(config, [](auto& cluster) {
+    return api::to_public(cluster.status());
+  });
 }
 
 result<bool> start_database(const engine_config& config) noexcept {
-  return with_settings<bool>(
-    config, [](const config::settings& s) -> result<bool> {
-      auto options = private_cluster_of(s);
-      if (!options)
-        return options.error();
-      storage::embedded_cluster cluster{*options};
-      return cluster.start_detached();
-    });
+  return with_private_cluster<bool>(
+    config, [](auto& cluster) { return cluster.start_detached(); });
 }
 
 result<bool> stop_database(const engine_config& config) noexcept {
-  return with_settings<bool>(
-    config, [](const config::settings& s) -> result<bool> {
-      auto options = private_cluster_of(s);
-      if (!options)
-        return options.error();
-      storage::embedded_cluster cluster{*options};
-      return cluster.stop();
-    });
+  return with_private_cluster<bool>(
+    config, [](auto& cluster) { return cluster.stop(); });
 }
 
 result<bool>
