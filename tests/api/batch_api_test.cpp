@@ -215,6 +215,32 @@ BOOST_AUTO_TEST_CASE(a_bad_batch_queues_nothing_and_says_why) {
   auto rejected = admin::enqueue_batch(eng, malformed);
   BOOST_TEST_REQUIRE(!rejected.ok());
   BOOST_TEST(rejected.error().code == error_code::invalid_argument);
+
+  // Each limit is said with the figure that broke it; nothing is queued.
+  auto refused_for = [&](admin::job_batch batch, const std::string& why) {
+    auto r = admin::enqueue_batch(eng, batch);
+    BOOST_TEST_REQUIRE(!r.ok(), why);
+    BOOST_TEST(r.error().code == error_code::invalid_argument);
+    BOOST_TEST(r.error().message.find(why) != std::string::npos,
+               r.error().message);
+  };
+  auto too_many = generations(users);
+  too_many.user_ids.resize(100001, users.front());
+  refused_for(too_many, "at most 100000 user ids per call, got 100001");
+  auto no_attempts = generations(users);
+  no_attempts.max_attempts = 0;
+  refused_for(no_attempts, "max_attempts must be in 1..100, got 0");
+  auto before_1970 = generations(users);
+  before_1970.run_at_unix_ms = -1;
+  refused_for(before_1970, "run_at must be a Unix time in ms");
+  BOOST_TEST(*admin::delete_demo_jobs(eng, 79) == 0);
+
+  auto counted = admin::count_jobs(eng, std::vector<std::int64_t>(100001, 1));
+  BOOST_TEST_REQUIRE(!counted.ok());
+  BOOST_TEST(counted.error().code == error_code::invalid_argument);
+  BOOST_TEST(counted.error().message.find("at most 100000 job ids per call")
+               != std::string::npos,
+             counted.error().message);
 }
 
 BOOST_AUTO_TEST_CASE(the_dispatcher_counts_what_it_claims_and_completes) {
