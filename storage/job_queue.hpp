@@ -17,41 +17,17 @@
 #include <string>
 #include <vector>
 
+#include "catchup/jobs.hpp"
 #include "core/clock.hpp"
 
 namespace catchup::storage {
 
-/// One row of `jobs`. Times are Unix milliseconds, 0 when not set: run_at
-/// and finished on the queue's clock, created and lease_expires on the
-/// database's (see job_queue.cpp).
-struct job_record {
-  std::int64_t id = 0;
-  /// "generate", "sync_contacts" or "sync_calendar".
-  std::string kind;
-  std::string user_id;
-  /// A JSON object.
-  std::string payload_json;
-  /// "pending", "running", "done", "failed" or "cancelled".
-  std::string state;
-  /// Attempts started, this one included when running.
-  std::int32_t attempts = 0;
-  std::int32_t max_attempts = 0;
-  std::int64_t run_at_unix_ms = 0;
-  /// Why the latest attempt failed, "" if none did.
-  std::string last_error;
-  /// The node holding the lease, "" unless running.
-  std::string lease_owner;
-  std::int64_t lease_expires_unix_ms = 0;
-  std::int64_t created_unix_ms = 0;
-  std::int64_t finished_unix_ms = 0;
-};
+/// One row of `jobs` (the public type: the queue keeps what hosts read).
+using job_record = admin::job_info;
 
 /// What `enqueue` did: the new job, or the pending one of the same kind and
 /// user that made it a no-op (created = false).
-struct enqueue_result {
-  std::int64_t id = 0;
-  bool created = false;
-};
+using enqueue_result = admin::enqueued_job;
 
 /// When a failed attempt runs again: the n-th failure waits
 /// min(backoff_initial_ms * 2^(n-1), backoff_max_ms), scaled by a random

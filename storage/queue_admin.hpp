@@ -22,26 +22,12 @@ namespace catchup::storage {
 /// keeps the array parameters bounded.
 inline constexpr std::size_t queue_admin_ids_max = 100000;
 
-/// The same job for each of `user_ids` (see queue_admin::enqueue).
-struct job_batch_request {
-  /// "generate", "sync_contacts" or "sync_calendar".
-  std::string kind;
-  std::vector<std::string> user_ids;
-  /// A JSON object.
-  std::string payload_json = "{}";
-  /// When the jobs are due, Unix milliseconds on the queue's clock; 0: now.
-  std::int64_t run_at_unix_ms = 0;
-  std::int32_t max_attempts = 5;
-};
+/// The same job for each of `user_ids` (see queue_admin::enqueue); run_at
+/// is on the queue's clock.
+using job_batch_request = admin::job_batch;
 
 /// Jobs by state, among the ids asked about.
-struct job_state_counts {
-  std::int64_t pending = 0;
-  std::int64_t running = 0;
-  std::int64_t done = 0;
-  std::int64_t failed = 0;
-  std::int64_t cancelled = 0;
-};
+using job_state_counts = admin::job_counts;
 
 /// One database connection for these statements. Synchronous and not
 /// thread-safe. Every method throws `storage_error`: with `invalid_input`

@@ -219,7 +219,7 @@ result<enqueued_job> enqueue_job(const engine_config& config,
     auto r = queue.enqueue(request.kind, request.user_id,
                            request.payload_json, request.run_at_unix_ms,
                            request.max_attempts);
-    return enqueued_job{r.id, r.created};
+    return r;
   });
 }
 
@@ -230,10 +230,7 @@ result<std::vector<job_info>> list_jobs(const engine_config& config,
     config, [&](const config::settings& s) {
       auto db = storage::database::open(s.database);
       storage::job_queue queue{db->url(), clock_of(s)};
-      std::vector<job_info> out;
-      for (const auto& j : queue.list(state, limit))
-        out.push_back(api::to_public(j));
-      return out;
+      return queue.list(state, limit);
     });
 }
 
@@ -246,7 +243,7 @@ result<job_info> find_job(const engine_config& config,
       auto job = queue.get(id);
       if (!job)
         return error{error_code::not_found, "no job " + std::to_string(id)};
-      return api::to_public(*job);
+      return *job;
     });
 }
 
@@ -277,24 +274,14 @@ result<std::vector<enqueued_job>> enqueue_batch(engine& eng,
   }
   return with_queue_admin<std::vector<enqueued_job>>(
     eng, [&](storage::queue_admin& q) {
-      storage::job_batch_request request;
-      request.kind = batch.kind;
-      request.user_ids = batch.user_ids;
-      request.payload_json = batch.payload_json;
-      request.run_at_unix_ms = batch.run_at_unix_ms;
-      request.max_attempts = batch.max_attempts;
-      std::vector<enqueued_job> out;
-      for (const auto& r : q.enqueue(request))
-        out.push_back({r.id, r.created});
-      return out;
+      return q.enqueue(batch);
     });
 }
 
 result<job_counts> count_jobs(engine& eng,
                               const std::vector<std::int64_t>& ids) noexcept {
   return with_queue_admin<job_counts>(eng, [&](storage::queue_admin& q) {
-    auto c = q.counts(ids);
-    return job_counts{c.pending, c.running, c.done, c.failed, c.cancelled};
+    return q.counts(ids);
   });
 }
 

@@ -221,24 +221,6 @@ admin::seed_summary to_public(const storage::seed_report& x) {
   return out;
 }
 
-admin::job_info to_public(const storage::job_record& x) {
-  admin::job_info out;
-  out.id = x.id;
-  out.kind = x.kind;
-  out.user_id = x.user_id;
-  out.payload_json = x.payload_json;
-  out.state = x.state;
-  out.attempts = x.attempts;
-  out.max_attempts = x.max_attempts;
-  out.run_at_unix_ms = x.run_at_unix_ms;
-  out.last_error = x.last_error;
-  out.lease_owner = x.lease_owner;
-  out.lease_expires_unix_ms = x.lease_expires_unix_ms;
-  out.created_unix_ms = x.created_unix_ms;
-  out.finished_unix_ms = x.finished_unix_ms;
-  return out;
-}
-
 admin::cluster_node to_public(const storage::node_record& x) {
   admin::cluster_node out;
   out.id = x.id;

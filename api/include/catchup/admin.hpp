@@ -19,6 +19,7 @@
 #include "catchup/engine.hpp"
 #include "catchup/error.hpp"
 #include "catchup/export.hpp"
+#include "catchup/jobs.hpp"
 #include "catchup/types.hpp"
 
 namespace catchup::admin {
@@ -220,36 +221,6 @@ struct job_request {
   std::int32_t max_attempts = 5;
 };
 
-/// What `enqueue_job` did.
-struct enqueued_job {
-  std::int64_t id = 0;
-  /// False when a pending job of the same kind and user was there already
-  /// (its id is returned and nothing was queued).
-  bool created = false;
-};
-
-/// One job of the queue.
-struct job_info {
-  std::int64_t id = 0;
-  std::string kind;
-  std::string user_id;
-  /// The JSON object it was queued with.
-  std::string payload_json;
-  /// "pending", "running", "done", "failed" or "cancelled".
-  std::string state;
-  /// Attempts started, a running one included.
-  std::int32_t attempts = 0;
-  std::int32_t max_attempts = 0;
-  std::int64_t run_at_unix_ms = 0;
-  /// Why the latest attempt failed; empty if none did.
-  std::string last_error;
-  /// The node holding the job while it runs, and until when.
-  std::string lease_owner;
-  std::int64_t lease_expires_unix_ms = 0;
-  std::int64_t created_unix_ms = 0;
-  std::int64_t finished_unix_ms = 0;
-};
-
 /// Checks `request` and queues it for whichever node claims it first. The
 /// check comes before the database is opened, so a mistake is said to the
 /// one who queues: a known kind, a JSON object payload, and for a sync
@@ -285,20 +256,6 @@ CATCHUP_API result<bool> cancel_job(const engine_config& config,
 // database connection the engine opens at the first of them, rather than
 // opening the database for each call, so they are cheap enough to poll.
 
-/// The same job for many users (see enqueue_batch).
-struct job_batch {
-  /// "generate", "sync_contacts" or "sync_calendar".
-  std::string kind;
-  /// At most 100,000.
-  std::vector<std::string> user_ids;
-  /// A JSON object, as job_request::payload_json.
-  std::string payload_json = "{}";
-  /// When the jobs are due, Unix milliseconds; 0: now.
-  std::int64_t run_at_unix_ms = 0;
-  /// Attempts before a job stays failed, 1..100.
-  std::int32_t max_attempts = 5;
-};
-
 /// Checks `batch` as enqueue_job checks a request and queues its job for
 /// every user in one statement: nodes are woken once, at its commit, and
 /// find the whole batch there.
@@ -308,15 +265,6 @@ struct job_batch {
 /// exist: nothing was queued), closed.
 CATCHUP_API result<std::vector<enqueued_job>>
 enqueue_batch(engine& eng, const job_batch& batch) noexcept;
-
-/// Jobs by state (see count_jobs).
-struct job_counts {
-  std::int64_t pending = 0;
-  std::int64_t running = 0;
-  std::int64_t done = 0;
-  std::int64_t failed = 0;
-  std::int64_t cancelled = 0;
-};
 
 /// How many of `ids` (at most 100,000) are in each state: how far a batch
 /// got. Ids without a job are not counted.
