@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: Apache-2.0
+// A user's data through the engine (engine_core.hpp): contacts streamed in
+// batches or read through the cache, pending suggestions and the answers
+// to them, the list of users, profiles, and dropping what is cached.
+#include "actors/engine_core.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/engine_core_impl.hpp"
+#include "storage/session.hpp"
+#include "storage/storage_error.hpp"
+#include "storage/user_store.hpp"
+
+namespace catchup {
+
+std::int64_t
+engine_core::for_each_contact(const std::string& user_id, contact_order order,
+                         bool descending, bool full_projection,
+                         std::size_t batch_rows,
+                         const std::function<bool(const contact_record&)>& visit) {
+  auto& d = *impl_;
+  auto unset_logger = d.release_thread_logger();
+  caf::scoped_actor self{*d.sys};
+  // A bulk stream: one snapshot through a server-side cursor.
+  auto cursor = storage::session::open_bulk(user_id, order, descending,
+                                            full_projection);
+  std::int64_t visited = 0;
+  bool more = true;
+  while (more) {
+    self
+      ->request(d.repo, std::chrono::seconds(60), atom::next::value, cursor,
+                static_cast<std::uint64_t>(batch_rows))
+      .receive(
+        [&](contact_batch& batch) {
+          for (auto& row : batch.rows) {
+            ++visited;
+            if (!visit(row)) {
+              more = false;
+              if (!batch.next.done) // free its connection now
+                self->send(d.repo, atom::close::value, batch.next);
+              return;
+            }
+          }
+          more = !batch.next.done;
+          cursor = std::move(batch.next);
+        },
+        [&](caf::error& err) { d.raise(err); });
+  }
+  return visited;
+}
+
+std::vector<suggestion_record>
+engine_core::suggestions(const std::string& user_id) {
+  auto& d = *impl_;
+  auto unset_logger = d.release_thread_logger();
+  caf::scoped_actor self{*d.sys};
+  std::vector<suggestion_record> out;
+  self
+    ->request(d.cache, std::chrono::seconds(60), atom::read::value, user_id,
+              std::string{"pending"}, d.clock.now_unix_s())
+    .receive([&](std::vector<suggestion_record>& r) { out = std::move(r); },
+             [&](caf::error& err) { d.raise(err); });
+  return out;
+}
+
+storage::respond_result
+engine_core::respond(const storage::suggestion_response& response) {
+  auto& d = *impl_;
+  // The answer drops the user's cached suggestions (its status changed)
+  // and contacts (accept and "met recently" move the last contact date).
+  // Queued before this thread's next read reaches the cache; dropped after
+  // a failure too, since a commit whose outcome is unknown may have
+  // happened. A cached pending list may also hold a snooze that has passed
+  // since it was read: it shows again once the entry's TTL
+  // (cache.suggestions_ttl_ms) ends or another write drops it.
+  auto drop_cached = [&] {
+    caf::anon_send(d.cache, atom::invalidate::value,
+                   static_cast<std::uint8_t>(cache_suggestions
+                                             | cache_contacts),
+                   response.user_id);
+  };
+  try {
+    // A short transaction on its own connection, on the caller's thread
+    // (like `enqueue`): a response must not queue behind generations for
+    // a repository worker.
+    storage::session db{d.db->url()};
+    auto answer = response;
+    answer.now_unix_s = d.clock.or_now_unix_s(answer.now_unix_s);
+    auto out = db.respond_to_suggestion(answer);
+    drop_cached();
+    return out;
+  } catch (const storage::storage_error& e) {
+    drop_cached();
+    throw engine_error(e.code(), e.what());
+  }
+}
+
+contact_record engine_core::contact(const std::string& user_id,
+                               const std::string& contact_id) {
+  auto& d = *impl_;
+  auto unset_logger = d.release_thread_logger();
+  caf::scoped_actor self{*d.sys};
+  contact_record out;
+  self->request(d.cache, std::chrono::seconds(60), atom::contact::value,
+                user_id, contact_id)
+    .receive([&](contact_record& r) { out = std::move(r); },
+             [&](caf::error& err) { d.raise(err); });
+  return out;
+}
+
+std::vector<std::string> engine_core::users(bool active_only) {
+  auto& d = *impl_;
+  auto unset_logger = d.release_thread_logger();
+  caf::scoped_actor self{*d.sys};
+  std::vector<std::string> out;
+  self->request(d.repo, std::chrono::seconds(60), atom::users::value,
+                active_only)
+    .receive([&](std::vector<std::string>& r) { out = std::move(r); },
+             [&](caf::error& err) { d.raise(err); });
+  return out;
+}
+
+std::string engine_core::put_user(const storage::user_profile& profile) {
+  try {
+    auto id = storage::put_user(impl_->db->url(), profile);
+    // Zone and availability shape the user's slots.
+    invalidate(id);
+    return id;
+  } catch (const storage::storage_error& e) {
+    throw engine_error(e.code(), e.what());
+  }
+}
+
+void engine_core::invalidate(const std::string& user_id) {
+  auto& d = *impl_;
+  // Queued before any later read of this thread's caller reaches the cache.
+  caf::anon_send(d.cache, atom::invalidate::value,
+                 static_cast<std::uint8_t>(cache_all), user_id);
+}
+
+} // namespace catchup
