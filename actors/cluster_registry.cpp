@@ -38,13 +38,12 @@ node_status status_of(const storage::node_record& r) {
   s.version = r.version;
   s.state = r.state;
   s.level = level_of(r.level);
-  s.allocated_bytes = r.allocated_bytes;
+  s.allocated_bytes = r.heap_bytes;
   s.budget_bytes = r.budget_bytes;
-  s.used_percent = r.budget_bytes > 0 ? 100.0
-                                          * static_cast<double>(
-                                            r.allocated_bytes)
-                                          / static_cast<double>(r.budget_bytes)
-                                      : 0.0;
+  s.used_percent = r.budget_bytes > 0
+                     ? 100.0 * static_cast<double>(r.heap_bytes)
+                         / static_cast<double>(r.budget_bytes)
+                     : 0.0;
   s.jobs_in_flight = r.jobs_in_flight;
   s.heartbeat_age_ms = r.heartbeat_age_ms;
   return s;

@@ -33,19 +33,7 @@ nlohmann::json to_json(const admin::job_info& j) {
 }
 
 nlohmann::json to_json(const admin::cluster_node& n) {
-  return {{"id", n.id},
-          {"address", n.address},
-          {"version", n.version},
-          {"state", n.state},
-          {"level", n.level},
-          {"allocated_bytes", n.heap_bytes},
-          {"budget_bytes", n.budget_bytes},
-          {"jobs_in_flight", n.jobs_in_flight},
-          {"started_unix_ms", n.started_unix_ms},
-          {"heartbeat_unix_ms", n.heartbeat_unix_ms},
-          {"heartbeat_age_ms", n.heartbeat_age_ms},
-          {"down_unix_ms", n.down_unix_ms},
-          {"down_reason", n.down_reason}};
+  return nlohmann::json::parse(admin::cluster_node_json(n));
 }
 
 struct jobs_options {

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "catchup/jobs.hpp"
+#include "catchup/records.hpp"
 #include "core/clock.hpp"
 
 namespace catchup::storage {

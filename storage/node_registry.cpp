@@ -45,7 +45,7 @@ node_record read_record(const pqxx::row& row) {
   r.version = row[2].c_str();
   r.state = row[3].c_str();
   r.level = row[4].c_str();
-  r.allocated_bytes = row[5].as<std::int64_t>();
+  r.heap_bytes = row[5].as<std::int64_t>();
   r.budget_bytes = row[6].as<std::int64_t>();
   r.jobs_in_flight = row[7].as<std::int64_t>();
   r.started_unix_ms = row[8].as<std::int64_t>();

@@ -14,32 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "catchup/records.hpp"
+
 namespace catchup::storage {
 
-/// One row of `nodes`. Times are Unix milliseconds on the database's clock,
-/// 0 when not set.
-struct node_record {
-  /// The node's name, the same text as its jobs' lease owner ("host:pid").
-  std::string id;
-  /// host:port of its cluster endpoint, "" when it does not cluster.
-  std::string address;
-  std::string version;
-  /// "up", "down" or "left".
-  std::string state;
-  /// Memory pressure at the latest beat: "normal", "elevated", "high" or
-  /// "critical".
-  std::string level;
-  std::int64_t allocated_bytes = 0;
-  std::int64_t budget_bytes = 0;
-  std::int64_t jobs_in_flight = 0;
-  std::int64_t started_unix_ms = 0;
-  std::int64_t heartbeat_unix_ms = 0;
-  /// now() - heartbeat_at on the database's clock (never negative).
-  std::int64_t heartbeat_age_ms = 0;
-  /// When it was declared down and why; 0 and "" unless down.
-  std::int64_t down_unix_ms = 0;
-  std::string down_reason;
-};
+/// One row of `nodes` (the public type: the table keeps what hosts read);
+/// heap_bytes is the column allocated_bytes.
+using node_record = admin::cluster_node;
 
 /// What a node reports with each beat.
 struct node_heartbeat {

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "actors/cluster.hpp"
 #include "config/logging.hpp"
 #include "convert.hpp"
@@ -299,11 +301,25 @@ cluster_nodes(const engine_config& config) noexcept {
     config, [](const config::settings& s) {
       auto db = storage::database::open(s.database);
       storage::node_registry registry{db->url()};
-      std::vector<cluster_node> out;
-      for (const auto& n : registry.list())
-        out.push_back(api::to_public(n));
-      return out;
+      return registry.list();
     });
+}
+
+std::string cluster_node_json(const cluster_node& n) {
+  return nlohmann::json{{"id", n.id},
+                        {"address", n.address},
+                        {"version", n.version},
+                        {"state", n.state},
+                        {"level", n.level},
+                        {"allocated_bytes", n.heap_bytes},
+                        {"budget_bytes", n.budget_bytes},
+                        {"jobs_in_flight", n.jobs_in_flight},
+                        {"started_unix_ms", n.started_unix_ms},
+                        {"heartbeat_unix_ms", n.heartbeat_unix_ms},
+                        {"heartbeat_age_ms", n.heartbeat_age_ms},
+                        {"down_unix_ms", n.down_unix_ms},
+                        {"down_reason", n.down_reason}}
+    .dump();
 }
 
 result<bool> forget_node(const engine_config& config,

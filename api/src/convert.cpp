@@ -221,24 +221,6 @@ admin::seed_summary to_public(const storage::seed_report& x) {
   return out;
 }
 
-admin::cluster_node to_public(const storage::node_record& x) {
-  admin::cluster_node out;
-  out.id = x.id;
-  out.address = x.address;
-  out.version = x.version;
-  out.state = x.state;
-  out.level = x.level;
-  out.heap_bytes = x.allocated_bytes;
-  out.budget_bytes = x.budget_bytes;
-  out.jobs_in_flight = x.jobs_in_flight;
-  out.started_unix_ms = x.started_unix_ms;
-  out.heartbeat_unix_ms = x.heartbeat_unix_ms;
-  out.heartbeat_age_ms = x.heartbeat_age_ms;
-  out.down_unix_ms = x.down_unix_ms;
-  out.down_reason = x.down_reason;
-  return out;
-}
-
 admin::remote_generation to_public(const routed_generation& x) {
   return {x.node_id, x.attempts, to_public(x.result)};
 }

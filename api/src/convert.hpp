@@ -53,7 +53,6 @@ metric_reading to_public(const metric_snapshot& x);
 admin::database_info to_public(const storage::cluster_status& x);
 admin::migration_summary to_public(const storage::migration_report& x);
 admin::seed_summary to_public(const storage::seed_report& x);
-admin::cluster_node to_public(const storage::node_record& x);
 admin::remote_generation to_public(const routed_generation& x);
 
 /// Why an import or sync that ran stopped early: ok when it did not;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "catchup/server.hpp"
+#include "catchup/admin.hpp"
 
 #include <chrono>
 
@@ -31,22 +32,6 @@ struct server::impl {
 };
 
 namespace {
-
-nlohmann::json node_json(const storage::node_record& n) {
-  return {{"id", n.id},
-          {"address", n.address},
-          {"version", n.version},
-          {"state", n.state},
-          {"level", n.level},
-          {"allocated_bytes", n.allocated_bytes},
-          {"budget_bytes", n.budget_bytes},
-          {"jobs_in_flight", n.jobs_in_flight},
-          {"started_unix_ms", n.started_unix_ms},
-          {"heartbeat_unix_ms", n.heartbeat_unix_ms},
-          {"heartbeat_age_ms", n.heartbeat_age_ms},
-          {"down_unix_ms", n.down_unix_ms},
-          {"down_reason", n.down_reason}};
-}
 
 /// /readyz: the database answers with the schema this library knows, the
 /// node is not stopping, and memory is below critical.
@@ -102,7 +87,7 @@ std::string status_now(engine_core& core, const std::string& url,
     storage::node_registry nodes{url, 5000};
     auto list = nlohmann::json::array();
     for (auto& n : nodes.list())
-      list.push_back(node_json(n));
+      list.push_back(nlohmann::json::parse(admin::cluster_node_json(n)));
     doc["cluster"] = {{"nodes", list}};
   } catch (const std::exception& ex) {
     doc["cluster"] = {{"error", ex.what()}};

@@ -285,6 +285,25 @@ BOOST_AUTO_TEST_CASE(forgetting_a_node_that_is_not_there_is_false) {
   BOOST_TEST(empty.error().code == error_code::invalid_argument);
 }
 
+BOOST_AUTO_TEST_CASE(a_node_reads_as_one_json_object_with_every_field) {
+  admin::cluster_node n;
+  n.id = "host:42";
+  n.address = "10.0.0.7:4242";
+  n.state = "down";
+  n.level = "high";
+  n.heap_bytes = 123;
+  n.budget_bytes = 456;
+  n.down_reason = "silent for 2000 ms";
+  const std::string text = admin::cluster_node_json(n);
+  for (const char* field :
+       {"\"id\":\"host:42\"", "\"address\":\"10.0.0.7:4242\"",
+        "\"state\":\"down\"", "\"level\":\"high\"",
+        "\"allocated_bytes\":123", "\"budget_bytes\":456",
+        "\"jobs_in_flight\":0", "\"heartbeat_age_ms\":0",
+        "\"down_reason\":\"silent for 2000 ms\""})
+    BOOST_TEST(text.find(field) != std::string::npos, field << " in " << text);
+}
+
 BOOST_AUTO_TEST_CASE(a_closed_engine_answers_closed_to_batches) {
   eng.close();
   BOOST_TEST(eng.dispatcher().error().code == error_code::closed);

@@ -435,6 +435,7 @@ BOOST_AUTO_TEST_CASE(three_nodes_share_3000_jobs_and_rescue_a_killed_ones_at_onc
   for (auto& n : nodes) {
     BOOST_TEST((n["state"] == (n["id"] == "three-c" ? "down" : "up")));
     BOOST_TEST(n["budget_bytes"].get<std::int64_t>() > 0);
+    BOOST_TEST(n["allocated_bytes"].get<std::int64_t>() > 0);
     BOOST_TEST(n.contains("jobs_in_flight"));
     BOOST_TEST(n["heartbeat_age_ms"].get<std::int64_t>() >= 0);
   }
@@ -476,6 +477,7 @@ BOOST_AUTO_TEST_CASE(a_hung_node_is_noticed_by_heartbeat_and_rejoins) {
     BOOST_TEST(n["state"] == "up");
     BOOST_TEST(n["level"] == "normal");
     BOOST_TEST(n["budget_bytes"].get<std::int64_t>() > 0);
+    BOOST_TEST(n["allocated_bytes"].get<std::int64_t>() > 0);
   }
   b.process->signal(SIGSTOP);
   auto stopped_at = steady_clock::now();

@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(registered_nodes_are_listed_by_id_up_and_just_beaten) {
   BOOST_TEST(b.version == "1.2.0");
   BOOST_TEST(b.state == "up");
   BOOST_TEST(b.level == "normal");
-  BOOST_TEST(b.allocated_bytes == 0);
+  BOOST_TEST(b.heap_bytes == 0);
   BOOST_TEST(b.budget_bytes == 0);
   BOOST_TEST(b.jobs_in_flight == 0);
   BOOST_TEST(b.started_unix_ms >= before - 1);
@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(a_heartbeat_records_the_load_on_the_database_clock) {
   BOOST_TEST(nodes.heartbeat("n1", hb));
   auto beaten = find(nodes, "n1");
   BOOST_TEST(beaten.level == "high");
-  BOOST_TEST(beaten.allocated_bytes == 3LL << 30);
+  BOOST_TEST(beaten.heap_bytes == 3LL << 30);
   BOOST_TEST(beaten.budget_bytes == 4LL << 30);
   BOOST_TEST(beaten.jobs_in_flight == 7);
   BOOST_TEST(beaten.heartbeat_age_ms < aged.heartbeat_age_ms);
@@ -143,7 +143,7 @@ BOOST_AUTO_TEST_CASE(a_heartbeat_records_the_load_on_the_database_clock) {
   hb.allocated_bytes = 5LL << 30;
   hb.level = "critical";
   BOOST_TEST(nodes.heartbeat("n1", hb));
-  BOOST_TEST(find(nodes, "n1").allocated_bytes == 5LL << 30);
+  BOOST_TEST(find(nodes, "n1").heap_bytes == 5LL << 30);
 }
 
 BOOST_AUTO_TEST_CASE(a_heartbeat_without_a_row_says_so_and_creates_nothing) {
@@ -213,7 +213,7 @@ BOOST_AUTO_TEST_CASE(registering_again_starts_a_new_incarnation) {
   BOOST_TEST(fresh.address == "h1:2");
   BOOST_TEST(fresh.version == "1.1");
   BOOST_TEST(fresh.level == "normal");
-  BOOST_TEST(fresh.allocated_bytes == 0);
+  BOOST_TEST(fresh.heap_bytes == 0);
   BOOST_TEST(fresh.budget_bytes == 0);
   BOOST_TEST(fresh.jobs_in_flight == 0);
   BOOST_TEST(fresh.down_unix_ms == 0);
@@ -236,7 +236,7 @@ BOOST_AUTO_TEST_CASE(a_node_registers_with_its_load_known) {
   nodes.register_node("n1", "h1:1", "1.0", load);
   auto row = find(nodes, "n1");
   BOOST_TEST(row.level == "high");
-  BOOST_TEST(row.allocated_bytes == 700);
+  BOOST_TEST(row.heap_bytes == 700);
   BOOST_TEST(row.budget_bytes == 1000);
   BOOST_TEST(row.jobs_in_flight == 4);
   // Again, after a restart: the new incarnation's load, at once.

@@ -19,7 +19,7 @@
 #include "catchup/engine.hpp"
 #include "catchup/error.hpp"
 #include "catchup/export.hpp"
-#include "catchup/jobs.hpp"
+#include "catchup/records.hpp"
 #include "catchup/types.hpp"
 
 namespace catchup::admin {
@@ -279,29 +279,9 @@ jobs_held_by(engine& eng, const std::string& node_id) noexcept;
 
 // -- the cluster -------------------------------------------------------------------
 
-/// One node as the cluster's table of nodes knows it.
-struct cluster_node {
-  /// The node's name, the lease owner of its jobs ("host:pid").
-  std::string id;
-  /// host:port of its cluster endpoint; empty when it does not cluster.
-  std::string address;
-  std::string version;
-  /// "up", "down" or "left".
-  std::string state;
-  /// Memory pressure at its latest heartbeat: "normal", "elevated", "high"
-  /// or "critical".
-  std::string level;
-  std::int64_t heap_bytes = 0;
-  std::int64_t budget_bytes = 0;
-  std::int64_t jobs_in_flight = 0;
-  std::int64_t started_unix_ms = 0;
-  std::int64_t heartbeat_unix_ms = 0;
-  /// How long ago its latest heartbeat was, on the database's clock.
-  std::int64_t heartbeat_age_ms = 0;
-  /// When it was declared down and why; 0 and empty unless down.
-  std::int64_t down_unix_ms = 0;
-  std::string down_reason;
-};
+/// The node as `/status` and `catchup cluster status --json` show it: one
+/// JSON object (its heap under "allocated_bytes").
+CATCHUP_API std::string cluster_node_json(const cluster_node& node);
 
 /// Every node that joined the cluster of `config`'s database, with its
 /// latest heartbeat.

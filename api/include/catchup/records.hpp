@@ -2,10 +2,11 @@
 #pragma once
 
 /// @file
-/// The durable job queue's vocabulary: a job as the queue holds it, what
-/// queueing one did, a batch of jobs and jobs counted by state. Standard
-/// types only, so the operator tasks of catchup/admin.hpp and the store
-/// that keeps the queue speak these same types.
+/// The rows of the tables nodes share, as hosts read them: the durable job
+/// queue's (a job, what queueing one did, a batch of jobs, jobs counted by
+/// state) and the cluster's nodes. Standard types only, so the operator
+/// tasks of catchup/admin.hpp and the store that keeps these tables speak
+/// the same types.
 
 #include <cstdint>
 #include <string>
@@ -66,6 +67,31 @@ struct job_counts {
   std::int64_t done = 0;
   std::int64_t failed = 0;
   std::int64_t cancelled = 0;
+};
+
+/// One node as the cluster's table of nodes knows it. Times are Unix
+/// milliseconds on the database's clock, 0 when not set.
+struct cluster_node {
+  /// The node's name, the lease owner of its jobs ("host:pid").
+  std::string id;
+  /// host:port of its cluster endpoint; empty when it does not cluster.
+  std::string address;
+  std::string version;
+  /// "up", "down" or "left".
+  std::string state;
+  /// Memory pressure at its latest heartbeat: "normal", "elevated", "high"
+  /// or "critical".
+  std::string level;
+  std::int64_t heap_bytes = 0;
+  std::int64_t budget_bytes = 0;
+  std::int64_t jobs_in_flight = 0;
+  std::int64_t started_unix_ms = 0;
+  std::int64_t heartbeat_unix_ms = 0;
+  /// How long ago its latest heartbeat was, on the database's clock.
+  std::int64_t heartbeat_age_ms = 0;
+  /// When it was declared down and why; 0 and empty unless down.
+  std::int64_t down_unix_ms = 0;
+  std::string down_reason;
 };
 
 } // namespace catchup::admin
