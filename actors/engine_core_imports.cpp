@@ -25,6 +25,31 @@
 
 namespace catchup {
 
+namespace {
+
+/// The line and item limits every file or stream is read with.
+file_limits read_limits_of(const config::sync_settings& sync) {
+  file_limits limits;
+  limits.line_bytes_max = static_cast<std::size_t>(sync.line_bytes_max);
+  limits.item_bytes_max = static_cast<std::size_t>(sync.item_bytes_max);
+  return limits;
+}
+
+/// What every import starts from: strict or lenient, its "now", the
+/// engine's flag that stops running imports, the indexed-field limit.
+import_options import_options_of(const engine_core::impl& d, bool strict,
+                                 std::int64_t now_unix_s) {
+  import_options options;
+  options.strict = strict;
+  options.now_unix_s = now_unix_s;
+  options.cancelled = d.imports_cancelled;
+  options.fields.indexed_field_bytes_max
+    = static_cast<std::size_t>(d.cfg.sync.indexed_field_bytes_max);
+  return options;
+}
+
+} // namespace
+
 import_report engine_core::impl::run_import(
   storage::import_target target, std::unique_ptr<page_source> source,
   const import_options& options, import_progress_fn progress) {
@@ -74,18 +99,11 @@ import_report engine_core::import_file(const import_request& request,
                                   import_progress_fn progress) {
   auto& d = *impl_;
   d.refuse_at_critical("import");
-  file_limits limits;
-  limits.line_bytes_max = static_cast<std::size_t>(d.cfg.sync.line_bytes_max);
-  limits.item_bytes_max = static_cast<std::size_t>(d.cfg.sync.item_bytes_max);
+  const file_limits limits = read_limits_of(d.cfg.sync);
   storage::import_target target;
   target.user_id = request.user_id;
   const auto now_unix_s = d.clock.or_now_unix_s(request.now_unix_s);
-  import_options options;
-  options.strict = request.strict;
-  options.now_unix_s = now_unix_s;
-  options.cancelled = d.imports_cancelled;
-  options.fields.indexed_field_bytes_max
-    = static_cast<std::size_t>(d.cfg.sync.indexed_field_bytes_max);
+  import_options options = import_options_of(d, request.strict, now_unix_s);
   std::unique_ptr<page_source> source;
   try {
     target.resource = std::filesystem::absolute(request.path).lexically_normal();
@@ -165,9 +183,7 @@ import_report engine_core::import_stream(const import_request& request,
   const auto& name = request.path;
   if (name.empty())
     throw engine_error(ec::invalid_input, "a stream import needs a name");
-  file_limits limits;
-  limits.line_bytes_max = static_cast<std::size_t>(d.cfg.sync.line_bytes_max);
-  limits.item_bytes_max = static_cast<std::size_t>(d.cfg.sync.item_bytes_max);
+  const file_limits limits = read_limits_of(d.cfg.sync);
   storage::import_target target;
   target.user_id = request.user_id;
   // Its own sync_state row per name, apart from a file at the same path.
@@ -175,12 +191,7 @@ import_report engine_core::import_stream(const import_request& request,
   // open_contact_stream), so the importer starts every run over.
   target.resource = "stream:" + name;
   const auto now_unix_s = d.clock.or_now_unix_s(request.now_unix_s);
-  import_options options;
-  options.strict = request.strict;
-  options.now_unix_s = now_unix_s;
-  options.cancelled = d.imports_cancelled;
-  options.fields.indexed_field_bytes_max
-    = static_cast<std::size_t>(d.cfg.sync.indexed_field_bytes_max);
+  import_options options = import_options_of(d, request.strict, now_unix_s);
   std::unique_ptr<page_source> source;
   try {
     if (request.what == import_request::kind::contacts) {
@@ -239,12 +250,7 @@ import_report engine_core::sync_google(const google_sync_request& request,
     target.calendar_id = request.calendar_id;
   }
   const auto now_unix_s = d.clock.or_now_unix_s(request.now_unix_s);
-  import_options options;
-  options.strict = request.strict;
-  options.now_unix_s = now_unix_s;
-  options.cancelled = d.imports_cancelled;
-  options.fields.indexed_field_bytes_max
-    = static_cast<std::size_t>(d.cfg.sync.indexed_field_bytes_max);
+  import_options options = import_options_of(d, request.strict, now_unix_s);
   options.page_items_max = static_cast<std::size_t>(
     contacts ? d.cfg.sync.contacts_page_items : d.cfg.sync.events_page_items);
   std::string sync_token;
