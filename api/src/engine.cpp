@@ -122,6 +122,13 @@ void close_impl(engine::impl& d) noexcept {
   }
   if (d.closed || d.pool->on_pool_thread())
     return;
+  if (d.before_close) {
+    try {
+      d.before_close();
+    } catch (...) {
+      // Closing goes on; what the hook holds ends with the process.
+    }
+  }
   // Waiting asynchronous calls now complete with `closed`; running ones
   // finish.
   d.pool->stop();

@@ -95,6 +95,11 @@ struct engine::impl {
   std::mutex close_mtx;
   bool closed = false;
 
+  // Run by a close before the core goes: what holds the core outside the
+  // engine's calls (a server's HTTP endpoint) lets go of it here. Set once,
+  // before the engine is shared.
+  std::function<void()> before_close;
+
   // Read without a call: fixed at open.
   bool embedded = false;
   std::string url;

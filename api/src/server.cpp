@@ -22,7 +22,10 @@ namespace catchup {
 struct server::impl {
   catchup::engine eng;
   std::string node_id;
-  std::unique_ptr<http_endpoint> http;
+  // Shared with the engine's before_close: the endpoint's callbacks read
+  // the engine's core, so a close of the engine (through engine(), too)
+  // stops the endpoint first.
+  std::shared_ptr<http_endpoint> http;
   bool stopped = false;
   server_totals totals;
 
@@ -95,7 +98,7 @@ std::string status_now(engine_core& core, const std::string& url,
   return doc.dump();
 }
 
-std::unique_ptr<http_endpoint> serve_http(const config::settings& settings,
+std::shared_ptr<http_endpoint> serve_http(const config::settings& settings,
                                           engine_core& core,
                                           const std::string& node_id) {
   http_endpoint_options ho;
@@ -111,7 +114,7 @@ std::unique_ptr<http_endpoint> serve_http(const config::settings& settings,
   };
   cb.ready = [c, url] { return ready_now(*c, url); };
   cb.status_json = [c, url, node_id] { return status_now(*c, url, node_id); };
-  auto http = std::make_unique<http_endpoint>(ho, cb);
+  auto http = std::make_shared<http_endpoint>(ho, cb);
   spdlog::info("serving /metrics /livez /readyz /status on {}:{}",
                settings.http.address, http->port());
   return http;
@@ -130,8 +133,10 @@ result<server> server::start(const engine_config& config) noexcept {
     const auto& settings = state->settings;
     auto wo = worker_options_from(settings);
     d->node_id = wo.owner;
-    if (settings.http.enabled)
+    if (settings.http.enabled) {
       d->http = serve_http(settings, d->core(), d->node_id);
+      state->before_close = [http = d->http] { http->stop(); };
+    }
     {
       std::lock_guard<std::mutex> guard{state->dispatcher_mtx};
       d->core().start_worker(wo);
@@ -190,8 +195,12 @@ catchup::engine& server::engine() noexcept {
 }
 
 server_totals server::stop() noexcept {
-  if (!impl_ || !impl_->eng.is_open())
-    return impl_ ? impl_->totals : server_totals{};
+  if (!impl_)
+    return {};
+  if (!impl_->eng.is_open()) {
+    // Closed through engine(): its before_close stopped the endpoint.
+    return impl_->totals;
+  }
   auto& d = *impl_;
   if (d.stopped)
     return d.totals;

@@ -61,7 +61,7 @@ public:
   ~server();
 
   /// The node's name: its row in the cluster and the lease owner of its
-  /// jobs (node.id, else "host:pid"). Empty for a node that does not run.
+  /// jobs (node.owner, else "host:pid"). Empty for a node that does not run.
   std::string node_id() const;
 
   /// host:port where the cluster reaches this node; empty unless
@@ -77,6 +77,7 @@ public:
 
   /// The engine the node runs on: generations, suggestions and imports
   /// work on it as on any engine. Valid while the node is not closed.
+  /// Closing it closes the node's HTTP endpoint first.
   catchup::engine& engine() noexcept;
 
   /// Stops taking jobs (/readyz says so at once): jobs in flight get

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+// A node through catchup/server.hpp as a host runs one: its HTTP endpoint
+// answers while its engine is open and is gone, not dangling, once the
+// engine is closed behind the node's back.
+#include <boost/test/unit_test.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include <catchup/server.hpp>
+
+#include "api_fixture.hpp"
+
+using namespace catchup;
+using namespace catchup::api_test;
+
+namespace {
+
+/// The whole answer to GET `path` on 127.0.0.1:`port`; empty when nothing
+/// listens there.
+std::string http_get(int port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  BOOST_TEST_REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr))
+      == 0) {
+    const std::string request = "GET " + path
+                                + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                  "Connection: close\r\n\r\n";
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL)
+        == static_cast<ssize_t>(request.size())) {
+      char buf[4096];
+      for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;)
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(api_server)
+
+BOOST_AUTO_TEST_CASE(closing_a_nodes_engine_stops_its_endpoint_first) {
+  test::test_database db;
+  auto c = config_for(db);
+  c.settings.push_back({"http.port", "0"});
+  c.settings.push_back({"node.owner", "api-server"});
+  auto started = server::start(c);
+  BOOST_TEST_REQUIRE(started.ok(),
+                     (started.ok() ? "" : started.error().message));
+  auto node = std::move(*started);
+  BOOST_TEST(node.node_id() == "api-server");
+  const int port = node.http_port();
+  BOOST_TEST_REQUIRE(port > 0);
+  const auto metrics = http_get(port, "/metrics");
+  BOOST_TEST(metrics.find("200 OK") != std::string::npos, metrics);
+  BOOST_TEST(metrics.find("catchup_") != std::string::npos);
+  BOOST_TEST(http_get(port, "/status").find("\"api-server\"")
+             != std::string::npos);
+
+  // Closed through engine(), not through the node: the endpoint, whose
+  // answers read the engine, stops before the engine goes.
+  node.engine().close();
+  BOOST_TEST(!node.engine().is_open());
+  BOOST_TEST(http_get(port, "/metrics").empty());
+  BOOST_TEST(http_get(port, "/status").empty());
+  node.stop();
+  node.close();
+  BOOST_TEST(node.http_port() == port); // still says where it was
+}
+
+BOOST_AUTO_TEST_SUITE_END()
