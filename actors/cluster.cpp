@@ -23,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/cluster_detail.hpp"
+#include "actors/engine_error.hpp"
 #include "actors/system_config.hpp"
 #include "storage/node_registry.hpp"
 
@@ -258,6 +259,7 @@ routed_generation generate_via(const config::cluster_settings& settings,
   configure_cluster_network(cfg, settings);
   routed_generation out;
   std::string failure;
+  bool timed_out = false;
   {
     caf::actor_system sys{cfg};
     auto node
@@ -287,13 +289,21 @@ routed_generation generate_via(const config::cluster_settings& settings,
                  [&](caf::error& err) {
                    failure = "the node at " + address + " answered: "
                              + sys.render(err);
-                   if (err == caf::sec::request_timeout)
+                   // The node's own "too late", or none in time.
+                   timed_out = err.category() == caf::atom("catchup")
+                               && err.code()
+                                    == static_cast<std::uint8_t>(ec::timeout);
+                   if (err == caf::sec::request_timeout) {
+                     timed_out = true;
                      failure = "no answer from the node at " + address
                                + " within "
                                + std::to_string(timeout.count()) + " ms";
+                   }
                  });
     }
   }
+  if (timed_out)
+    throw engine_error(ec::timeout, failure);
   if (!failure.empty())
     throw std::runtime_error(failure);
   return out;

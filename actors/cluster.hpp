@@ -136,9 +136,11 @@ split_address(const std::string& address);
 /// Connects to the node at `address` as a client (its own actor system,
 /// configured from `settings`), asks it to generate for `user_id` at
 /// `now_unix_s` (0: the node's clock) within `timeout`, and returns where
-/// it ran. @throws std::runtime_error with what failed: the address, the
-/// connection (refused, TLS handshake refused), the timeout, or the
-/// engine's error (not found, memory critical everywhere).
+/// it ran. @throws engine_error(timeout) when no answer came in time (or
+/// the node's own generation ran out of time); std::runtime_error with
+/// what failed otherwise: the address, the connection (refused, TLS
+/// handshake refused), or the engine's error (not found, memory critical
+/// everywhere).
 routed_generation generate_via(const config::cluster_settings& settings,
                                const std::string& address,
                                const std::string& user_id,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "actors/dispatcher.hpp"
+#include "actors/engine_error.hpp"
 #include "actors/importer.hpp"
 #include "actors/interfaces.hpp"
 #include "adapters/google_client.hpp"
@@ -29,21 +30,6 @@
 #include "storage/session.hpp"
 
 namespace catchup {
-
-/// An error of the engine facade: a code and a message saying what and why.
-class engine_error : public std::runtime_error {
-public:
-  engine_error(ec code, const std::string& what)
-    : std::runtime_error(what), code_(code) {
-    // nop
-  }
-  ec code() const noexcept {
-    return code_;
-  }
-
-private:
-  ec code_;
-};
 
 /// One file import: contacts (vCard or CSV) or a calendar (iCalendar).
 struct import_request {

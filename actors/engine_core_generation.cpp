@@ -76,15 +76,31 @@ struct run_channel {
   // each waits for its ack, sent once the callback has returned.
   std::deque<report> reports;
   bool finished = false;
+  // Set when the caller's callback threw and the caller left: the driver
+  // then acknowledges each report itself, so the run goes on to its end.
+  bool abandoned = false;
   run_summary summary;
   caf::error failure;
 
-  void push(report r) {
+  /// False when the caller left; the report is then dropped.
+  bool push(report r) {
     {
       std::lock_guard<std::mutex> guard{mtx};
+      if (abandoned)
+        return false;
       reports.push_back(std::move(r));
     }
     ready.notify_one();
+    return true;
+  }
+  /// Leaves the run: from now on the driver acknowledges reports itself.
+  /// @returns how many reports were waiting (each still owes an ack).
+  std::size_t abandon() {
+    std::lock_guard<std::mutex> guard{mtx};
+    abandoned = true;
+    auto waiting = reports.size();
+    reports.clear();
+    return waiting;
   }
   void finish(run_summary s, caf::error err) {
     {
@@ -123,8 +139,11 @@ caf::behavior run_driver(caf::stateful_actor<std::deque<caf::response_promise>>*
   return {
     [=](atom::progress, generation_result& r, std::uint64_t done,
         std::uint64_t total) {
-      self->state.push_back(self->make_response_promise());
-      channel->push({std::move(r), done, total});
+      auto promise = self->make_response_promise();
+      if (channel->push({std::move(r), done, total}))
+        self->state.push_back(std::move(promise));
+      else
+        promise.deliver(caf::unit);
     },
     [=](atom::done) {
       if (self->state.empty())
@@ -155,16 +174,20 @@ run_summary run_many(engine_core::impl& d, engine_core::result_callback on_resul
     auto next = std::move(channel->reports.front());
     channel->reports.pop_front();
     lock.unlock();
-    // Acknowledged even when the callback throws: the run goes on without
-    // this caller, whose exception reaches it at once.
-    struct ack_on_exit {
-      caf::actor driver;
-      ~ack_on_exit() {
-        caf::anon_send(driver, atom::done::value);
-      }
-    } ack{caf::actor_cast<caf::actor>(driver)};
-    on_result(next.result, static_cast<std::size_t>(next.done),
-              static_cast<std::size_t>(next.total));
+    auto driver_handle = caf::actor_cast<caf::actor>(driver);
+    try {
+      on_result(next.result, static_cast<std::size_t>(next.done),
+                static_cast<std::size_t>(next.total));
+    } catch (...) {
+      // The run goes on without this caller, whose exception reaches it at
+      // once: this report and those waiting are acknowledged here, later
+      // ones by the driver.
+      const auto waiting = channel->abandon();
+      for (std::size_t i = 0; i <= waiting; ++i)
+        caf::anon_send(driver_handle, atom::done::value);
+      throw;
+    }
+    caf::anon_send(driver_handle, atom::done::value);
     lock.lock();
   }
   if (channel->failure)

@@ -6,8 +6,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <map>
 #include <set>
+#include <stdexcept>
+#include <thread>
 
 #include "actors/engine_core.hpp"
 #include "storage/migrations.hpp"
@@ -151,6 +154,44 @@ BOOST_AUTO_TEST_CASE(a_fully_busy_calendar_gives_no_suggestions_and_says_why) {
   BOOST_TEST(r.warnings[0].find("no free slot") != std::string::npos);
   // The earlier pending suggestions, now without a slot, are replaced.
   BOOST_TEST(eng->suggestions(user).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_callback_that_throws_leaves_at_once_and_the_run_goes_on) {
+  storage::seed_options opts;
+  opts.users = 100; // more than the 64 reports the coordinator leaves unacked
+  opts.contacts_per_user = 5;
+  opts.seed = 91;
+  opts.now_unix_s = 1795000000;
+  auto eng = start(4, 64);
+  eng->seed(opts);
+  std::size_t calls = 0;
+  BOOST_CHECK_EXCEPTION(
+    eng->generate_all(opts.now_unix_s,
+                      [&](const generation_result&, std::size_t, std::size_t) {
+                        if (++calls == 3)
+                          throw std::runtime_error("the host gave up");
+                      }),
+    std::runtime_error,
+    [](const std::runtime_error& e) {
+      return std::string{e.what()} == "the host gave up";
+    });
+  BOOST_TEST(calls == 3u); // never called again after it threw
+  // The abandoned run finishes on its own: every user gets generated (a
+  // run whose reports nobody acknowledged would stop at 64 unacked).
+  auto generations = [&] {
+    for (auto& m : eng->metrics().snapshot())
+      if (m.name == "catchup_generations_total")
+        return m.value;
+    return 0.0;
+  };
+  const auto deadline = std::chrono::steady_clock::now()
+                        + std::chrono::seconds(60);
+  while (generations() < 100.0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  BOOST_TEST(generations() == 100.0);
+  auto next = eng->generate_all(opts.now_unix_s, {});
+  BOOST_TEST(next.users == 100);
+  BOOST_TEST(next.failed == 0);
 }
 
 BOOST_AUTO_TEST_CASE(two_hundred_users_on_four_connections_match_one_at_a_time) {

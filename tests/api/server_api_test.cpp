@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include <catchup/admin.hpp>
 #include <catchup/server.hpp>
 
 #include "api_fixture.hpp"
@@ -77,6 +78,49 @@ BOOST_AUTO_TEST_CASE(closing_a_nodes_engine_stops_its_endpoint_first) {
   node.stop();
   node.close();
   BOOST_TEST(node.http_port() == port); // still says where it was
+}
+
+BOOST_AUTO_TEST_CASE(a_generation_asked_of_a_node_runs_there_or_times_out) {
+  test::test_database db;
+  auto c = config_for(db);
+  for (auto& kv : std::vector<std::pair<std::string, std::string>>{
+         {"http.enabled", "false"},
+         {"cluster.enabled", "true"},
+         {"cluster.insecure", "true"},
+         {"cluster.port", "0"},
+         {"node.owner", "api-via"},
+         {"schedule.generate_interval_ms", "0"}})
+    c.settings.push_back(kv);
+  auto started = server::start(c);
+  BOOST_TEST_REQUIRE(started.ok(),
+                     (started.ok() ? "" : started.error().message));
+  auto node = std::move(*started);
+  const auto address = node.cluster_address();
+  BOOST_TEST_REQUIRE(!address.empty());
+  auto user = user_with_contacts(node.engine(), "via", 3);
+
+  auto ran = admin::generate_via(c, address, user, now_unix_s,
+                                 std::chrono::seconds(60));
+  BOOST_TEST_REQUIRE(ran.ok(), (ran.ok() ? "" : ran.error().message));
+  BOOST_TEST(ran->node_id == "api-via");
+  BOOST_TEST(ran->summary.items.size() == 3u);
+
+  // A millisecond is too short for any generation over the network: the
+  // caller learns it as a timeout, not as an internal failure.
+  auto late = admin::generate_via(c, address, user, now_unix_s,
+                                  std::chrono::milliseconds(1));
+  BOOST_TEST_REQUIRE(!late.ok());
+  BOOST_TEST(late.error().code == error_code::timeout, late.error().message);
+
+  auto nobody = admin::generate_via(c, "127.0.0.1:1", user, now_unix_s,
+                                    std::chrono::seconds(5));
+  BOOST_TEST_REQUIRE(!nobody.ok());
+  BOOST_TEST(nobody.error().code != error_code::timeout);
+  BOOST_TEST(nobody.error().message.find("cannot reach the node at "
+                                         "127.0.0.1:1")
+               != std::string::npos,
+             nobody.error().message);
+  node.close();
 }
 
 BOOST_AUTO_TEST_SUITE_END()
