@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <csignal>
 #include <fstream>
 #include <future>
 #include <map>
@@ -16,6 +17,7 @@
 #include <catchup/catchup.hpp>
 
 #include "api_fixture.hpp"
+#include "serve_process.hpp"
 #include "temp_dir.hpp"
 
 using namespace catchup;
@@ -643,32 +645,36 @@ BOOST_AUTO_TEST_CASE(the_dispatcher_runs_queued_generations) {
 }
 
 BOOST_AUTO_TEST_CASE(a_cluster_member_generates_on_the_least_pressured_engine) {
-  // Two engines of one cluster (plain TCP on loopback, said explicitly):
-  // "roomy" has memory to spare, "tight" is at critical pressure. Asked at
-  // tight, the generation runs on roomy.
-  auto member = [&](const std::string& owner, const std::string& budget) {
-    auto c = config_for(db);
-    for (auto& kv : std::vector<std::pair<std::string, std::string>>{
-           {"cluster.enabled", "true"},
-           {"cluster.insecure", "true"},
-           {"cluster.port", "0"},
-           {"cluster.membership_interval_ms", "100"},
-           {"node.owner", owner},
-           {"memory.budget_bytes", budget},
-           // A drill for "tight": its budget is below its heap.
-           {"memory.budget_check_enabled", "false"},
-           {"memory.sample_interval_ms", "20"},
-           {"schedule.generate_interval_ms", "0"}})
-      c.settings.push_back(kv);
-    auto opened = engine::open(c);
-    BOOST_TEST_REQUIRE(opened.ok(),
-                       (opened.ok() ? "" : opened.error().message));
-    return std::move(*opened);
-  };
-  auto roomy = member("api-roomy", "64GiB");
-  auto tight = member("api-tight", "65536");
-  auto user = user_with_contacts(roomy, "routed", 3);
-  BOOST_TEST_REQUIRE(roomy.start_dispatcher().ok());
+  // Two members of one cluster (plain TCP on loopback, said explicitly):
+  // "roomy", a `catchup serve` process, has memory to spare; "tight", the
+  // engine here, is at critical pressure. Asked at tight, the generation
+  // runs on roomy.
+  auto roomy = start_serve_process(db.url(), "api-roomy",
+                                   {"--memory-budget-bytes", "64GiB"});
+  auto c = config_for(db);
+  for (auto& kv : std::vector<std::pair<std::string, std::string>>{
+         {"cluster.enabled", "true"},
+         {"cluster.insecure", "true"},
+         {"cluster.port", "0"},
+         {"cluster.seeds", roomy.address},
+         {"cluster.membership_interval_ms", "100"},
+         {"node.owner", "api-tight"},
+         {"memory.budget_bytes", "65536"},
+         // A drill for "tight": its budget is below its heap.
+         {"memory.budget_check_enabled", "false"},
+         {"memory.sample_interval_ms", "20"},
+         {"schedule.generate_interval_ms", "0"}})
+    c.settings.push_back(kv);
+  auto opened = engine::open(c);
+  BOOST_TEST_REQUIRE(opened.ok(), (opened.ok() ? "" : opened.error().message));
+  auto tight = std::move(*opened);
+  // Imports are refused at critical: the user comes from another engine.
+  std::string user;
+  {
+    auto plain = engine::open(config_for(db));
+    BOOST_TEST_REQUIRE(plain.ok());
+    user = user_with_contacts(*plain, "routed", 3);
+  }
   BOOST_TEST_REQUIRE(tight.start_dispatcher().ok());
   // Until the two have met, tight knows no node that can take the work
   // and says so (busy: try again); then roomy runs it.
@@ -682,19 +688,21 @@ BOOST_AUTO_TEST_CASE(a_cluster_member_generates_on_the_least_pressured_engine) {
   }
   BOOST_TEST_REQUIRE(routed.ok(), (routed.ok() ? "" : routed.error().message));
   BOOST_TEST(routed->items.size() == 3u);
-  BOOST_TEST(roomy.metrics()->generations == 1);
-  BOOST_TEST(tight.metrics()->generations == 0);
+  BOOST_TEST(tight.metrics()->generations == 0); // it ran on roomy
+  BOOST_TEST(tight.stop_dispatcher(std::chrono::seconds(5)).ok());
+  tight.close();
+  roomy.process->signal(SIGTERM);
+  BOOST_TEST(roomy.process->wait(std::chrono::seconds(60)) == 0,
+             roomy.process->output());
   // A cluster without certificates is refused unless insecure is said.
-  auto c = config_for(db);
-  c.settings.push_back({"cluster.enabled", "true"});
-  auto refused = engine::open(c);
+  auto bare = config_for(db);
+  bare.settings.push_back({"cluster.enabled", "true"});
+  auto refused = engine::open(bare);
   BOOST_TEST_REQUIRE(!refused.ok());
   BOOST_TEST(refused.error().code == error_code::invalid_config);
   BOOST_TEST(refused.error().message.find("cluster.insecure")
                != std::string::npos,
              refused.error().message);
-  BOOST_TEST(roomy.stop_dispatcher(std::chrono::seconds(5)).ok());
-  BOOST_TEST(tight.stop_dispatcher(std::chrono::seconds(5)).ok());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,12 +9,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <string>
 
 #include <catchup/admin.hpp>
 #include <catchup/server.hpp>
 
 #include "api_fixture.hpp"
+#include "serve_process.hpp"
 
 using namespace catchup;
 using namespace catchup::api_test;
@@ -82,24 +85,17 @@ BOOST_AUTO_TEST_CASE(closing_a_nodes_engine_stops_its_endpoint_first) {
 
 BOOST_AUTO_TEST_CASE(a_generation_asked_of_a_node_runs_there_or_times_out) {
   test::test_database db;
+  auto node = start_serve_process(db.url(), "api-via");
   auto c = config_for(db);
-  for (auto& kv : std::vector<std::pair<std::string, std::string>>{
-         {"http.enabled", "false"},
-         {"cluster.enabled", "true"},
-         {"cluster.insecure", "true"},
-         {"cluster.port", "0"},
-         {"node.owner", "api-via"},
-         {"schedule.generate_interval_ms", "0"}})
-    c.settings.push_back(kv);
-  auto started = server::start(c);
-  BOOST_TEST_REQUIRE(started.ok(),
-                     (started.ok() ? "" : started.error().message));
-  auto node = std::move(*started);
-  const auto address = node.cluster_address();
-  BOOST_TEST_REQUIRE(!address.empty());
-  auto user = user_with_contacts(node.engine(), "via", 3);
+  c.settings.push_back({"cluster.insecure", "true"});
+  std::string user;
+  {
+    auto opened = engine::open(config_for(db));
+    BOOST_TEST_REQUIRE(opened.ok());
+    user = user_with_contacts(*opened, "via", 3);
+  }
 
-  auto ran = admin::generate_via(c, address, user, now_unix_s,
+  auto ran = admin::generate_via(c, node.address, user, now_unix_s,
                                  std::chrono::seconds(60));
   BOOST_TEST_REQUIRE(ran.ok(), (ran.ok() ? "" : ran.error().message));
   BOOST_TEST(ran->node_id == "api-via");
@@ -107,7 +103,7 @@ BOOST_AUTO_TEST_CASE(a_generation_asked_of_a_node_runs_there_or_times_out) {
 
   // A millisecond is too short for any generation over the network: the
   // caller learns it as a timeout, not as an internal failure.
-  auto late = admin::generate_via(c, address, user, now_unix_s,
+  auto late = admin::generate_via(c, node.address, user, now_unix_s,
                                   std::chrono::milliseconds(1));
   BOOST_TEST_REQUIRE(!late.ok());
   BOOST_TEST(late.error().code == error_code::timeout, late.error().message);
@@ -120,7 +116,9 @@ BOOST_AUTO_TEST_CASE(a_generation_asked_of_a_node_runs_there_or_times_out) {
                                          "127.0.0.1:1")
                != std::string::npos,
              nobody.error().message);
-  node.close();
+  node.process->signal(SIGTERM);
+  BOOST_TEST(node.process->wait(std::chrono::seconds(60)) == 0,
+             node.process->output());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
