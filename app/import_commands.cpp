@@ -171,7 +171,6 @@ std::string env_or_empty(const char* name) {
   return value ? value : "";
 }
 
-
 import_params params_of(const import_options& o) {
   import_params p;
   p.user_id = o.user_id;

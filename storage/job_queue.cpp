@@ -123,39 +123,23 @@ bool known_state(const std::string& state) {
          || state == "failed" || state == "cancelled";
 }
 
-void require(bool ok, const std::string& why) {
-  if (!ok)
-    throw storage_error(ec::invalid_input, why);
-}
-
 void check_owner(const std::string& owner) {
-  require(!owner.empty() && owner.size() <= owner_bytes_max
+  require_input(!owner.empty() && owner.size() <= owner_bytes_max
             && valid_utf8(owner) && owner.find('\0') == std::string::npos,
           "a lease owner must be 1.." + std::to_string(owner_bytes_max)
             + " bytes of UTF-8, got '" + printable_excerpt(owner) + "'");
 }
 
 void check_lease(std::int64_t lease_ms) {
-  require(lease_ms >= 1 && lease_ms <= job_lease_ms_max,
+  require_input(lease_ms >= 1 && lease_ms <= job_lease_ms_max,
           "a lease must be 1.." + std::to_string(job_lease_ms_max)
             + " ms, got " + std::to_string(lease_ms));
 }
 
 void check_ids(const std::vector<std::int64_t>& ids) {
-  require(ids.size() <= ids_per_call_max,
+  require_input(ids.size() <= ids_per_call_max,
           "at most " + std::to_string(ids_per_call_max)
             + " job ids per call, got " + std::to_string(ids.size()));
-}
-
-// {1,2,3}: a bigint[] literal.
-std::string id_array(const std::vector<std::int64_t>& ids) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0)
-      out += ',';
-    out += std::to_string(ids[i]);
-  }
-  return out + "}";
 }
 
 // The server takes only well-formed UTF-8 without NUL bytes, and an
@@ -403,16 +387,16 @@ enqueue_result job_queue::enqueue(const std::string& kind,
                                   const std::string& payload_json,
                                   std::int64_t run_at_unix_ms,
                                   std::int32_t max_attempts) {
-  require(known_kind(kind), "unknown job kind '" + printable_excerpt(kind)
+  require_input(known_kind(kind), "unknown job kind '" + printable_excerpt(kind)
                               + "' (generate, sync_contacts or "
                                 "sync_calendar)");
-  require(is_uuid_text(user_id),
+  require_input(is_uuid_text(user_id),
           "user id '" + printable_excerpt(user_id) + "' is not a UUID");
-  require(max_attempts >= max_attempts_min && max_attempts <= max_attempts_max,
+  require_input(max_attempts >= max_attempts_min && max_attempts <= max_attempts_max,
           "max_attempts must be in " + std::to_string(max_attempts_min) + ".."
             + std::to_string(max_attempts_max) + ", got "
             + std::to_string(max_attempts));
-  require(run_at_unix_ms >= 0,
+  require_input(run_at_unix_ms >= 0,
           "run_at must be a Unix time in ms (0 for now), got "
             + std::to_string(run_at_unix_ms));
   if (run_at_unix_ms == 0)
@@ -420,7 +404,7 @@ enqueue_result job_queue::enqueue(const std::string& kind,
   auto payload = payload_json.empty() ? std::string{"{}"} : payload_json;
   {
     auto parsed = nlohmann::json::parse(payload, nullptr, false);
-    require(!parsed.is_discarded() && parsed.is_object(),
+    require_input(!parsed.is_discarded() && parsed.is_object(),
             "a job's payload must be a JSON object, got '"
               + printable_excerpt(payload) + "'");
   }
@@ -443,7 +427,7 @@ std::vector<job_record> job_queue::claim(const std::string& owner,
                                          std::int64_t lease_ms) {
   check_owner(owner);
   check_lease(lease_ms);
-  require(n <= job_claim_batch_max,
+  require_input(n <= job_claim_batch_max,
           "a claim takes at most " + std::to_string(job_claim_batch_max)
             + " jobs, asked for " + std::to_string(n));
   std::vector<job_record> out;
@@ -483,7 +467,7 @@ job_queue::renew(const std::string& owner,
     return held;
   try {
     pqxx::nontransaction tx{impl_->conn};
-    auto rows = tx.exec_prepared("job_renew", owner, id_array(ids), lease_ms);
+    auto rows = tx.exec_prepared("job_renew", owner, bigint_array(ids), lease_ms);
     for (auto row : rows)
       held.push_back(row[0].as<std::int64_t>());
   } catch (...) {
@@ -511,7 +495,7 @@ std::string job_queue::fail(std::int64_t id, const std::string& owner,
                             const std::string& error,
                             const retry_policy& policy) {
   check_owner(owner);
-  require(policy.backoff_initial_ms >= 0
+  require_input(policy.backoff_initial_ms >= 0
             && policy.backoff_initial_ms <= job_delay_ms_max
             && policy.backoff_max_ms >= policy.backoff_initial_ms
             && policy.backoff_max_ms <= job_delay_ms_max,
@@ -569,7 +553,7 @@ std::size_t job_queue::release(const std::string& owner,
   for (int round = 1;; ++round) {
     try {
       pqxx::nontransaction tx{impl_->conn};
-      return tx.exec_params(release_sql(), owner, id_array(ids),
+      return tx.exec_params(release_sql(), owner, bigint_array(ids),
                             impl_->clock.now_unix_ms(), counted_after_ms)
         .affected_rows();
     } catch (const pqxx::unique_violation&) {
@@ -601,10 +585,10 @@ std::optional<job_record> job_queue::get(std::int64_t id) {
 
 std::vector<job_record> job_queue::list(const std::string& state,
                                         std::size_t limit) {
-  require(state.empty() || known_state(state),
+  require_input(state.empty() || known_state(state),
           "unknown job state '" + printable_excerpt(state)
             + "' (pending, running, done, failed or cancelled)");
-  require(limit <= job_list_rows_max,
+  require_input(limit <= job_list_rows_max,
           "a listing shows at most " + std::to_string(job_list_rows_max)
             + " jobs, asked for " + std::to_string(limit));
   std::vector<job_record> out;
@@ -684,11 +668,11 @@ queue_depth job_queue::depth() {
 
 std::int64_t job_queue::schedule_generation(const std::string& name,
                                             std::int64_t interval_ms) {
-  require(!name.empty() && name.size() <= schedule_name_bytes_max
+  require_input(!name.empty() && name.size() <= schedule_name_bytes_max
             && valid_utf8(name) && name.find('\0') == std::string::npos,
           "a schedule name must be 1.."
             + std::to_string(schedule_name_bytes_max) + " bytes of UTF-8");
-  require(interval_ms >= 1 && interval_ms <= job_delay_ms_max,
+  require_input(interval_ms >= 1 && interval_ms <= job_delay_ms_max,
           "a schedule's interval must be 1.."
             + std::to_string(job_delay_ms_max) + " ms, got "
             + std::to_string(interval_ms));
@@ -740,9 +724,9 @@ void job_queue::listen() {
 }
 
 bool job_queue::wait_for_notification(std::int64_t timeout_ms) {
-  require(impl_->receiver != nullptr,
+  require_input(impl_->receiver != nullptr,
           "wait_for_notification needs listen() first");
-  require(timeout_ms >= 0 && timeout_ms <= job_wait_ms_max,
+  require_input(timeout_ms >= 0 && timeout_ms <= job_wait_ms_max,
           "a notification wait must be 0.." + std::to_string(job_wait_ms_max)
             + " ms, got " + std::to_string(timeout_ms));
   using clock = std::chrono::steady_clock;

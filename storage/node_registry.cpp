@@ -56,11 +56,6 @@ node_record read_record(const pqxx::row& row) {
   return r;
 }
 
-void require(bool ok, const std::string& why) {
-  if (!ok)
-    throw storage_error(ec::invalid_input, why);
-}
-
 // The server takes only UTF-8 without NUL bytes; refusing here says which
 // argument was wrong, where the server would only say "invalid byte".
 bool storable_text(const std::string& text, std::size_t bytes_max) {
@@ -69,7 +64,7 @@ bool storable_text(const std::string& text, std::size_t bytes_max) {
 }
 
 void check_id(const std::string& id) {
-  require(!id.empty() && storable_text(id, node_id_bytes_max),
+  require_input(!id.empty() && storable_text(id, node_id_bytes_max),
           "a node id must be 1.." + std::to_string(node_id_bytes_max)
             + " bytes of UTF-8 (its lease owner name, \"host:pid\"), got '"
             + printable_excerpt(id) + "'");
@@ -82,15 +77,15 @@ bool known_level(const std::string& level) {
 
 void check_heartbeat(const std::string& id, const node_heartbeat& hb) {
   auto where = "the heartbeat of node " + id + ": ";
-  require(known_level(hb.level),
+  require_input(known_level(hb.level),
           where + "unknown pressure level '" + printable_excerpt(hb.level)
             + "' (normal, elevated, high or critical)");
-  require(hb.allocated_bytes >= 0,
+  require_input(hb.allocated_bytes >= 0,
           where + "allocated_bytes must be at least 0, got "
             + std::to_string(hb.allocated_bytes));
-  require(hb.budget_bytes >= 0, where + "budget_bytes must be at least 0, got "
+  require_input(hb.budget_bytes >= 0, where + "budget_bytes must be at least 0, got "
                                   + std::to_string(hb.budget_bytes));
-  require(hb.jobs_in_flight >= 0 && hb.jobs_in_flight <= node_jobs_in_flight_max,
+  require_input(hb.jobs_in_flight >= 0 && hb.jobs_in_flight <= node_jobs_in_flight_max,
           where + "jobs_in_flight must be 0.."
             + std::to_string(node_jobs_in_flight_max) + ", got "
             + std::to_string(hb.jobs_in_flight));
@@ -146,13 +141,13 @@ void node_registry::register_node(const std::string& id,
                                   const node_heartbeat& load) {
   check_id(id);
   check_heartbeat(id, load);
-  require(storable_text(address, node_address_bytes_max),
+  require_input(storable_text(address, node_address_bytes_max),
           "the address of node " + id + " must be at most "
             + std::to_string(node_address_bytes_max)
             + " bytes of UTF-8 (host:port, or '' when it does not "
               "cluster), got '"
             + printable_excerpt(address) + "'");
-  require(storable_text(version, node_version_bytes_max),
+  require_input(storable_text(version, node_version_bytes_max),
           "the version of node " + id + " must be at most "
             + std::to_string(node_version_bytes_max)
             + " bytes of UTF-8, got '" + printable_excerpt(version) + "'");
@@ -185,7 +180,7 @@ bool node_registry::heartbeat(const std::string& id,
 }
 
 std::vector<node_record> node_registry::list(std::size_t limit) {
-  require(limit >= 1 && limit <= node_list_rows_max,
+  require_input(limit >= 1 && limit <= node_list_rows_max,
           "a node listing shows 1.." + std::to_string(node_list_rows_max)
             + " nodes, asked for " + std::to_string(limit));
   std::vector<node_record> out;
@@ -205,12 +200,12 @@ bool node_registry::mark_down(const std::string& id,
                               const std::string& reason,
                               std::int64_t silent_for_ms) {
   check_id(id);
-  require(!reason.empty() && storable_text(reason, node_down_reason_bytes_max),
+  require_input(!reason.empty() && storable_text(reason, node_down_reason_bytes_max),
           "declaring node " + id + " down needs a reason of 1.."
             + std::to_string(node_down_reason_bytes_max)
             + " bytes of UTF-8 (who saw what), got '"
             + printable_excerpt(reason) + "'");
-  require(silent_for_ms >= 0 && silent_for_ms <= node_prune_age_ms_max,
+  require_input(silent_for_ms >= 0 && silent_for_ms <= node_prune_age_ms_max,
           "declaring node " + id + " down: silent_for_ms must be 0.."
             + std::to_string(node_prune_age_ms_max) + ", got "
             + std::to_string(silent_for_ms));
@@ -246,7 +241,7 @@ void node_registry::leave(const std::string& id) {
 }
 
 std::int64_t node_registry::prune(std::int64_t older_than_ms) {
-  require(older_than_ms >= 0 && older_than_ms <= node_prune_age_ms_max,
+  require_input(older_than_ms >= 0 && older_than_ms <= node_prune_age_ms_max,
           "a prune age must be 0.." + std::to_string(node_prune_age_ms_max)
             + " ms, got " + std::to_string(older_than_ms));
   try {

@@ -20,40 +20,24 @@ namespace {
 constexpr std::int32_t max_attempts_min = 1;
 constexpr std::int32_t max_attempts_max = 100;
 
-void require(bool ok, const std::string& why) {
-  if (!ok)
-    throw storage_error(ec::invalid_input, why);
-}
-
 template <class T>
 void check_count(const std::vector<T>& ids, const char* what) {
-  require(ids.size() <= queue_admin_ids_max,
+  require_input(ids.size() <= queue_admin_ids_max,
           std::string{"at most "} + std::to_string(queue_admin_ids_max) + " "
             + what + " per call, got " + std::to_string(ids.size()));
-}
-
-// {1,2,3}: a bigint[] literal.
-std::string id_array(const std::vector<std::int64_t>& ids) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0)
-      out += ',';
-    out += std::to_string(ids[i]);
-  }
-  return out + "}";
 }
 
 void check_batch(const job_batch_request& batch) {
   check_count(batch.user_ids, "user ids");
   for (const auto& id : batch.user_ids)
-    require(is_uuid_text(id),
+    require_input(is_uuid_text(id),
             "user id '" + printable_excerpt(id) + "' is not a UUID");
-  require(batch.max_attempts >= max_attempts_min
+  require_input(batch.max_attempts >= max_attempts_min
             && batch.max_attempts <= max_attempts_max,
           "max_attempts must be in " + std::to_string(max_attempts_min) + ".."
             + std::to_string(max_attempts_max) + ", got "
             + std::to_string(batch.max_attempts));
-  require(batch.run_at_unix_ms >= 0,
+  require_input(batch.run_at_unix_ms >= 0,
           "run_at must be a Unix time in ms (0 for now), got "
             + std::to_string(batch.run_at_unix_ms));
 }
@@ -140,7 +124,7 @@ job_state_counts queue_admin::counts(const std::vector<std::int64_t>& ids) {
   check_count(ids, "job ids");
   try {
     pqxx::nontransaction tx{impl_->conn};
-    auto row = tx.exec_prepared1("admin_counts", id_array(ids));
+    auto row = tx.exec_prepared1("admin_counts", bigint_array(ids));
     job_state_counts c;
     c.pending = row[0].as<std::int64_t>();
     c.running = row[1].as<std::int64_t>();
@@ -180,7 +164,7 @@ std::int64_t queue_admin::delete_seed_jobs(std::uint64_t seed) {
 }
 
 bool queue_admin::forget_node(const std::string& id) {
-  require(!id.empty(), "a node id must not be empty");
+  require_input(!id.empty(), "a node id must not be empty");
   try {
     pqxx::nontransaction tx{impl_->conn};
     return tx.exec_prepared("admin_forget_node", id).affected_rows() > 0;
