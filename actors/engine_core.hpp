@@ -26,6 +26,7 @@
 #include "messages/generation_messages.hpp"
 #include "messages/memory_messages.hpp"
 #include "storage/seed.hpp"
+#include "storage/steering_store.hpp"
 #include "storage/user_store.hpp"
 #include "storage/session.hpp"
 
@@ -282,6 +283,34 @@ public:
   /// Creates or updates a user (see storage::put_user) and drops what is
   /// cached about them. @returns the id. @throws engine_error.
   std::string put_user(const storage::user_profile& profile);
+
+  // -- steering (engine_core_steering.cpp): storage calls on the caller's
+  // thread, each dropping what the caches hold for the user it changed.
+
+  /// The user's settings as stored (0: not set, the engine's value).
+  storage::stored_user_settings user_settings(const std::string& user_id);
+
+  /// The id of the contact `ref` names (id, exact name or e-mail).
+  std::string resolve_contact(const std::string& user_id,
+                              const std::string& ref);
+
+  /// Applies a contact's settings; returns its id.
+  std::string update_contact(const std::string& user_id,
+                             const std::string& contact_ref,
+                             const contact_update& update);
+
+  std::vector<group_info> groups(const std::string& user_id);
+  group_info create_group(const std::string& user_id, const std::string& name,
+                          std::int32_t cadence_days);
+  group_info update_group(const std::string& user_id,
+                          const std::string& group_ref,
+                          const std::string& new_name,
+                          std::int32_t cadence_days);
+  void delete_group(const std::string& user_id, const std::string& group_ref);
+  std::int64_t change_members(const std::string& user_id,
+                              const std::string& group_ref,
+                              const std::vector<std::string>& contact_refs,
+                              bool remove);
 
   /// True while a worker runs (between start_worker and stop_worker).
   bool worker_running() const;

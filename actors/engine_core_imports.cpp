@@ -103,6 +103,7 @@ import_report engine_core::import_file(const import_request& request,
   storage::import_target target;
   target.user_id = request.user_id;
   const auto now_unix_s = d.clock.or_now_unix_s(request.now_unix_s);
+  target.now_unix_s = now_unix_s;
   import_options options = import_options_of(d, request.strict, now_unix_s);
   std::unique_ptr<page_source> source;
   try {
@@ -191,6 +192,7 @@ import_report engine_core::import_stream(const import_request& request,
   // open_contact_stream), so the importer starts every run over.
   target.resource = "stream:" + name;
   const auto now_unix_s = d.clock.or_now_unix_s(request.now_unix_s);
+  target.now_unix_s = now_unix_s;
   import_options options = import_options_of(d, request.strict, now_unix_s);
   std::unique_ptr<page_source> source;
   try {
@@ -250,6 +252,7 @@ import_report engine_core::sync_google(const google_sync_request& request,
     target.calendar_id = request.calendar_id;
   }
   const auto now_unix_s = d.clock.or_now_unix_s(request.now_unix_s);
+  target.now_unix_s = now_unix_s;
   import_options options = import_options_of(d, request.strict, now_unix_s);
   options.page_items_max = static_cast<std::size_t>(
     contacts ? d.cfg.sync.contacts_page_items : d.cfg.sync.events_page_items);

@@ -185,7 +185,8 @@ void pull(user_pointer self, stream_cursor cursor) {
         ++st.result.batches;
         st.result.contacts_read += batch.rows_read;
         for (auto& row : batch.rows)
-          st.best.offer(storage::to_candidate(row, st.req.now_unix_s));
+          st.best.offer(storage::to_candidate(
+            row, st.req.now_unix_s, st.ctx.default_cadence_days));
         // The priority stream is in rank order: once K are kept, no later
         // row can displace one, so reading stops exactly here.
         if (st.best.size() >= st.k || batch.next.done)
@@ -206,6 +207,12 @@ void apply_level(user_pointer self, pressure_level level) {
     st.k = std::min(st.k, std::min(st.policy().suggestions_max, st.k_full));
 }
 
+// The days searched for slots: the user's horizon, else the engine's.
+std::int64_t window_days(const user_state& st) {
+  return st.ctx.slot_horizon_days > 0 ? st.ctx.slot_horizon_days
+                                      : st.cfg.window_days;
+}
+
 // Computes free slots and K, then pulls the priority stream (or finishes
 // at once when there is no slot).
 void plan(user_pointer self) {
@@ -219,7 +226,12 @@ void plan(user_pointer self) {
   for (auto& b : st.ctx.busy)
     busy.push_back({b.start_unix_s, b.end_unix_s});
   slot_rules rules;
-  rules.window_days = st.cfg.window_days;
+  rules.window_days = window_days(st);
+  // The user's slot policy where they set one, else the engine's.
+  if (st.ctx.slot_minutes > 0)
+    rules.slot_minutes = st.ctx.slot_minutes;
+  if (st.ctx.slots_per_day > 0)
+    rules.slots_per_day_max = st.ctx.slots_per_day;
   try {
     st.slots = free_slots(tz_database_zone::locate(st.ctx.timezone), windows,
                           std::move(busy), st.req.now_unix_s, rules);
@@ -231,16 +243,20 @@ void plan(user_pointer self) {
   st.result.free_slots = static_cast<std::int64_t>(st.slots.size());
   st.k_full = std::min(st.cfg.policy.at(pressure_level::normal).suggestions_max,
                        st.slots.size());
+  if (st.ctx.suggestions_per_run > 0)
+    st.k_full = std::min<std::size_t>(
+      st.k_full, static_cast<std::size_t>(st.ctx.suggestions_per_run));
   st.k = std::min(st.policy().suggestions_max, st.k_full);
   st.best = top_k{st.k};
   if (st.k == 0) {
     st.result.warnings.push_back("no free slot in the next "
-                                 + std::to_string(st.cfg.window_days)
+                                 + std::to_string(window_days(st))
                                  + " days");
     return finish(self);
   }
-  pull(self, storage::session::open_priority(st.req.user_id,
-                                             st.req.now_unix_s));
+  pull(self, storage::session::open_priority(
+               st.req.user_id, st.req.now_unix_s,
+               st.ctx.default_cadence_days, st.ctx.dismiss_cooldown_days));
 }
 
 user_actor::behavior_type user(user_pointer self, repository_actor repo,
@@ -284,7 +300,7 @@ user_actor::behavior_type user(user_pointer self, repository_actor repo,
             auto day = st.req.now_unix_s / 86400
                        - (st.req.now_unix_s % 86400 < 0 ? 1 : 0);
             auto from = day * 86400;
-            auto to = from + (st.cfg.window_days + 1) * 86400;
+            auto to = from + (window_days(st) + 1) * 86400;
             self->request(st.cache, caf::infinite, atom::busy::value,
                           st.req.user_id, from, to)
               .then(

@@ -131,12 +131,19 @@ bool matches_reference(engine& e, const generation_summary& r,
                                  static_cast<std::size_t>(r.free_slots));
   top_k reference{k};
   checked(e.for_each_contact(r.user_id, [&](const contact_info& info) {
-    std::optional<frequency> preference;
+    contact_cadence cadence;
     if (!info.frequency.empty())
-      preference = parse_frequency(info.frequency);
+      cadence.preference = parse_frequency(info.frequency);
+    cadence.days = info.effective_cadence_days;
+    cadence.source = info.cadence_source == "contact" ? cadence_source::contact
+                     : info.cadence_source == "group" ? cadence_source::group
+                                                      : cadence_source::user_default;
+    cadence.weight_quarters = importance_weight_quarters(info.importance);
     auto c = make_candidate(info.id, info.name, info.last_contact_unix_s,
-                            preference, bench_now_unix_s);
-    if (is_due(c.days, c.preference.value_or(default_frequency)))
+                            info.added_unix_s, cadence, bench_now_unix_s);
+    bool paused = info.paused_until_unix_s
+                  && *info.paused_until_unix_s > bench_now_unix_s;
+    if (c.days >= cadence.days && !paused)
       reference.offer(std::move(c));
     return true;
   }));

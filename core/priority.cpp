@@ -64,14 +64,47 @@ bool is_due(std::int64_t days, frequency f) noexcept {
 }
 
 double priority(std::int64_t days, frequency f) noexcept {
-  auto threshold = threshold_days(f);
-  // Compare before subtracting: days - threshold overflows near INT64_MIN.
-  auto overdue = days > threshold ? days - threshold : 0;
-  return 100.0 + 50.0 * std::log1p(static_cast<double>(overdue));
+  return priority_of_score(
+    overdue_score(days, threshold_days(f), neutral_weight_quarters));
+}
+
+std::int64_t overdue_score(std::int64_t days, std::int64_t cadence_days,
+                           std::int64_t weight_quarters) noexcept {
+  // Compare before subtracting: days - cadence overflows near INT64_MIN.
+  if (days <= cadence_days)
+    return 0;
+  auto overdue = days - cadence_days;
+  constexpr auto highest = std::numeric_limits<std::int64_t>::max();
+  if (weight_quarters > 0 && overdue > highest / weight_quarters)
+    return highest;
+  return overdue * weight_quarters;
+}
+
+std::int64_t importance_weight_quarters(std::string_view circle) noexcept {
+  if (circle == "inner")
+    return 8;
+  if (circle == "close")
+    return 6;
+  if (circle == "active")
+    return 5;
+  if (circle == "casual")
+    return 3;
+  return neutral_weight_quarters;
+}
+
+double priority_of_score(std::int64_t score) noexcept {
+  return 100.0
+         + 50.0 * std::log1p(static_cast<double>(score)
+                             / static_cast<double>(neutral_weight_quarters));
 }
 
 unix_seconds due_cutoff(frequency f, unix_seconds now) noexcept {
-  auto span = threshold_days(f) * seconds_per_day;
+  return due_cutoff_days(threshold_days(f), now);
+}
+
+unix_seconds due_cutoff_days(std::int64_t cadence_days,
+                             unix_seconds now) noexcept {
+  auto span = cadence_days * seconds_per_day;
   constexpr auto lowest = std::numeric_limits<unix_seconds>::min();
   if (now < lowest + span)
     return lowest;
@@ -79,51 +112,113 @@ unix_seconds due_cutoff(frequency f, unix_seconds now) noexcept {
 }
 
 candidate make_candidate(std::string id, std::string name,
-                         std::optional<unix_seconds> last,
-                         std::optional<frequency> pref, unix_seconds now) {
+                         std::optional<unix_seconds> last, unix_seconds added,
+                         const contact_cadence& cadence, unix_seconds now) {
   candidate c;
   c.contact_id = std::move(id);
   c.name = std::move(name);
   c.last_contact = last;
-  c.preference = pref;
-  c.days = days_since(last, now);
-  c.priority = priority(c.days, pref.value_or(default_frequency));
+  c.due_from = last.value_or(added);
+  c.cadence = cadence;
+  c.days = days_since(c.due_from, now);
+  c.score = overdue_score(c.days, cadence.days, cadence.weight_quarters);
+  c.priority = priority_of_score(c.score);
   return c;
 }
 
+candidate make_candidate(std::string id, std::string name,
+                         std::optional<unix_seconds> last,
+                         std::optional<frequency> pref, unix_seconds now) {
+  contact_cadence cadence;
+  cadence.preference = pref;
+  cadence.days = threshold_days(pref.value_or(default_frequency));
+  cadence.source = pref ? cadence_source::contact
+                        : cadence_source::user_default;
+  return make_candidate(std::move(id), std::move(name), last, 0, cadence,
+                        now);
+}
+
 bool ranks_before(const candidate& a, const candidate& b) noexcept {
-  if (a.priority != b.priority)
-    return a.priority > b.priority;
-  if (a.last_contact != b.last_contact)
-    // std::optional orders nullopt before every value: never-contacted first.
-    return a.last_contact < b.last_contact;
+  if (a.score != b.score)
+    return a.score > b.score;
+  if (a.due_from != b.due_from)
+    return a.due_from < b.due_from;
   return a.contact_id < b.contact_id;
 }
 
+namespace {
+
+// "monthly catch-ups", "catch-ups every 45 days": a cadence in days, named
+// like its class where one has exactly that many days.
+std::string cadence_in_days(std::int64_t days) {
+  switch (days) {
+    case 1: return "daily catch-ups";
+    case 7: return "weekly catch-ups";
+    case 14: return "catch-ups every two weeks";
+    case 30: return "monthly catch-ups";
+    case 90: return "quarterly catch-ups";
+    case 365: return "yearly catch-ups";
+    default: return "catch-ups every " + std::to_string(days) + " days";
+  }
+}
+
+const char* circle_name(std::int64_t weight_quarters) noexcept {
+  switch (weight_quarters) {
+    case 8: return "inner circle";
+    case 6: return "close friends";
+    case 5: return "active friends";
+    case 3: return "casual";
+    default: return nullptr;
+  }
+}
+
+} // namespace
+
 std::string reason_text(const candidate& c) {
+  std::string who = c.name;
+  if (auto circle = circle_name(c.cadence.weight_quarters))
+    who += std::string{" ("} + circle + ")";
   std::string text;
   if (!c.last_contact) {
-    text = "You haven't caught up with " + c.name + " yet";
+    if (c.due_from == 0)
+      text = "You haven't caught up with " + who + " yet";
+    else if (c.days == 1)
+      text = "You haven't caught up with " + who
+             + " since you added them 1 day ago";
+    else if (c.days >= 0)
+      text = "You haven't caught up with " + who
+             + " since you added them " + std::to_string(c.days)
+             + " days ago";
+    else
+      text = "You haven't caught up with " + who + " yet";
   } else if (c.days > 1) {
     text = "It's been " + std::to_string(c.days) +
-           " days since you caught up with " + c.name;
+           " days since you caught up with " + who;
   } else if (c.days == 1) {
-    text = "It's been 1 day since you caught up with " + c.name;
+    text = "It's been 1 day since you caught up with " + who;
   } else if (c.days == 0) {
-    text = "You caught up with " + c.name + " today";
+    text = "You caught up with " + who + " today";
   } else {
     // A last contact after `now`: clock skew or a catch-up logged ahead.
-    text = "Your last catch-up with " + c.name + " is dated in the future";
+    text = "Your last catch-up with " + who + " is dated in the future";
   }
   text += ' ';
   text += em_dash;
-  if (c.preference) {
-    text += " you wanted ";
-    text += cadence(*c.preference);
-  } else {
-    text += " with no preference set, ";
-    text += cadence(default_frequency);
-    text += " are the default";
+  switch (c.cadence.source) {
+    case cadence_source::contact:
+      text += " you wanted ";
+      text += c.cadence.preference ? std::string{cadence(*c.cadence.preference)}
+                                   : cadence_in_days(c.cadence.days);
+      break;
+    case cadence_source::group:
+      text += " a group of theirs wants ";
+      text += cadence_in_days(c.cadence.days);
+      break;
+    case cadence_source::user_default:
+      text += " with no preference set, ";
+      text += cadence_in_days(c.cadence.days);
+      text += " are the default";
+      break;
   }
   text += '.';
   return text;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/frequency.hpp"
 
@@ -36,6 +37,54 @@ double priority(std::int64_t days, frequency f) noexcept;
 /// at 0). Saturates at the smallest unix_seconds instead of overflowing.
 unix_seconds due_cutoff(frequency f, unix_seconds now) noexcept;
 
+/// The same for a cadence of `cadence_days` days: now - cadence_days *
+/// 86400, saturating.
+unix_seconds due_cutoff_days(std::int64_t cadence_days,
+                             unix_seconds now) noexcept;
+
+/// Where the cadence in effect comes from (said in the reason text).
+enum class cadence_source : std::uint8_t {
+  /// The contact's own: a named class or "every N days".
+  contact = 0,
+  /// The shortest cadence among the contact's groups.
+  group = 1,
+  /// The user's default cadence.
+  user_default = 2,
+};
+
+/// Importance weight of a contact without an importance (Dunbar circle),
+/// in quarters: each day overdue counts weight / 4 days. The schema's
+/// contacts.importance_weight holds the weight of each circle: inner 8,
+/// close 6, active 5, none 4, casual 3.
+inline constexpr std::int64_t neutral_weight_quarters = 4;
+
+/// The weight of an importance (Dunbar circle: "inner", "close",
+/// "active", "casual"; anything else is none), as the schema's
+/// contacts.importance_weight computes it.
+std::int64_t importance_weight_quarters(std::string_view circle) noexcept;
+
+/// A contact's cadence as the ranking sees it.
+struct contact_cadence {
+  /// The named class the user chose, if any (for the reason text).
+  std::optional<frequency> preference;
+  /// Days between catch-ups, 1..3650.
+  std::int64_t days = threshold_days(default_frequency);
+  cadence_source source = cadence_source::user_default;
+  /// Importance weight in quarters (see neutral_weight_quarters).
+  std::int64_t weight_quarters = neutral_weight_quarters;
+};
+
+/// The score of a contact `days` after it became countable, with cadence
+/// `cadence_days` and importance `weight_quarters`: the days overdue
+/// (0 until due) times the weight. Whole numbers, so that PostgreSQL and
+/// the engine rank identically; saturates instead of overflowing.
+std::int64_t overdue_score(std::int64_t days, std::int64_t cadence_days,
+                           std::int64_t weight_quarters) noexcept;
+
+/// The priority shown for a score: 100 + 50 ln(1 + score / 4), which is
+/// the specification's 100 + 50 ln(1 + days overdue) for a neutral weight.
+double priority_of_score(std::int64_t score) noexcept;
+
 /// A contact considered for suggestion.
 struct candidate {
   /// Canonical lower-case UUID text, so that string order is PostgreSQL's
@@ -45,22 +94,35 @@ struct candidate {
   std::string name;
   /// The last catch-up; nullopt if never contacted.
   std::optional<unix_seconds> last_contact;
-  /// The wanted frequency; nullopt if none (scored as default_frequency).
-  std::optional<frequency> preference;
-  /// days_since(last_contact, now).
+  /// What the cadence counts from: the last catch-up, else when the
+  /// contact was added.
+  unix_seconds due_from = 0;
+  contact_cadence cadence;
+  /// days_since(due_from, now).
   std::int64_t days = 0;
-  /// priority(days, preference.value_or(default_frequency)); never NaN.
+  /// overdue_score(days, cadence.days, cadence.weight_quarters).
+  std::int64_t score = 0;
+  /// priority_of_score(score); never NaN.
   double priority = 0;
 };
 
-/// Builds a candidate with `days` and `priority` computed for `now`.
+/// Builds a candidate with `days`, `score` and `priority` computed for
+/// `now`; `added` is when the contact was added (its due reference while
+/// it has no last contact).
+candidate make_candidate(std::string id, std::string name,
+                         std::optional<unix_seconds> last, unix_seconds added,
+                         const contact_cadence& cadence, unix_seconds now);
+
+/// The same for a contact with a named class `pref` (or the default
+/// monthly), a neutral weight and, when never contacted, added at
+/// 1970-01-01T00:00Z.
 candidate make_candidate(std::string id, std::string name,
                          std::optional<unix_seconds> last,
                          std::optional<frequency> pref, unix_seconds now);
 
-/// The total order of suggestions: higher priority first, then earlier last
-/// contact first with never-contacted before any contact, then smaller
-/// contact_id first. A strict weak order; total on distinct contact_ids.
+/// The total order of suggestions: higher score first, then the earlier
+/// due reference (last contact, else when added), then the smaller
+/// contact_id. A strict weak order; total on distinct contact_ids.
 bool ranks_before(const candidate& a, const candidate& b) noexcept;
 
 /// One English sentence explaining why `c` is suggested, such as

@@ -26,20 +26,43 @@ struct contact_record {
   std::uint8_t frequency = no_frequency;
   std::vector<std::string> group_ids;
   bool archived = false;
+  /// The contact's own "every N days" cadence; 0 if none (a named class in
+  /// `frequency`, or none at all).
+  std::int32_t cadence_days = 0;
+  /// The shortest cadence among its groups; 0 if none of them has one.
+  std::int32_t group_cadence_days = 0;
+  /// The cadence in effect (own, else groups'); 0 stands for the user's
+  /// default cadence.
+  std::int32_t effective_cadence_days = 0;
+  /// Importance weight in quarters (contacts.importance_weight: inner 8,
+  /// close 6, active 5, none 4, casual 3).
+  std::int32_t importance_weight = 4;
+  /// What the cadence counts from: the last contact, else when the contact
+  /// was added (Unix seconds).
+  std::int64_t due_from_unix_s = 0;
+  /// Not suggested before this instant (Unix seconds); 0 if not paused.
+  std::int64_t paused_until_unix_s = 0;
   // -- full projection only ---------------------------------------------------
   std::string email;
   std::string phone;
   std::string location;
   std::string organization;
   std::int64_t created_at_unix_s = 0;
+  /// The Dunbar circle ("inner", "close", "active", "casual") or "".
+  std::string importance;
+  /// The user's default cadence (what effective_cadence_days 0 means).
+  std::int32_t default_cadence_days = 30;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, contact_record& x) {
   return f(caf::meta::type_name("catchup::contact_record"), x.id, x.name,
            x.last_contact_unix_s, x.has_last_contact, x.frequency,
-           x.group_ids, x.archived, x.email, x.phone, x.location,
-           x.organization, x.created_at_unix_s);
+           x.group_ids, x.archived, x.cadence_days, x.group_cadence_days,
+           x.effective_cadence_days, x.importance_weight, x.due_from_unix_s,
+           x.paused_until_unix_s, x.email, x.phone, x.location,
+           x.organization, x.created_at_unix_s, x.importance,
+           x.default_cadence_days);
 }
 
 /// Which stream a cursor walks.
@@ -47,7 +70,7 @@ enum class stream_kind : std::uint8_t {
   /// All non-archived contacts in one order (keyset pagination).
   ordered = 0,
   /// Due, eligible contacts in suggestion priority order: one ordered index
-  /// scan per frequency class, merged.
+  /// scan per (cadence, importance) class, merged.
   priority = 1,
   /// All non-archived contacts in one order through a server-side cursor:
   /// one snapshot, no re-planning per batch, for bulk reads. The stream
@@ -78,7 +101,16 @@ struct stream_cursor {
   /// PostgreSQL text) and id; empty before the first batch.
   std::string after_key;
   std::string after_id;
-  /// Keyset position per frequency class (priority streams; 8 entries).
+  /// The user's default cadence and dismissal cool-down (0: one cadence
+  /// period), priority streams only.
+  std::int32_t default_cadence_days = 30;
+  std::int32_t dismiss_cooldown_days = 0;
+  /// The (cadence, importance) classes of the user's contacts, read on the
+  /// first batch (priority streams); cadence 0 is the user's default.
+  bool classes_loaded = false;
+  std::vector<std::int32_t> class_cadence_days;
+  std::vector<std::int32_t> class_weight;
+  /// Keyset position per class (priority streams).
   std::vector<std::string> class_after_key;
   std::vector<std::string> class_after_id;
   /// Classes with no more due rows.
@@ -93,7 +125,9 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stream_cursor& x) {
   return f(caf::meta::type_name("catchup::stream_cursor"), x.user_id, x.kind,
            x.order, x.descending, x.full_projection, x.now_unix_s,
-           x.after_key, x.after_id, x.class_after_key, x.class_after_id,
+           x.after_key, x.after_id, x.default_cadence_days,
+           x.dismiss_cooldown_days, x.classes_loaded, x.class_cadence_days,
+           x.class_weight, x.class_after_key, x.class_after_id,
            x.class_done, x.bulk_id, x.done);
 }
 

@@ -49,12 +49,23 @@ struct user_context {
   std::vector<busy_record> busy;
   /// True when a pause covers "now".
   bool paused = false;
+  /// The user's settings (users table); 0 in a slot or run setting means
+  /// the engine's configured value, 0 cool-down one cadence period.
+  std::int32_t default_cadence_days = 30;
+  std::int32_t dismiss_cooldown_days = 0;
+  std::int32_t slot_horizon_days = 0;
+  std::int32_t slot_minutes = 0;
+  std::int32_t slots_per_day = 0;
+  std::int32_t suggestions_per_run = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, user_context& x) {
   return f(caf::meta::type_name("catchup::user_context"), x.user_id,
-           x.exists, x.timezone, x.availability, x.busy, x.paused);
+           x.exists, x.timezone, x.availability, x.busy, x.paused,
+           x.default_cadence_days, x.dismiss_cooldown_days,
+           x.slot_horizon_days, x.slot_minutes, x.slots_per_day,
+           x.suggestions_per_run);
 }
 
 /// One suggestion as stored and shown.

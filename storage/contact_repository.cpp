@@ -15,8 +15,6 @@ namespace catchup::storage {
 
 namespace {
 
-constexpr std::size_t class_count = all_frequencies.size();
-
 // Columns of both projections, in contact_record order. The sort key of the
 // stream's order follows as the last two columns (key text, id).
 constexpr const char* minimal_columns
@@ -24,11 +22,17 @@ constexpr const char* minimal_columns
     "c.frequency_preference::text, "
     "array_to_string(ARRAY(SELECT cg.group_id::text FROM contact_groups cg "
     "WHERE cg.contact_id = c.id ORDER BY 1), ','), "
-    "c.archived_at IS NOT NULL";
+    "c.archived_at IS NOT NULL, coalesce(c.cadence_days, 0), "
+    "coalesce(c.group_cadence_days, 0), c.effective_cadence_days, "
+    "c.importance_weight, extract(epoch from c.due_key)::bigint, "
+    "coalesce(extract(epoch from c.paused_until)::bigint, 0)";
 constexpr const char* full_columns
   = ", coalesce(c.email, ''), coalesce(c.phone, ''), "
     "coalesce(c.location, ''), coalesce(c.organization, ''), "
-    "extract(epoch from c.created_at)::bigint";
+    "extract(epoch from c.created_at)::bigint, "
+    "coalesce(c.dunbar_circle::text, ''), "
+    // Uncorrelated: PostgreSQL evaluates it once per statement.
+    "(SELECT u.default_cadence_days FROM users u WHERE u.id = $1::uuid)";
 
 const char* key_expression(contact_order order) {
   switch (order) {
@@ -61,12 +65,20 @@ contact_record read_record(const pqxx::row& row, bool full) {
     if (!id.empty())
       rec.group_ids.push_back(id);
   rec.archived = row[5].as<bool>();
+  rec.cadence_days = row[6].as<std::int32_t>();
+  rec.group_cadence_days = row[7].as<std::int32_t>();
+  rec.effective_cadence_days = row[8].as<std::int32_t>();
+  rec.importance_weight = row[9].as<std::int32_t>();
+  rec.due_from_unix_s = row[10].as<std::int64_t>();
+  rec.paused_until_unix_s = row[11].as<std::int64_t>();
   if (full) {
-    rec.email = row[6].c_str();
-    rec.phone = row[7].c_str();
-    rec.location = row[8].c_str();
-    rec.organization = row[9].c_str();
-    rec.created_at_unix_s = row[10].as<std::int64_t>();
+    rec.email = row[12].c_str();
+    rec.phone = row[13].c_str();
+    rec.location = row[14].c_str();
+    rec.organization = row[15].c_str();
+    rec.created_at_unix_s = row[16].as<std::int64_t>();
+    rec.importance = row[17].c_str();
+    rec.default_cadence_days = row[18].as<std::int32_t>();
   }
   return rec;
 }
@@ -97,64 +109,96 @@ constexpr const char* nil_uuid = "00000000-0000-0000-0000-000000000000";
 const char* const priority_statement = "catchup_priority_stream";
 
 std::string priority_statement_sql() {
-  // $1 user, $2 now, $3 rows wanted; class i has cutoff $(4+4i), position
-  // $(5+4i) and $(6+4i), limit $(7+4i) (0 once the class is exhausted).
+  // $1 user, $2 now, $3 rows wanted, $4 the user's default cadence, $5 the
+  // dismissal cool-down in days (0: one cadence period); per class i (the
+  // arrays' i-th items): $6 cadence (0: the default), $7 weight, $8 and $9
+  // the position to read after, $10 the rows to read (0 once exhausted).
   //
-  // Each branch is a range scan of contacts_by_class over due, eligible
-  // rows, in ascending last contact, which within one class is descending
-  // priority. The merge orders by whole days overdue: priority is
-  // 100 + 50 ln(1 + overdue), strictly increasing in that integer, so this
-  // is exactly the engine's total order (then last contact with "never"
-  // first, then id) without comparing floating-point values in SQL. Only
-  // the rows that win the merge get their groups looked up and sent.
-  std::string sql = "WITH cand AS MATERIALIZED (";
-  for (std::size_t cls = 0; cls < class_count; ++cls) {
-    auto param = [&](int k) { return "$" + std::to_string(4 + 4 * cls + k); };
-    auto f = all_frequencies[cls];
-    if (cls > 0)
-      sql += " UNION ALL ";
-    sql += "(SELECT c.id, c.last_contact_key AS key, " + std::to_string(cls)
-           + " AS cls, ($2::bigint - CASE WHEN c.last_contact_key = "
-             "'-infinity' THEN 0 ELSE extract(epoch from "
-             "c.last_contact_key)::bigint END) / 86400 - "
-           + std::to_string(threshold_days(f))
-           + " AS overdue FROM contacts c WHERE c.user_id = $1::uuid "
-             "AND c.archived_at IS NULL AND c.effective_frequency = '"
-           + std::string{to_string(f)}
-           + "' AND c.last_contact_key <= to_timestamp(" + param(0)
-           + "::bigint) AND (c.last_contact_key, c.id) > (" + param(1)
-           + "::timestamptz, " + param(2) + "::uuid) "
-             "AND NOT EXISTS (SELECT 1 FROM suggestion_exclusions x "
-             "WHERE x.user_id = c.user_id AND x.contact_id = c.id) "
-             "AND NOT EXISTS (SELECT 1 FROM suggestions s "
-             "WHERE s.user_id = c.user_id AND s.contact_id = c.id "
-             "AND ((s.status = 'accepted' "
-             "AND s.slot_end > to_timestamp($2::bigint)) "
-             "OR (s.status = 'snoozed' "
-             "AND s.snoozed_until > to_timestamp($2::bigint)))) "
-             "ORDER BY c.last_contact_key, c.id LIMIT "
-           + param(3) + "::bigint)";
-  }
-  sql += std::string{"), top AS (SELECT * FROM cand "
-                     "ORDER BY overdue DESC, key, id LIMIT $3::bigint) "
-                     "SELECT "}
-         + minimal_columns
+  // Each class is a range scan of contacts_by_due over due, eligible rows
+  // in ascending due reference, which within one class is descending
+  // score. The merge orders by the score, whole days overdue times the
+  // weight, then the due reference, then the id: exactly the engine's
+  // total order (core/priority.hpp), without comparing floating-point
+  // values in SQL. Only the rows that win the merge get their groups
+  // looked up and sent.
+  return "WITH k AS (SELECT k.cad, k.w, k.after_key, k.after_id, k.lim, "
+         "k.ord - 1 AS cls, CASE WHEN k.cad = 0 THEN $4::int ELSE k.cad END "
+         "AS days FROM unnest($6::int[], $7::int[], $8::timestamptz[], "
+         "$9::uuid[], $10::bigint[]) WITH ORDINALITY "
+         "AS k(cad, w, after_key, after_id, lim, ord)), "
+         "cand AS MATERIALIZED (SELECT s.id, s.due_key AS key, k.cls, "
+         "(($2::bigint - extract(epoch from s.due_key)::bigint) / 86400 "
+         "- k.days) * k.w AS score FROM k CROSS JOIN LATERAL ("
+         "SELECT c.id, c.due_key FROM contacts c WHERE c.user_id = $1::uuid "
+         "AND c.archived_at IS NULL AND c.effective_cadence_days = k.cad "
+         "AND c.importance_weight = k.w "
+         "AND c.due_key <= to_timestamp($2::bigint - k.days::bigint * 86400) "
+         "AND (c.due_key, c.id) > (k.after_key, k.after_id) "
+         "AND (c.paused_until IS NULL "
+         "OR c.paused_until <= to_timestamp($2::bigint)) "
+         "AND NOT EXISTS (SELECT 1 FROM suggestion_exclusions x "
+         "WHERE x.user_id = c.user_id AND x.contact_id = c.id) "
+         "AND NOT EXISTS (SELECT 1 FROM suggestions s "
+         "WHERE s.user_id = c.user_id AND s.contact_id = c.id "
+         "AND ((s.status = 'accepted' "
+         "AND s.slot_end > to_timestamp($2::bigint)) "
+         "OR (s.status = 'snoozed' "
+         "AND s.snoozed_until > to_timestamp($2::bigint)) "
+         "OR (s.status = 'dismissed' AND s.responded_at > to_timestamp("
+         "$2::bigint - (CASE WHEN $5::int = 0 THEN k.days ELSE $5::int END)"
+         "::bigint * 86400)))) "
+         "ORDER BY c.due_key, c.id LIMIT k.lim) s), "
+         "top AS (SELECT * FROM cand ORDER BY score DESC, key, id "
+         "LIMIT $3::bigint) "
+         "SELECT " + std::string{minimal_columns}
          + ", top.key::text, top.cls, (SELECT string_agg(z.cls || ':' || "
            "z.n, ',') FROM (SELECT cls, count(*) AS n FROM cand "
            "GROUP BY cls) z) "
            "FROM top JOIN contacts c ON c.id = top.id "
-           "ORDER BY top.overdue DESC, top.key, top.id";
-  return sql;
+           "ORDER BY top.score DESC, top.key, top.id";
 }
 
-candidate to_candidate(const contact_record& r, std::int64_t now_unix_s) {
+const char* const priority_classes_statement = "catchup_priority_classes";
+
+std::string priority_classes_sql() {
+  // The distinct (cadence, weight) classes of a user's contacts, in index
+  // order, by skipping through contacts_by_due: one index probe per class
+  // however many contacts share it.
+  return "WITH RECURSIVE cls AS ((SELECT c.effective_cadence_days AS cad, "
+         "c.importance_weight AS w FROM contacts c WHERE c.user_id = $1::uuid "
+         "AND c.archived_at IS NULL ORDER BY 1, 2 LIMIT 1) UNION ALL "
+         "SELECT n.cad, n.w FROM cls CROSS JOIN LATERAL (SELECT "
+         "c.effective_cadence_days AS cad, c.importance_weight AS w "
+         "FROM contacts c WHERE c.user_id = $1::uuid AND c.archived_at IS NULL "
+         "AND (c.effective_cadence_days, c.importance_weight) > (cls.cad, "
+         "cls.w) ORDER BY 1, 2 LIMIT 1) n) SELECT cad, w FROM cls LIMIT $2";
+}
+
+contact_cadence cadence_of(const contact_record& r,
+                           std::int32_t default_cadence_days) {
+  contact_cadence cadence;
+  if (r.frequency != no_frequency)
+    cadence.preference = static_cast<frequency>(r.frequency);
+  cadence.weight_quarters = r.importance_weight;
+  if (r.effective_cadence_days == 0) {
+    cadence.days = default_cadence_days;
+    cadence.source = cadence_source::user_default;
+  } else {
+    cadence.days = r.effective_cadence_days;
+    cadence.source = (cadence.preference || r.cadence_days != 0)
+                       ? cadence_source::contact
+                       : cadence_source::group;
+  }
+  return cadence;
+}
+
+candidate to_candidate(const contact_record& r, std::int64_t now_unix_s,
+                       std::int32_t default_cadence_days) {
   std::optional<unix_seconds> last;
   if (r.has_last_contact)
     last = r.last_contact_unix_s;
-  std::optional<frequency> pref;
-  if (r.frequency != no_frequency)
-    pref = static_cast<frequency>(r.frequency);
-  return make_candidate(r.id, r.name, last, pref, now_unix_s);
+  return make_candidate(r.id, r.name, last, r.due_from_unix_s,
+                        cadence_of(r, default_cadence_days), now_unix_s);
 }
 
 session::session(const std::string& url, std::int64_t statement_timeout_ms) {
@@ -179,14 +223,15 @@ stream_cursor session::open_ordered(std::string user_id, contact_order order,
 }
 
 stream_cursor session::open_priority(std::string user_id,
-                                     std::int64_t now_unix_s) {
+                                     std::int64_t now_unix_s,
+                                     std::int32_t default_cadence_days,
+                                     std::int32_t dismiss_cooldown_days) {
   stream_cursor c;
   c.user_id = std::move(user_id);
   c.kind = stream_kind::priority;
   c.now_unix_s = now_unix_s;
-  c.class_after_key.assign(class_count, "");
-  c.class_after_id.assign(class_count, "");
-  c.class_done.assign(class_count, 0);
+  c.default_cadence_days = default_cadence_days;
+  c.dismiss_cooldown_days = dismiss_cooldown_days;
   return c;
 }
 
@@ -275,28 +320,42 @@ void read_ordered_page(pqxx::transaction_base& tx, const stream_cursor& cursor,
   batch.next.done = rows.size() < n;
 }
 
-// The priority statement's parameters: per class its due cutoff, the key
-// and id to read after, and how many rows (0 for a class already done).
-std::vector<std::string> priority_parameters(const stream_cursor& cursor,
-                                             std::size_t n) {
-  std::vector<std::string> p;
-  p.reserve(class_count * 4);
-  for (std::size_t cls = 0; cls < class_count; ++cls) {
-    bool first = cursor.class_after_id[cls].empty();
-    p.push_back(std::to_string(due_cutoff(all_frequencies[cls],
-                                          cursor.now_unix_s)));
-    // Before the first row, the position is "before everything": no real
-    // contact has the nil uuid, and never-contacted sorts as -infinity.
-    p.push_back(first ? "-infinity" : cursor.class_after_key[cls]);
-    p.push_back(first ? nil_uuid : cursor.class_after_id[cls]);
-    p.push_back(cursor.class_done[cls] ? "0" : std::to_string(n));
+std::string int_array(const std::vector<std::int32_t>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i)
+    out += (i ? "," : "") + std::to_string(items[i]);
+  return out + "}";
+}
+
+// Reads the user's (cadence, importance) classes into the cursor, on the
+// stream's first batch.
+void load_classes(pqxx::transaction_base& tx, stream_cursor& cursor) {
+  auto rows = tx.exec_prepared(priority_classes_statement, cursor.user_id,
+                               priority_classes_max + 1);
+  if (rows.size() > priority_classes_max)
+    throw storage_error(
+      ec::invalid_input,
+      "user " + cursor.user_id + " has more than "
+        + std::to_string(priority_classes_max)
+        + " distinct (cadence, importance) combinations among their "
+          "contacts");
+  for (auto row : rows) {
+    cursor.class_cadence_days.push_back(row[0].as<std::int32_t>());
+    cursor.class_weight.push_back(row[1].as<std::int32_t>());
   }
-  return p;
+  const auto count = cursor.class_cadence_days.size();
+  // Before the first row, the position is "before everything": no real
+  // contact has the nil uuid.
+  cursor.class_after_key.assign(count, "-infinity");
+  cursor.class_after_id.assign(count, nil_uuid);
+  cursor.class_done.assign(count, 0);
+  cursor.classes_loaded = true;
 }
 
 // Rows each class's scan produced, from the last column of the first row
 // ("cls:n,..."; absent: none); adds them up in `rows_read`.
 std::vector<std::size_t> fetched_per_class(const pqxx::result& rows,
+                                           std::size_t class_count,
                                            std::int64_t& rows_read) {
   std::vector<std::size_t> fetched(class_count, 0);
   if (rows.empty())
@@ -313,19 +372,26 @@ std::vector<std::size_t> fetched_per_class(const pqxx::result& rows,
   return fetched;
 }
 
-// One page of a priority stream: one ordered scan per frequency class,
-// merged by rank in PostgreSQL (see priority_statement_sql): one round
-// trip, planned once per connection.
+// One page of a priority stream: one ordered scan per class, merged by
+// rank in PostgreSQL (see priority_statement_sql): one round trip, planned
+// once per connection.
 void read_priority_page(pqxx::transaction_base& tx,
                         const stream_cursor& cursor, std::size_t n,
                         contact_batch& batch) {
-  const std::vector<std::string> p = priority_parameters(cursor, n);
+  if (!cursor.classes_loaded)
+    load_classes(tx, batch.next);
+  const auto& at = batch.next;
+  const auto class_count = at.class_cadence_days.size();
+  std::vector<std::string> limits;
+  for (std::size_t cls = 0; cls < class_count; ++cls)
+    limits.push_back(at.class_done[cls] ? "0" : std::to_string(n));
   auto rows = tx.exec_prepared(
-    priority_statement, cursor.user_id, cursor.now_unix_s, n, p[0], p[1],
-    p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12],
-    p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21], p[22],
-    p[23], p[24], p[25], p[26], p[27], p[28], p[29], p[30], p[31]);
-  const auto fetched = fetched_per_class(rows, batch.rows_read);
+    priority_statement, at.user_id, at.now_unix_s, n,
+    at.default_cadence_days, at.dismiss_cooldown_days,
+    int_array(at.class_cadence_days), int_array(at.class_weight),
+    detail::array_literal(at.class_after_key),
+    detail::array_literal(at.class_after_id), detail::array_literal(limits));
+  const auto fetched = fetched_per_class(rows, class_count, batch.rows_read);
   std::vector<std::size_t> consumed(class_count, 0);
   for (auto row : rows) {
     auto cls = row[row.size() - 2].as<std::size_t>();
@@ -336,7 +402,7 @@ void read_priority_page(pqxx::transaction_base& tx,
   }
   bool all_done = true;
   for (std::size_t cls = 0; cls < class_count; ++cls) {
-    if (cursor.class_done[cls])
+    if (batch.next.class_done[cls])
       continue;
     // A class is exhausted when its scan came back short and we used all
     // of what it returned.
@@ -439,7 +505,10 @@ user_context session::load_user_context(const std::string& user_id,
     auto user = tx.exec_params(
       "SELECT timezone, EXISTS (SELECT 1 FROM suggestion_pauses p "
       "  WHERE p.user_id = u.id AND p.pause_start <= to_timestamp($2) "
-      "  AND p.pause_end > to_timestamp($2)) "
+      "  AND p.pause_end > to_timestamp($2)), default_cadence_days, "
+      "coalesce(dismiss_cooldown_days, 0), coalesce(slot_horizon_days, 0), "
+      "coalesce(slot_minutes, 0), coalesce(slots_per_day, 0), "
+      "coalesce(suggestions_per_run, 0) "
       "FROM users u WHERE u.id = $1::uuid",
       user_id, now_unix_s);
     if (user.empty())
@@ -447,6 +516,15 @@ user_context session::load_user_context(const std::string& user_id,
     ctx.exists = true;
     ctx.timezone = user[0][0].c_str();
     ctx.paused = user[0][1].as<bool>();
+    ctx.default_cadence_days = user[0][2].as<std::int32_t>();
+    ctx.dismiss_cooldown_days = user[0][3].as<std::int32_t>();
+    ctx.slot_horizon_days = user[0][4].as<std::int32_t>();
+    ctx.slot_minutes = user[0][5].as<std::int32_t>();
+    ctx.slots_per_day = user[0][6].as<std::int32_t>();
+    ctx.suggestions_per_run = user[0][7].as<std::int32_t>();
+    // The user's own slot horizon, when set, is the window searched.
+    if (ctx.slot_horizon_days > 0)
+      window_days = ctx.slot_horizon_days;
     for (auto row : tx.exec_params(
            "SELECT weekday, start_minute, end_minute FROM availability_windows "
            "WHERE user_id = $1::uuid ORDER BY weekday, start_minute",

@@ -248,11 +248,12 @@ void upsert_staged_contacts(pqxx::transaction_base& tx,
         "phone, linked_in, instagram, x_handle, other_social_media, "
         "location, organization, custom_notes, source, sources, "}
       + key_column
-      + ", external_revision, last_synced_at) "
+      + ", external_revision, last_synced_at, created_at) "
         "SELECT md5($1 || '/' || $2 || '/' || key)::uuid, $1::uuid, name, "
         "email, phone, linked_in, instagram, x_handle, other_social, "
         "location, organization, notes, $2, ARRAY[$2], key, revision, "
-        "now() FROM last WHERE NOT deleted "
+        "now(), coalesce(to_timestamp(nullif($3::bigint, 0)), now()) "
+        "FROM last WHERE NOT deleted "
         "ON CONFLICT (user_id, " + key_column + ") WHERE " + key_column
       + " IS NOT NULL DO UPDATE SET name = EXCLUDED.name, "
         "email = EXCLUDED.email, phone = EXCLUDED.phone, "
@@ -265,7 +266,9 @@ void upsert_staged_contacts(pqxx::transaction_base& tx,
         "external_revision = EXCLUDED.external_revision, "
         "sources = CASE WHEN $2 = ANY (c.sources) THEN c.sources "
         "ELSE c.sources || $2 END, "
-        "last_synced_at = EXCLUDED.last_synced_at "
+        "last_synced_at = EXCLUDED.last_synced_at, "
+        // A contact counts as added at its earliest import.
+        "created_at = least(c.created_at, EXCLUDED.created_at) "
         "RETURNING c.id, c." + key_column + " AS key, (xmax = 0) AS fresh), "
         "joined AS (INSERT INTO contact_groups (user_id, contact_id, "
         "group_id) SELECT DISTINCT $1::uuid, m.id, g.id FROM merged m "
@@ -273,7 +276,7 @@ void upsert_staged_contacts(pqxx::transaction_base& tx,
         "JOIN groups g ON g.user_id = $1::uuid AND g.name = gn "
         "ON CONFLICT DO NOTHING) "
         "SELECT fresh FROM merged",
-    target.user_id, target.source);
+    target.user_id, target.source, target.now_unix_s);
   for (auto row : merged)
     (row[0].as<bool>() ? out.inserted : out.updated) += 1;
 }

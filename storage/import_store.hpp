@@ -30,6 +30,9 @@ struct import_target {
   std::string resource;
   /// Calendar imports: the calendar_id the events are filed under.
   std::string calendar_id;
+  /// The import's "now" (the engine's clock): when new contacts count as
+  /// added, and when synced; 0 means the database server's clock.
+  std::int64_t now_unix_s = 0;
 };
 
 /// The stored progress of one import (sync_state).

@@ -20,6 +20,11 @@ inline constexpr std::size_t busy_events_max = 5000;
 /// Upper bound on rows in one pulled batch.
 inline constexpr std::size_t batch_rows_limit = 10000;
 
+/// Upper bound on a user's (cadence, importance) classes, which a priority
+/// stream scans one by one: every combination the schema allows (cadence
+/// 0..3650, five weights), so the bound is structural.
+inline constexpr std::size_t priority_classes_max = 3651 * 5;
+
 /// Latest a suggestion may be snoozed to, in seconds past "now" (90 days):
 /// a reminder further out is a decision, not a snooze, and a bound keeps a
 /// typo (a year for a day) from hiding a contact for good.
@@ -65,10 +70,16 @@ struct respond_result {
   bool last_contact_moved = false;
 };
 
-/// The ranking view of a streamed contact at `now_unix_s` (days since the
-/// last contact and priority computed); the one place that maps the wire
-/// record's frequency code and last-contact flag to core's types.
-candidate to_candidate(const contact_record& record, std::int64_t now_unix_s);
+/// A streamed contact's cadence as core ranks it: its own, else its
+/// groups', else the user's `default_cadence_days`, with its weight.
+contact_cadence cadence_of(const contact_record& record,
+                           std::int32_t default_cadence_days);
+
+/// The ranking view of a streamed contact at `now_unix_s` (days since its
+/// due reference, score and priority computed); the one place that maps
+/// the wire record's codes and flags to core's types.
+candidate to_candidate(const contact_record& record, std::int64_t now_unix_s,
+                       std::int32_t default_cadence_days);
 
 /// One database connection and the engine's queries on it. Synchronous and
 /// not thread-safe: each repository worker actor owns exactly one.
@@ -89,10 +100,15 @@ public:
                                     bool descending, bool full_projection);
 
   /// Starts the priority stream: due contacts of `user_id` at `now` that may
-  /// be suggested (not archived, not excluded, no accepted upcoming or
-  /// snoozed suggestion), in the total order of suggestions.
+  /// be suggested (not archived, paused or excluded, no accepted upcoming
+  /// or snoozed suggestion, no dismissal within the cool-down), in the
+  /// total order of suggestions. `default_cadence_days` is the user's
+  /// default cadence; `dismiss_cooldown_days` their cool-down (0: one
+  /// cadence period).
   static stream_cursor open_priority(std::string user_id,
-                                     std::int64_t now_unix_s);
+                                     std::int64_t now_unix_s,
+                                     std::int32_t default_cadence_days = 30,
+                                     std::int32_t dismiss_cooldown_days = 0);
 
   /// Starts a bulk stream: like `open_ordered`, but read through one
   /// server-side cursor (see `next_bulk`).

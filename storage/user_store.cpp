@@ -12,7 +12,10 @@ namespace catchup::storage {
 
 namespace {
 
+void check_settings(const user_profile& p);
+
 void check_profile(const user_profile& p) {
+  check_settings(p);
   if (!p.id.empty() && !is_uuid_text(p.id))
     throw storage_error(ec::invalid_input,
                         "user id '" + p.id + "' is not a UUID");
@@ -42,6 +45,41 @@ void check_profile(const user_profile& p) {
                             + ", " + std::to_string(w.end_minute)
                             + ") are not a range within 0..1440");
   }
+}
+
+// A setting in [lo, hi], or 0 where 0 means "the default" (`zero_ok`).
+void check_setting(const std::optional<std::int32_t>& x, const char* field,
+                   std::int32_t lo, std::int32_t hi, bool zero_ok) {
+  if (!x || (zero_ok && *x == 0))
+    return;
+  require_input(*x >= lo && *x <= hi,
+                std::string{field} + " " + std::to_string(*x)
+                  + " is not in " + std::to_string(lo) + ".."
+                  + std::to_string(hi) + (zero_ok ? " (or 0: the default)" : ""));
+}
+
+void check_settings(const user_profile& p) {
+  check_setting(p.default_cadence_days, "default_cadence_days", 1, 3650,
+                false);
+  check_setting(p.dismiss_cooldown_days, "dismiss_cooldown_days", 1, 3650,
+                true);
+  check_setting(p.slot_horizon_days, "slot_horizon_days", 1, 90, true);
+  check_setting(p.slot_minutes, "slot_minutes", 15, 480, true);
+  check_setting(p.slots_per_day, "slots_per_day", 1, 24, true);
+  check_setting(p.suggestions_per_run, "suggestions_per_run", 1, 1000, true);
+}
+
+bool has_settings(const user_profile& p) {
+  return p.default_cadence_days || p.dismiss_cooldown_days
+         || p.slot_horizon_days || p.slot_minutes || p.slots_per_day
+         || p.suggestions_per_run;
+}
+
+// Unset: NULL (keep); 0: the default (stored as NULL, see the UPDATE).
+std::optional<std::string> setting(const std::optional<std::int32_t>& x) {
+  if (!x)
+    return std::nullopt;
+  return std::to_string(*x);
 }
 
 const char* text_or_null(const std::optional<std::string>& x) {
@@ -104,6 +142,28 @@ std::string put_user(const std::string& url, const user_profile& p,
         "active = coalesce($5::boolean, users.active)",
         id, p.email, name, zone, active);
     }
+    if (has_settings(p))
+      // $n NULL keeps the stored value; 0 stores NULL ("the default").
+      tx.exec_params(
+        "UPDATE users SET "
+        "default_cadence_days = coalesce($2, default_cadence_days), "
+        "dismiss_cooldown_days = CASE WHEN $3::int IS NULL "
+        "THEN dismiss_cooldown_days ELSE nullif($3::int, 0) END, "
+        "slot_horizon_days = CASE WHEN $4::int IS NULL "
+        "THEN slot_horizon_days ELSE nullif($4::int, 0) END, "
+        "slot_minutes = CASE WHEN $5::int IS NULL "
+        "THEN slot_minutes ELSE nullif($5::int, 0) END, "
+        "slots_per_day = CASE WHEN $6::int IS NULL "
+        "THEN slots_per_day ELSE nullif($6::int, 0) END, "
+        "suggestions_per_run = CASE WHEN $7::int IS NULL "
+        "THEN suggestions_per_run ELSE nullif($7::int, 0) END "
+        "WHERE id = $1::uuid",
+        id, text_or_null(setting(p.default_cadence_days)),
+        text_or_null(setting(p.dismiss_cooldown_days)),
+        text_or_null(setting(p.slot_horizon_days)),
+        text_or_null(setting(p.slot_minutes)),
+        text_or_null(setting(p.slots_per_day)),
+        text_or_null(setting(p.suggestions_per_run)));
     if (p.availability) {
       tx.exec_params("DELETE FROM availability_windows WHERE user_id = $1::uuid",
                      id);

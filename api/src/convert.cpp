@@ -10,6 +10,7 @@
 #include "config/config.hpp"
 #include "core/frequency.hpp"
 #include "core/memory.hpp"
+#include "storage/session.hpp"
 #include "storage/storage_error.hpp"
 
 namespace catchup::api {
@@ -161,6 +162,17 @@ contact_info to_public(const contact_record& x) {
   out.phone = x.phone;
   out.location = x.location;
   out.organization = x.organization;
+  out.cadence_days = x.cadence_days;
+  out.group_cadence_days = x.group_cadence_days;
+  auto cadence = storage::cadence_of(x, x.default_cadence_days);
+  out.effective_cadence_days = static_cast<std::int32_t>(cadence.days);
+  out.cadence_source = cadence.source == cadence_source::contact ? "contact"
+                       : cadence.source == cadence_source::group ? "group"
+                                                                 : "default";
+  out.importance = x.importance;
+  out.added_unix_s = x.created_at_unix_s;
+  if (x.paused_until_unix_s != 0)
+    out.paused_until_unix_s = x.paused_until_unix_s;
   return out;
 }
 

@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
   // The user and their contacts, through the facade (then closed: the
   // private database is free for the node).
   std::string user_id;
+  // Contacts just imported are due one cadence after they were added (a
+  // month unless set otherwise): the node generates as of 31 days from now.
+  std::int64_t in_a_month = 0;
   {
     auto eng = catchup::engine::open(config);
     if (!eng)
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
     if (!user)
       return fail("put_user", user.error());
     user_id = *user;
+    in_a_month = eng->now_unix_s() + 31 * 86400;
     catchup::import_params params;
     params.user_id = user_id;
     auto imported = eng->import_file(vcards, params);
@@ -93,7 +97,7 @@ int main(int argc, char** argv) {
 
   self
     ->request(*node, timeout, catchup::node_atoms::generate::value, user_id,
-              std::int64_t{0})
+              in_a_month)
     .receive(
       [&](const catchup::generation_summary& s) {
         std::cout << "generated " << s.suggestions << " suggestions from "

@@ -65,7 +65,10 @@ int main(int argc, char** argv) {
   for (const auto& w : imported->warnings)
     std::cout << "  warning: " << w.where << ": " << w.reason << "\n";
 
-  auto generated = eng->generate(*user);
+  // Contacts just imported are due one cadence after they were added (a
+  // month unless set otherwise): generate as of 31 days from now.
+  const std::int64_t in_a_month = eng->now_unix_s() + 31 * 86400;
+  auto generated = eng->generate(*user, in_a_month);
   if (!generated)
     return fail("generate", generated.error());
   std::cout << "generated " << generated->suggestions << " suggestions from "

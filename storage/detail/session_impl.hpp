@@ -17,6 +17,9 @@ namespace catchup::storage {
 /// Name and text of the prepared priority-stream statement.
 extern const char* const priority_statement;
 std::string priority_statement_sql();
+/// Name and text of the statement listing a user's priority classes.
+extern const char* const priority_classes_statement;
+std::string priority_classes_sql();
 
 namespace detail {
 
@@ -44,6 +47,7 @@ struct session::impl {
     // scans per class): plan it once, not on each of the first pulls.
     tx.exec0("SET plan_cache_mode = force_generic_plan");
     conn.prepare(priority_statement, priority_statement_sql());
+    conn.prepare(priority_classes_statement, priority_classes_sql());
   }
   pqxx::connection conn;
   // The open bulk stream's transaction (holding its cursor) and id.

@@ -159,14 +159,19 @@ BOOST_AUTO_TEST_CASE(higher_priority_ranks_first) {
   BOOST_TEST(!ranks_before(fresh, overdue));
 }
 
-BOOST_AUTO_TEST_CASE(never_contacted_ranks_before_contacted_at_equal_priority) {
-  // Both not yet overdue, so both score exactly 100.
-  auto never = make_candidate("ffff", "N", std::nullopt, frequency::yearly, 0);
-  auto recent = make_candidate("0000", "R", -day, frequency::yearly, 0);
-  BOOST_REQUIRE(never.priority == recent.priority);
+BOOST_AUTO_TEST_CASE(the_earlier_due_reference_ranks_first_at_equal_score) {
+  // Both not yet overdue, so both score 0 (priority 100): the one whose
+  // cadence started counting earlier (added before the other's last
+  // contact) goes first.
+  contact_cadence yearly;
+  yearly.days = 365;
+  auto never = make_candidate("ffff", "N", std::nullopt, monday - 5 * day,
+                              yearly, monday);
+  auto recent = make_candidate("0000", "R", monday - day, 0, yearly, monday);
+  BOOST_REQUIRE(never.score == recent.score);
   BOOST_TEST(ranks_before(never, recent));
   BOOST_TEST(!ranks_before(recent, never));
-  // Among contacted ones at equal priority, the earlier contact first.
+  // Among contacted ones at equal score, the earlier contact first.
   auto older = make_candidate("ffff", "O", monday - 2 * day, frequency::weekly,
                               monday);
   auto newer = make_candidate("0000", "W", monday - day, frequency::weekly,
@@ -174,6 +179,56 @@ BOOST_AUTO_TEST_CASE(never_contacted_ranks_before_contacted_at_equal_priority) {
   BOOST_REQUIRE(older.priority == newer.priority);
   BOOST_TEST(ranks_before(older, newer));
   BOOST_TEST(!ranks_before(newer, older));
+}
+
+BOOST_AUTO_TEST_CASE(a_new_contact_is_due_one_cadence_after_it_was_added) {
+  contact_cadence monthly;
+  auto added = monday - 29 * day;
+  auto c = make_candidate("1", "Ana", std::nullopt, added, monthly, monday);
+  BOOST_TEST(c.days == 29);
+  BOOST_TEST(c.score == 0);
+  c = make_candidate("1", "Ana", std::nullopt, added, monthly,
+                     monday + 3 * day);
+  BOOST_TEST(c.days == 32);
+  BOOST_TEST(c.score == 2 * neutral_weight_quarters);
+  BOOST_TEST(reason_text(c)
+             == "You haven't caught up with Ana since you added them 32 days "
+                "ago \u2014 with no preference set, monthly catch-ups are the "
+                "default.");
+}
+
+BOOST_AUTO_TEST_CASE(importance_weighs_the_days_overdue) {
+  contact_cadence inner;
+  inner.days = 7;
+  inner.source = cadence_source::contact;
+  inner.weight_quarters = importance_weight_quarters("inner");
+  contact_cadence plain = inner;
+  plain.weight_quarters = importance_weight_quarters("");
+  // Inner 5 days overdue (score 40) beats no circle 9 days overdue (36).
+  auto ana = make_candidate("b", "Ana", monday - 12 * day, 0, inner, monday);
+  auto bo = make_candidate("a", "Bo", monday - 16 * day, 0, plain, monday);
+  BOOST_TEST(ana.score == 40);
+  BOOST_TEST(bo.score == 36);
+  BOOST_TEST(ranks_before(ana, bo));
+  BOOST_TEST(ana.priority == 100 + 50 * std::log1p(10.0));
+  BOOST_TEST(reason_text(ana)
+             == "It's been 12 days since you caught up with Ana (inner "
+                "circle) \u2014 you wanted weekly catch-ups.");
+  BOOST_TEST(importance_weight_quarters("close") == 6);
+  BOOST_TEST(importance_weight_quarters("active") == 5);
+  BOOST_TEST(importance_weight_quarters("casual") == 3);
+  // Custom and group cadences say where they come from.
+  inner.days = 45;
+  inner.weight_quarters = 4;
+  BOOST_TEST(reason_text(make_candidate("c", "Cy", monday - 50 * day, 0,
+                                        inner, monday))
+             == "It's been 50 days since you caught up with Cy \u2014 you "
+                "wanted catch-ups every 45 days.");
+  inner.source = cadence_source::group;
+  BOOST_TEST(reason_text(make_candidate("c", "Cy", monday - 50 * day, 0,
+                                        inner, monday))
+             == "It's been 50 days since you caught up with Cy \u2014 a "
+                "group of theirs wants catch-ups every 45 days.");
 }
 
 BOOST_AUTO_TEST_CASE(contact_id_breaks_remaining_ties) {
@@ -244,7 +299,8 @@ BOOST_AUTO_TEST_CASE(reason_text_passes_a_utf8_name_through_untouched) {
                  " yet \xE2\x80\x94 with no preference set, monthly "
                  "catch-ups are the default.");
   for (auto f : all_frequencies) {
-    c.preference = f;
+    c.cadence.preference = f;
+    c.cadence.source = cadence_source::contact;
     auto text = reason_text(c);
     BOOST_TEST(text.find(name) != std::string::npos);
     BOOST_TEST(text.back() == '.');

@@ -118,9 +118,8 @@ BOOST_AUTO_TEST_CASE(priority_stream_is_exact_on_random_datasets_full_of_ties) {
                         1000);
     std::vector<candidate> due;
     for (auto& r : all) {
-      auto c = to_candidate(r, now);
-      if (skipped.count(r.id) == 0
-          && is_due(c.days, c.preference.value_or(default_frequency)))
+      auto c = to_candidate(r, now, 30);
+      if (skipped.count(r.id) == 0 && c.days >= c.cadence.days)
         due.push_back(c);
     }
     std::sort(due.begin(), due.end(), ranks_before);
@@ -278,8 +277,8 @@ BOOST_AUTO_TEST_CASE(priority_stream_equals_the_brute_force_ranking) {
                           97);
       std::vector<candidate> due;
       for (auto& r : all) {
-        auto c = to_candidate(r, now);
-        if (is_due(c.days, c.preference.value_or(default_frequency)))
+        auto c = to_candidate(r, now, 30);
+        if (c.days >= c.cadence.days)
           due.push_back(c);
       }
       std::sort(due.begin(), due.end(), ranks_before);

@@ -144,6 +144,55 @@ BOOST_AUTO_TEST_CASE(an_edited_applied_migration_is_detected) {
   BOOST_TEST((code_of([&] { migrate(db.url(), list); }) == ec::invalid_input));
 }
 
+BOOST_AUTO_TEST_CASE(data_of_the_version_3_schema_survives_the_steering_migration) {
+  test::test_database db;
+  // A database as the schema of version 3 made it, with data in it.
+  auto all = built_in_migrations();
+  migrate(db.url(), {all[0], all[1], all[2]});
+  auto user = db.query("INSERT INTO users (email, timezone) VALUES "
+                       "('old@example.org', 'Europe/Lisbon') RETURNING id")[0];
+  db.query("INSERT INTO contacts (user_id, name, last_contact_date, "
+           "frequency_preference, dunbar_circle, created_at) VALUES "
+           "('" + user + "', 'Ana', '2026-10-01T10:00:00.5Z', 'weekly', "
+           "'close', '2026-01-01T00:00:00.75Z'), "
+           "('" + user + "', 'Bo', NULL, NULL, NULL, "
+           "'2026-02-01T00:00:00Z') RETURNING 1");
+  db.query("INSERT INTO groups (user_id, name) VALUES ('" + user
+           + "', 'Family') RETURNING 1");
+  db.query("INSERT INTO contact_groups (user_id, contact_id, group_id) "
+           "SELECT c.user_id, c.id, g.id FROM contacts c, groups g "
+           "WHERE c.name = 'Ana' RETURNING 1");
+  db.query("INSERT INTO suggestions (user_id, contact_id, priority, "
+           "slot_start, slot_end, slot_timezone, reason) SELECT user_id, id, "
+           "120, '2026-11-01T18:00:00Z', '2026-11-01T19:00:00Z', 'UTC', "
+           "'old' FROM contacts WHERE name = 'Ana' RETURNING 1");
+  db.query("INSERT INTO jobs (kind, user_id) VALUES ('generate', '" + user
+           + "') RETURNING 1");
+  auto snapshot = [&] {
+    return db.query(
+      "SELECT (SELECT string_agg(name || '/' || coalesce(extract(epoch "
+      "from last_contact_date)::text, '-') || '/' || coalesce(frequency_preference::text, '-') || '/' || "
+      "coalesce(dunbar_circle::text, '-'), ',' ORDER BY name) FROM contacts) "
+      "|| ' ' || (SELECT count(*) FROM contact_groups) || ' ' || "
+      "(SELECT string_agg(status || '/' || reason || '/' || priority, ',') "
+      "FROM suggestions) || ' ' || (SELECT string_agg(kind || '/' || state, "
+      "',') FROM jobs) || ' ' || (SELECT timezone FROM users)")[0];
+  };
+  auto before = snapshot();
+  auto report = migrate(db.url());
+  BOOST_TEST(report.version_before == 3);
+  BOOST_TEST(report.version_after == known_schema_version());
+  BOOST_TEST(snapshot() == before);
+  // The new columns hold what the old data says: Ana's weekly class and
+  // close circle, Bo's default cadence counted from when he was added.
+  BOOST_TEST(db.query("SELECT string_agg(name || '/' || "
+                      "effective_cadence_days || '/' || importance_weight "
+                      "|| '/' || extract(epoch from due_key)::bigint, ',' "
+                      "ORDER BY name) FROM contacts")[0]
+             == "Ana/7/6/1790848800,Bo/0/4/1769904000");
+  BOOST_TEST(db.query("SELECT default_cadence_days FROM users")[0] == "30");
+}
+
 BOOST_AUTO_TEST_CASE(built_in_migrations_are_numbered_without_gaps) {
   auto& all = built_in_migrations();
   BOOST_REQUIRE(!all.empty());

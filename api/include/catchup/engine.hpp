@@ -233,6 +233,62 @@ public:
   for_each_contact(const std::string& user_id,
                    const std::function<bool(const contact_info&)>& visit);
 
+  // -- steering ---------------------------------------------------------------
+  // What a person steers, with one code path behind the CLI and the HTTP
+  // API. A contact or group is named by its id or, for contacts, an exact
+  // name or e-mail that only one contact of the user has (an ambiguous
+  // name is invalid_input listing the candidates). Another user's contact
+  // or group is not_found. Set user settings with put_user.
+
+  /// The settings in effect for a user (their own, else the engine's).
+  result<user_settings> settings(const std::string& user_id);
+
+  /// The id of the contact `contact` names (id, exact name or e-mail).
+  result<std::string> find_contact(const std::string& user_id,
+                                   const std::string& contact);
+
+  /// Changes a contact's cadence, importance, archive or pause and returns
+  /// the contact as it now is. Archiving or pausing withdraws its pending
+  /// suggestion. Errors: invalid_input (the field and value: a cadence
+  /// of 0 or more than 3650 days, a pause not in the future, ...),
+  /// not_found.
+  result<contact_info> update_contact(const std::string& user_id,
+                                      const std::string& contact,
+                                      const contact_update& update);
+
+  /// The user's groups by name.
+  result<std::vector<group_info>> groups(const std::string& user_id);
+
+  /// Creates a group; `cadence_days` 1..3650 is the cadence its members
+  /// without their own inherit (the shortest among a contact's groups
+  /// wins), 0 none. Errors: invalid_input, not_found, conflict (name).
+  result<group_info> create_group(const std::string& user_id,
+                                  const std::string& name,
+                                  std::int32_t cadence_days = 0);
+
+  /// Renames a group (unless `new_name` is empty) and sets its cadence
+  /// (0 clears it, -1 keeps it).
+  result<group_info> update_group(const std::string& user_id,
+                                  const std::string& group,
+                                  const std::string& new_name,
+                                  std::int32_t cadence_days = -1);
+
+  /// Deletes a group; its members stay.
+  result<void> delete_group(const std::string& user_id,
+                            const std::string& group);
+
+  /// Adds contacts to a group, all or none (at most 10,000 per call);
+  /// returns how many were not members yet.
+  result<std::int64_t> add_to_group(const std::string& user_id,
+                                    const std::string& group,
+                                    const std::vector<std::string>& contacts);
+
+  /// Removes contacts from a group, all or none; returns how many were
+  /// members.
+  result<std::int64_t>
+  remove_from_group(const std::string& user_id, const std::string& group,
+                    const std::vector<std::string>& contacts);
+
   // -- imports ----------------------------------------------------------------
 
   /// Called after every committed page with the totals so far, on an

@@ -38,6 +38,60 @@ struct user_profile {
   /// weekdays 18:00-21:00 and weekends 10:00-20:00); unset leaves them. At
   /// most 168 windows.
   std::optional<std::vector<availability_window>> availability;
+  // -- what steers the user's suggestions (unset: keep; see user_settings) --
+  /// The cadence of contacts with none of their own or of their groups:
+  /// 1..3650 days (a new user: 30).
+  std::optional<std::int32_t> default_cadence_days;
+  /// How long a dismissed contact is held back: 1..3650 days; 0: one
+  /// cadence period of the contact (a new user's).
+  std::optional<std::int32_t> dismiss_cooldown_days;
+  /// Slot policy and run size; 0: the engine's configured value. Days
+  /// ahead searched for slots 1..90, slot length 15..480 minutes, slots on
+  /// one day 1..24, suggestions per run 1..1000 (never more than the
+  /// pressure level allows).
+  std::optional<std::int32_t> slot_horizon_days;
+  std::optional<std::int32_t> slot_minutes;
+  std::optional<std::int32_t> slots_per_day;
+  std::optional<std::int32_t> suggestions_per_run;
+};
+
+/// What steers a user's suggestions, as in effect: the user's own values,
+/// else the engine's.
+struct user_settings {
+  std::string user_id;
+  std::string timezone;
+  std::int32_t default_cadence_days = 30;
+  /// 0: one cadence period of the dismissed contact.
+  std::int32_t dismiss_cooldown_days = 0;
+  std::int32_t slot_horizon_days = 14;
+  std::int32_t slot_minutes = 60;
+  std::int32_t slots_per_day = 2;
+  std::int32_t suggestions_per_run = 50;
+  /// The windows in effect; `default_availability` when the user has none.
+  std::vector<availability_window> availability;
+  bool default_availability = true;
+};
+
+/// A change to one contact's settings; unset fields stay as they are.
+struct contact_update {
+  /// A class ("weekly"), a number of days ("45", "45d", "every 45 days",
+  /// 1..3650) or "none" (inherit from groups, else the user's default).
+  std::optional<std::string> cadence;
+  /// "inner", "close", "active", "casual" or "none".
+  std::optional<std::string> importance;
+  std::optional<bool> archived;
+  /// Paused until this instant (must be in the future); 0 resumes now.
+  std::optional<std::int64_t> paused_until_unix_s;
+};
+
+/// A group of a user's contacts.
+struct group_info {
+  std::string id;
+  std::string name;
+  /// The cadence members without their own inherit (the shortest of
+  /// their groups' wins); 0: none.
+  std::int32_t cadence_days = 0;
+  std::int64_t members = 0;
 };
 
 // -- suggestions --------------------------------------------------------------
@@ -160,6 +214,26 @@ struct contact_info {
   std::string phone;
   std::string location;
   std::string organization;
+  /// The contact's own "every N days" cadence; 0: none (a named class is
+  /// in `frequency`).
+  std::int32_t cadence_days = 0;
+  /// The shortest cadence among the contact's groups; 0: none.
+  std::int32_t group_cadence_days = 0;
+  /// The cadence in effect, in days: the contact's own (`frequency` or
+  /// `cadence_days`), else its groups', else the user's default.
+  std::int32_t effective_cadence_days = 30;
+  /// Where `effective_cadence_days` comes from: "contact", "group" or
+  /// "default".
+  std::string cadence_source;
+  /// The Dunbar circle: "inner", "close", "active", "casual" or "" (none).
+  /// It weighs the days overdue: inner 2x, close 1.5x, active 1.25x, none
+  /// 1x, casual 0.75x.
+  std::string importance;
+  /// When the contact was added (first import or creation); a contact
+  /// never contacted is due one cadence after it.
+  std::int64_t added_unix_s = 0;
+  /// Not suggested before this instant; unset: not paused.
+  std::optional<std::int64_t> paused_until_unix_s;
 };
 
 // -- imports ------------------------------------------------------------------
