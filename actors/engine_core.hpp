@@ -145,7 +145,8 @@ public:
   /// server-side cursor holding one connection until the end). `visit`
   /// returns false to stop early.
   /// @returns the number of rows visited.
-  /// @throws engine_error on database failure.
+  /// @throws engine_error: invalid_input (not a UUID), not_found (no such
+  /// user), db_* on database failure.
   std::int64_t
   for_each_contact(const std::string& user_id, contact_order order,
                    bool descending, bool full_projection,
@@ -154,6 +155,8 @@ public:
 
   /// A user's pending suggestions, earliest slot first (through the
   /// suggestion cache; a generation's save invalidates it).
+  /// @throws engine_error: invalid_input (not a UUID), not_found (no such
+  /// user), db_*.
   std::vector<suggestion_record> suggestions(const std::string& user_id);
 
   /// Records a user's answer to one of their suggestions (accept, dismiss
@@ -165,7 +168,8 @@ public:
   respond(const storage::suggestion_response& response);
 
   /// One contact of a user by id (through the contact cache).
-  /// @throws engine_error(not_found) if the user has no such contact.
+  /// @throws engine_error: invalid_input (an id not a UUID), not_found (no
+  /// such user, or no such contact of the user).
   contact_record contact(const std::string& user_id,
                          const std::string& contact_id);
 
@@ -282,6 +286,20 @@ public:
   /// Creates or updates a user (see storage::put_user) and drops what is
   /// cached about them. @returns the id. @throws engine_error.
   std::string put_user(const storage::user_profile& profile);
+
+  /// Every user with their counts, oldest first (storage::read_users);
+  /// pending suggestions are counted at the engine's "now".
+  /// @throws engine_error: db_*.
+  std::vector<storage::user_info> read_users();
+
+  /// One user with their counts.
+  /// @throws engine_error: invalid_input (not a UUID), not_found, db_*.
+  storage::user_info read_user(const std::string& user_id);
+
+  /// Deletes a user and all their data (the schema cascades) and drops
+  /// what is cached about them.
+  /// @throws engine_error: invalid_input (not a UUID), not_found, db_*.
+  void delete_user(const std::string& user_id);
 
   /// True while a worker runs (between start_worker and stop_worker).
   bool worker_running() const;
