@@ -3,7 +3,9 @@
 
 // The engine's users as a host program sees them: it keeps its own user
 // records and mirrors the few fields the engine needs (zone, availability,
-// whether scheduled runs include the user) with one idempotent call.
+// whether scheduled runs include the user) with one idempotent call; it
+// can list, read and delete them, and every call about one user checks the
+// id (and, when it found nothing, the user's existence) here.
 
 #include <cstdint>
 #include <optional>
