@@ -146,7 +146,8 @@ public:
   /// server-side cursor holding one connection until the end). `visit`
   /// returns false to stop early.
   /// @returns the number of rows visited.
-  /// @throws engine_error on database failure.
+  /// @throws engine_error: invalid_input (not a UUID), not_found (no such
+  /// user), db_* on database failure.
   std::int64_t
   for_each_contact(const std::string& user_id, contact_order order,
                    bool descending, bool full_projection,
@@ -155,6 +156,8 @@ public:
 
   /// A user's pending suggestions, earliest slot first (through the
   /// suggestion cache; a generation's save invalidates it).
+  /// @throws engine_error: invalid_input (not a UUID), not_found (no such
+  /// user), db_*.
   std::vector<suggestion_record> suggestions(const std::string& user_id);
 
   /// Records a user's answer to one of their suggestions (accept, dismiss
@@ -166,7 +169,8 @@ public:
   respond(const storage::suggestion_response& response);
 
   /// One contact of a user by id (through the contact cache).
-  /// @throws engine_error(not_found) if the user has no such contact.
+  /// @throws engine_error: invalid_input (an id not a UUID), not_found (no
+  /// such user, or no such contact of the user).
   contact_record contact(const std::string& user_id,
                          const std::string& contact_id);
 
@@ -311,6 +315,20 @@ public:
                               const std::string& group_ref,
                               const std::vector<std::string>& contact_refs,
                               bool remove);
+
+  /// Every user with their counts, oldest first (storage::read_users);
+  /// pending suggestions are counted at the engine's "now".
+  /// @throws engine_error: db_*.
+  std::vector<storage::user_info> read_users();
+
+  /// One user with their counts.
+  /// @throws engine_error: invalid_input (not a UUID), not_found, db_*.
+  storage::user_info read_user(const std::string& user_id);
+
+  /// Deletes a user and all their data (the schema cascades) and drops
+  /// what is cached about them.
+  /// @throws engine_error: invalid_input (not a UUID), not_found, db_*.
+  void delete_user(const std::string& user_id);
 
   /// True while a worker runs (between start_worker and stop_worker).
   bool worker_running() const;

@@ -27,35 +27,38 @@ generation_result engine_core::generate(const std::string& user_id,
                                    std::int64_t now_unix_s) {
   auto& d = *impl_;
   now_unix_s = d.clock.or_now_unix_s(now_unix_s);
-  auto unset_logger = d.release_thread_logger();
-  caf::scoped_actor self{*d.sys};
-  generation_result out;
-  cluster_node_actor node;
-  {
-    std::lock_guard<std::mutex> lock{d.membership_mtx};
-    node = d.membership.node;
-  }
-  if (node) {
-    // A cluster member: the least-pressured reachable node runs it (this
-    // one on a tie), with one retry elsewhere, within the route timeout.
-    auto limit = std::chrono::milliseconds(d.cfg.cluster.route_timeout_ms);
+  return d.about_user(user_id, [&] {
+    auto unset_logger = d.release_thread_logger();
+    caf::scoped_actor self{*d.sys};
+    generation_result out;
+    cluster_node_actor node;
+    {
+      std::lock_guard<std::mutex> lock{d.membership_mtx};
+      node = d.membership.node;
+    }
+    if (node) {
+      // A cluster member: the least-pressured reachable node runs it (this
+      // one on a tie), with one retry elsewhere, within the route timeout.
+      auto limit = std::chrono::milliseconds(d.cfg.cluster.route_timeout_ms);
+      self
+        ->request(node, limit + std::chrono::seconds(1),
+                  atom::generate::value, user_id, now_unix_s,
+                  static_cast<std::int64_t>(limit.count()))
+        .receive([&](routed_generation& r) { out = std::move(r.result); },
+                 [&](caf::error& err) { d.raise(err); });
+      return out;
+    }
+    // The coordinator's watchdog answers after user_timeout (plus one of its
+    // 1 s ticks) with the reason; this wait only guards against a lost
+    // coordinator.
     self
-      ->request(node, limit + std::chrono::seconds(1),
-                atom::generate::value, user_id, now_unix_s,
-                static_cast<std::int64_t>(limit.count()))
-      .receive([&](routed_generation& r) { out = std::move(r.result); },
+      ->request(d.coordinator, d.gen.user_timeout + std::chrono::seconds(10),
+                atom::generate::value,
+                generation_request{user_id, now_unix_s})
+      .receive([&](generation_result& r) { out = std::move(r); },
                [&](caf::error& err) { d.raise(err); });
     return out;
-  }
-  // The coordinator's watchdog answers after user_timeout (plus one of its
-  // 1 s ticks) with the reason; this wait only guards against a lost
-  // coordinator.
-  self
-    ->request(d.coordinator, d.gen.user_timeout + std::chrono::seconds(10),
-              atom::generate::value, generation_request{user_id, now_unix_s})
-    .receive([&](generation_result& r) { out = std::move(r); },
-             [&](caf::error& err) { d.raise(err); });
-  return out;
+  });
 }
 
 namespace {

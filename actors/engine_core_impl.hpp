@@ -44,6 +44,8 @@
 #include "core/pressure.hpp"
 #include "storage/database.hpp"
 #include "storage/import_store.hpp"
+#include "storage/storage_error.hpp"
+#include "storage/user_store.hpp"
 
 namespace catchup {
 
@@ -116,6 +118,43 @@ struct engine_core::impl {
                            std::unique_ptr<page_source> source,
                            const import_options& options,
                            import_progress_fn progress);
+
+  /// The check of a user id every call about one user makes before any
+  /// work: invalid_input "user id 'X' is not a UUID".
+  static void require_user_id(const std::string& user_id) {
+    try {
+      storage::require_user_id(user_id);
+    } catch (const storage::storage_error& e) {
+      throw engine_error(e.code(), e.what());
+    }
+  }
+
+  /// Throws not_found "user X not found" unless the user exists. Calls
+  /// about one user ask this only when they found nothing (see
+  /// `about_user`), so answers with something in them cost no extra query.
+  void require_user(const std::string& user_id) const {
+    try {
+      storage::require_user(db->url(), user_id);
+    } catch (const storage::storage_error& e) {
+      throw engine_error(e.code(), e.what());
+    }
+  }
+
+  /// Runs `f`, a call about one user, the way every such call reports a
+  /// bad or unknown user: a malformed id is refused before `f` runs, and a
+  /// not_found from `f` becomes "user X not found" when the user is what
+  /// is missing (else it stays, e.g. "user X has no contact Y").
+  template <class F>
+  auto about_user(const std::string& user_id, F&& f) -> decltype(f()) {
+    require_user_id(user_id);
+    try {
+      return f();
+    } catch (const engine_error& e) {
+      if (e.code() == ec::not_found)
+        require_user(user_id);
+      throw;
+    }
+  }
 
   [[noreturn]] void raise(const caf::error& err) {
     auto code = ec::db_unavailable; // an actor of ours went away

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // A user's data through the engine (engine_core.hpp): contacts streamed in
 // batches or read through the cache, pending suggestions and the answers
-// to them, the list of users, profiles, and dropping what is cached.
+// to them, users (listed, read, created, updated, deleted), and dropping
+// what is cached. Every call about one user reports a malformed or
+// unknown user the same way (engine_core::impl::about_user).
 #include "actors/engine_core.hpp"
 
 #include <chrono>
@@ -15,6 +17,8 @@
 #include <caf/all.hpp>
 
 #include "actors/engine_core_impl.hpp"
+#include "core/utf8.hpp"
+#include "core/uuid.hpp"
 #include "storage/session.hpp"
 #include "storage/storage_error.hpp"
 #include "storage/user_store.hpp"
@@ -27,6 +31,7 @@ engine_core::for_each_contact(const std::string& user_id, contact_order order,
                          std::size_t batch_rows,
                          const std::function<bool(const contact_record&)>& visit) {
   auto& d = *impl_;
+  d.require_user_id(user_id);
   auto unset_logger = d.release_thread_logger();
   caf::scoped_actor self{*d.sys};
   // A bulk stream: one snapshot through a server-side cursor.
@@ -54,20 +59,27 @@ engine_core::for_each_contact(const std::string& user_id, contact_order order,
         },
         [&](caf::error& err) { d.raise(err); });
   }
+  if (visited == 0) // no contacts, or no such user
+    d.require_user(user_id);
   return visited;
 }
 
 std::vector<suggestion_record>
 engine_core::suggestions(const std::string& user_id) {
   auto& d = *impl_;
-  auto unset_logger = d.release_thread_logger();
-  caf::scoped_actor self{*d.sys};
+  d.require_user_id(user_id);
   std::vector<suggestion_record> out;
-  self
-    ->request(d.cache, std::chrono::seconds(60), atom::read::value, user_id,
-              std::string{"pending"}, d.clock.now_unix_s())
-    .receive([&](std::vector<suggestion_record>& r) { out = std::move(r); },
-             [&](caf::error& err) { d.raise(err); });
+  {
+    auto unset_logger = d.release_thread_logger();
+    caf::scoped_actor self{*d.sys};
+    self
+      ->request(d.cache, std::chrono::seconds(60), atom::read::value, user_id,
+                std::string{"pending"}, d.clock.now_unix_s())
+      .receive([&](std::vector<suggestion_record>& r) { out = std::move(r); },
+               [&](caf::error& err) { d.raise(err); });
+  }
+  if (out.empty()) // nothing pending, or no such user
+    d.require_user(user_id);
   return out;
 }
 
@@ -87,33 +99,41 @@ engine_core::respond(const storage::suggestion_response& response) {
                                              | cache_contacts),
                    response.user_id);
   };
-  try {
-    // A short transaction on its own connection, on the caller's thread
-    // (like `enqueue`): a response must not queue behind generations for
-    // a repository worker.
-    storage::session db{d.db->url()};
-    auto answer = response;
-    answer.now_unix_s = d.clock.or_now_unix_s(answer.now_unix_s);
-    auto out = db.respond_to_suggestion(answer);
-    drop_cached();
-    return out;
-  } catch (const storage::storage_error& e) {
-    drop_cached();
-    throw engine_error(e.code(), e.what());
-  }
+  return d.about_user(response.user_id, [&] {
+    try {
+      // A short transaction on its own connection, on the caller's thread
+      // (like `enqueue`): a response must not queue behind generations
+      // for a repository worker.
+      storage::session db{d.db->url()};
+      auto answer = response;
+      answer.now_unix_s = d.clock.or_now_unix_s(answer.now_unix_s);
+      auto out = db.respond_to_suggestion(answer);
+      drop_cached();
+      return out;
+    } catch (const storage::storage_error& e) {
+      drop_cached();
+      throw engine_error(e.code(), e.what());
+    }
+  });
 }
 
 contact_record engine_core::contact(const std::string& user_id,
                                const std::string& contact_id) {
   auto& d = *impl_;
-  auto unset_logger = d.release_thread_logger();
-  caf::scoped_actor self{*d.sys};
-  contact_record out;
-  self->request(d.cache, std::chrono::seconds(60), atom::contact::value,
-                user_id, contact_id)
-    .receive([&](contact_record& r) { out = std::move(r); },
-             [&](caf::error& err) { d.raise(err); });
-  return out;
+  return d.about_user(user_id, [&] {
+    if (!is_uuid_text(contact_id))
+      throw engine_error(ec::invalid_input,
+                         "contact id '" + printable_excerpt(contact_id)
+                           + "' is not a UUID");
+    auto unset_logger = d.release_thread_logger();
+    caf::scoped_actor self{*d.sys};
+    contact_record out;
+    self->request(d.cache, std::chrono::seconds(60), atom::contact::value,
+                  user_id, contact_id)
+      .receive([&](contact_record& r) { out = std::move(r); },
+               [&](caf::error& err) { d.raise(err); });
+    return out;
+  });
 }
 
 std::vector<std::string> engine_core::users(bool active_only) {
@@ -126,6 +146,34 @@ std::vector<std::string> engine_core::users(bool active_only) {
     .receive([&](std::vector<std::string>& r) { out = std::move(r); },
              [&](caf::error& err) { d.raise(err); });
   return out;
+}
+
+std::vector<storage::user_info> engine_core::read_users() {
+  try {
+    return storage::read_users(impl_->db->url(), impl_->clock.now_unix_s());
+  } catch (const storage::storage_error& e) {
+    throw engine_error(e.code(), e.what());
+  }
+}
+
+storage::user_info engine_core::read_user(const std::string& user_id) {
+  try {
+    return storage::read_user(impl_->db->url(), user_id,
+                              impl_->clock.now_unix_s());
+  } catch (const storage::storage_error& e) {
+    throw engine_error(e.code(), e.what());
+  }
+}
+
+void engine_core::delete_user(const std::string& user_id) {
+  try {
+    storage::delete_user(impl_->db->url(), user_id);
+  } catch (const storage::storage_error& e) {
+    // A failed commit may still have happened: drop what is cached anyway.
+    invalidate(user_id);
+    throw engine_error(e.code(), e.what());
+  }
+  invalidate(user_id);
 }
 
 std::string engine_core::put_user(const storage::user_profile& profile) {

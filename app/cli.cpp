@@ -39,13 +39,18 @@ int report_failure(const error& failure) {
 }
 
 std::int64_t parse_now(const std::string& text) {
+  return parse_instant_option("--now", text);
+}
+
+std::int64_t parse_instant_option(const std::string& option,
+                                  const std::string& text) {
   if (text.empty())
     return 0;
   auto t = parse_instant(text);
   if (!t)
-    throw CLI::ValidationError("--now", "expected an instant like "
-                                        "2026-11-22T18:00:00Z or Unix "
-                                        "seconds, got " + text);
+    throw CLI::ValidationError(option, "expected an instant like "
+                                       "2026-11-22T18:00:00Z or Unix "
+                                       "seconds, got " + text);
   return *t;
 }
 

@@ -55,6 +55,11 @@ int report_failure(const error& failure);
 /// @throws CLI::ValidationError for anything else.
 std::int64_t parse_now(const std::string& text);
 
+/// As parse_now, for the option named `option` (--until, ...), which the
+/// error names.
+std::int64_t parse_instant_option(const std::string& option,
+                                  const std::string& text);
+
 /// Opens the engine of `ctx`; `on_memory_sample` (may be empty) hears every
 /// memory reading.
 result<engine>
@@ -83,10 +88,12 @@ void add_config_commands(CLI::App& cli, command& run);
 void add_db_commands(CLI::App& cli, command& run);
 /// `demo`, `seed`, `generate`.
 void add_generate_commands(CLI::App& cli, command& run);
-/// `suggestions`, `contact`.
+/// `suggestions [accept|dismiss|snooze]`, `contact`.
 void add_show_commands(CLI::App& cli, command& run);
 /// `contacts show|set`, `groups ...`, `settings show|set`.
 void add_steering_commands(CLI::App& cli, command& run);
+/// `users add|list|show|delete` (app/users_commands.cpp).
+void add_users_commands(CLI::App& cli, command& run);
 /// `import contacts|calendar`, `sync google`.
 void add_import_commands(CLI::App& cli, command& run);
 /// `serve`.

@@ -9,6 +9,7 @@
 #include "storage/detail/pg_errors.hpp"
 #include "storage/detail/session_impl.hpp"
 #include "storage/storage_error.hpp"
+#include "storage/user_store.hpp"
 
 namespace catchup::storage {
 
@@ -125,11 +126,6 @@ group_info group_by_id(pqxx::transaction_base& tx, const std::string& id) {
 }
 
 } // namespace
-
-void require_user_id(const std::string& user_id) {
-  require_input(is_uuid_text(user_id),
-                "user id '" + user_id + "' is not a UUID");
-}
 
 stored_user_settings read_user_settings(const std::string& url,
                                         const std::string& user_id) {

@@ -33,9 +33,6 @@ struct stored_user_settings {
   std::vector<availability_window> availability;
 };
 
-/// Checks that `user_id` is a UUID (invalid_input naming it otherwise).
-void require_user_id(const std::string& user_id);
-
 /// @throws storage_error: invalid_input (not a UUID), not_found.
 stored_user_settings read_user_settings(const std::string& url,
                                         const std::string& user_id);

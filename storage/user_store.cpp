@@ -3,9 +3,10 @@
 
 #include <pqxx/pqxx>
 
+#include "core/utf8.hpp"
+#include "core/uuid.hpp"
 #include "storage/detail/pg_errors.hpp"
 #include "storage/detail/session_impl.hpp"
-#include "core/uuid.hpp"
 #include "storage/storage_error.hpp"
 
 namespace catchup::storage {
@@ -16,9 +17,8 @@ void check_settings(const user_profile& p);
 
 void check_profile(const user_profile& p) {
   check_settings(p);
-  if (!p.id.empty() && !is_uuid_text(p.id))
-    throw storage_error(ec::invalid_input,
-                        "user id '" + p.id + "' is not a UUID");
+  if (!p.id.empty())
+    require_user_id(p.id);
   if (p.id.empty() && p.email.empty())
     throw storage_error(ec::invalid_input,
                         "a user needs an id or an email");
@@ -90,7 +90,116 @@ const char* bool_or_null(const std::optional<bool>& x) {
   return x ? (*x ? "true" : "false") : nullptr;
 }
 
+/// A user's row and counts, $1 the engine's "now" in Unix seconds; the
+/// counts run per user on the (user_id, ...) indexes.
+const char* const user_info_query
+  = "SELECT u.id::text, u.email, u.name, u.timezone, u.active, "
+    "extract(epoch from u.created_at)::bigint, "
+    "(SELECT count(*) FROM contacts c WHERE c.user_id = u.id), "
+    "(SELECT count(*) FROM suggestions s WHERE s.user_id = u.id "
+    "AND (s.status = 'pending' OR (s.status = 'snoozed' "
+    "AND s.snoozed_until <= to_timestamp($1::bigint)))) "
+    "FROM users u ";
+
+user_info read_user_info(const pqxx::row& row) {
+  user_info u;
+  u.id = row[0].c_str();
+  u.email = row[1].c_str();
+  u.name = row[2].c_str();
+  u.timezone = row[3].c_str();
+  u.active = row[4].as<bool>();
+  u.created_at_unix_s = row[5].as<std::int64_t>();
+  u.contacts = row[6].as<std::int64_t>();
+  u.pending_suggestions = row[7].as<std::int64_t>();
+  return u;
+}
+
+[[noreturn]] void user_not_found(const std::string& user_id) {
+  throw storage_error(ec::not_found, "user " + user_id + " not found");
+}
+
 } // namespace
+
+void require_user_id(const std::string& user_id) {
+  require_input(is_uuid_text(user_id),
+                "user id '" + printable_excerpt(user_id) + "' is not a UUID");
+}
+
+void require_user(const std::string& url, const std::string& user_id,
+                  std::int64_t statement_timeout_ms) {
+  require_user_id(user_id);
+  bool exists = false;
+  try {
+    pqxx::connection conn{url};
+    detail::configure_connection(conn, statement_timeout_ms);
+    pqxx::read_transaction tx{conn};
+    exists = !tx.exec_params("SELECT 1 FROM users WHERE id = $1::uuid",
+                             user_id)
+                .empty();
+  } catch (...) {
+    detail::rethrow_as_storage_error("cannot look up user " + user_id);
+  }
+  if (!exists)
+    user_not_found(user_id);
+}
+
+std::vector<user_info> read_users(const std::string& url,
+                                  std::int64_t now_unix_s,
+                                  std::int64_t statement_timeout_ms) {
+  std::vector<user_info> out;
+  try {
+    pqxx::connection conn{url};
+    detail::configure_connection(conn, statement_timeout_ms);
+    pqxx::read_transaction tx{conn};
+    for (auto row : tx.exec_params(std::string{user_info_query}
+                                     + "ORDER BY u.created_at, u.id",
+                                   now_unix_s))
+      out.push_back(read_user_info(row));
+  } catch (...) {
+    detail::rethrow_as_storage_error("cannot list users");
+  }
+  return out;
+}
+
+user_info read_user(const std::string& url, const std::string& user_id,
+                    std::int64_t now_unix_s,
+                    std::int64_t statement_timeout_ms) {
+  require_user_id(user_id);
+  pqxx::result rows;
+  try {
+    pqxx::connection conn{url};
+    detail::configure_connection(conn, statement_timeout_ms);
+    pqxx::read_transaction tx{conn};
+    rows = tx.exec_params(std::string{user_info_query}
+                            + "WHERE u.id = $2::uuid",
+                          now_unix_s, user_id);
+  } catch (...) {
+    detail::rethrow_as_storage_error("cannot read user " + user_id);
+  }
+  if (rows.empty())
+    user_not_found(user_id);
+  return read_user_info(rows[0]);
+}
+
+void delete_user(const std::string& url, const std::string& user_id,
+                 std::int64_t statement_timeout_ms) {
+  require_user_id(user_id);
+  bool deleted = false;
+  try {
+    pqxx::connection conn{url};
+    detail::configure_connection(conn, statement_timeout_ms);
+    pqxx::work tx{conn};
+    deleted = !tx.exec_params("DELETE FROM users WHERE id = $1::uuid "
+                              "RETURNING 1",
+                              user_id)
+                 .empty();
+    tx.commit();
+  } catch (...) {
+    detail::rethrow_as_storage_error("cannot delete user " + user_id);
+  }
+  if (!deleted)
+    user_not_found(user_id);
+}
 
 std::string put_user(const std::string& url, const user_profile& p,
                      std::int64_t statement_timeout_ms) {

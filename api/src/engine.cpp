@@ -15,8 +15,6 @@
 #include "engine_impl.hpp"
 #include "load_settings.hpp"
 #include "core/memory.hpp"
-#include "core/utf8.hpp"
-#include "core/uuid.hpp"
 
 namespace catchup {
 
@@ -206,6 +204,32 @@ result<std::string> engine::put_user(const user_profile& profile) {
     return error{error_code::closed, closed_text};
   return impl_->call<std::string>(
     [&] { return impl_->core->put_user(profile); });
+}
+
+result<std::vector<user_info>> engine::users() {
+  if (!impl_)
+    return error{error_code::closed, closed_text};
+  return impl_->call<std::vector<user_info>>(
+    [&] { return impl_->core->read_users(); });
+}
+
+result<user_info> engine::user(const std::string& user_id) {
+  if (!impl_)
+    return error{error_code::closed, closed_text};
+  return impl_->call<user_info>(
+    [&] { return impl_->core->read_user(user_id); });
+}
+
+result<void> engine::delete_user(const std::string& user_id) {
+  if (!impl_)
+    return error{error_code::closed, closed_text};
+  auto r = impl_->call<bool>([&] {
+    impl_->core->delete_user(user_id);
+    return true;
+  });
+  if (!r)
+    return r.error();
+  return {};
 }
 
 // -- generation -------------------------------------------------------------------
@@ -409,10 +433,6 @@ result<std::int64_t> engine::for_each_contact(
   if (!impl_)
     return error{error_code::closed, closed_text};
   return impl_->call<std::int64_t>([&] {
-    if (!is_uuid_text(user_id))
-      throw engine_error(ec::invalid_input,
-                         "user id '" + printable_excerpt(user_id)
-                           + "' is not a UUID");
     // Rows as the stream reads them: a batch no larger than the priority
     // stream's, and every column a contact_info has.
     constexpr std::size_t batch_rows = 1000;

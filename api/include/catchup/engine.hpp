@@ -146,6 +146,26 @@ public:
   /// conflict (the email belongs to another user's id).
   result<std::string> put_user(const user_profile& profile);
 
+  /// Every user, oldest first, with their counts of contacts and pending
+  /// suggestions (read from the database on each call, not cached).
+  result<std::vector<user_info>> users();
+
+  /// One user with their counts.
+  /// @returns the user; invalid_argument (an id that is not a UUID),
+  /// not_found ("user ID not found").
+  result<user_info> user(const std::string& user_id);
+
+  /// Deletes a user and everything the engine holds for them (contacts,
+  /// calendars, suggestions, generations, sync state, queued jobs), and
+  /// drops their cached entries. Not undoable.
+  /// @returns invalid_argument (an id that is not a UUID), not_found.
+  result<void> delete_user(const std::string& user_id);
+
+  // Every call about one user (generate, suggestions, respond, contact,
+  // for_each_contact, user, delete_user) refuses an id that is not a UUID
+  // with invalid_argument "user id 'ID' is not a UUID" before any work,
+  // and an unknown user with not_found "user ID not found".
+
   // -- generation -------------------------------------------------------------
 
   /// Generates suggestions for one user: streams the user's contacts in
@@ -192,13 +212,15 @@ public:
 
   /// A user's pending suggestions, earliest slot first (cached; a
   /// generation or response invalidates the cache).
+  /// @returns the suggestions (none is an empty list); invalid_argument
+  /// (a malformed id), not_found (no such user).
   result<std::vector<suggestion>> suggestions(const std::string& user_id);
   std::future<result<std::vector<suggestion>>>
   suggestions_async(const std::string& user_id);
 
   /// Accepts, dismisses or snoozes a pending suggestion.
-  /// @returns the suggestion as it is now; not_found (no such suggestion
-  /// of that user), conflict (not pending any more, or accepting it would
+  /// @returns the suggestion as it is now; not_found (no such user, or no
+  /// such suggestion of that user), conflict (not pending any more, or accepting it would
   /// overlap another accepted slot), invalid_argument (a snooze time not
   /// after now or too far ahead).
   result<suggestion> respond(const suggestion_response& response);
@@ -217,8 +239,8 @@ public:
 
   /// One contact of a user (cached; an import or a response invalidates
   /// the cache).
-  /// @returns the contact; not_found (no such contact of that user),
-  /// invalid_argument (a malformed id).
+  /// @returns the contact; not_found (no such user, or no such contact of
+  /// that user), invalid_argument (a malformed id).
   result<contact_info> contact(const std::string& user_id,
                                const std::string& contact_id);
 
@@ -228,7 +250,7 @@ public:
   /// batches from one snapshot of the database, so memory stays bounded
   /// however many there are; the cache is bypassed.
   /// @returns the number of contacts visited; invalid_argument (a
-  /// malformed id), internal (`visit` threw).
+  /// malformed id), not_found (no such user), internal (`visit` threw).
   result<std::int64_t>
   for_each_contact(const std::string& user_id,
                    const std::function<bool(const contact_info&)>& visit);

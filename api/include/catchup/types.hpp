@@ -94,6 +94,26 @@ struct group_info {
   std::int64_t members = 0;
 };
 
+/// A user as the engine stores it, with how much the engine holds for them
+/// (see engine::users and engine::user).
+struct user_info {
+  /// The user's id (a UUID).
+  std::string id;
+  std::string email;
+  std::string name;
+  /// IANA zone ("Europe/Berlin").
+  std::string timezone;
+  /// Inactive users are left out of `generate_all` and scheduled runs.
+  bool active = true;
+  /// When the user was created, Unix seconds.
+  std::int64_t created_at_unix_s = 0;
+  /// The user's contacts, archived ones included.
+  std::int64_t contacts = 0;
+  /// The user's suggestions that are pending at the engine's "now" (a
+  /// snooze that has passed counts as pending).
+  std::int64_t pending_suggestions = 0;
+};
+
 // -- suggestions --------------------------------------------------------------
 
 /// Where a suggestion is in its life.
