@@ -85,6 +85,8 @@ void add_db_commands(CLI::App& cli, command& run);
 void add_generate_commands(CLI::App& cli, command& run);
 /// `suggestions`, `contact`.
 void add_show_commands(CLI::App& cli, command& run);
+/// `birthdays` (app/dates_commands.cpp).
+void add_dates_commands(CLI::App& cli, command& run);
 /// `import contacts|calendar`, `sync google`.
 void add_import_commands(CLI::App& cli, command& run);
 /// `serve`.

@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
   app::add_db_commands(cli, run);
   app::add_generate_commands(cli, run);
   app::add_show_commands(cli, run);
+  app::add_dates_commands(cli, run);
   app::add_import_commands(cli, run);
   app::add_serve_command(cli, run);
   app::add_jobs_commands(cli, run);

@@ -143,6 +143,17 @@ struct suggestion_response {
 
 // -- contacts -------------------------------------------------------------------
 
+/// A contact's yearly date, as imported.
+struct contact_date_info {
+  /// "birthday" or "anniversary".
+  std::string kind;
+  /// 1..12 and 1..31 (Feb 29 allowed).
+  int month = 0;
+  int day = 0;
+  /// Unset when the source gave no year.
+  std::optional<int> year;
+};
+
 /// One contact of a user, as the engine stores it (see engine::contact).
 struct contact_info {
   std::string id;
@@ -160,6 +171,25 @@ struct contact_info {
   std::string phone;
   std::string location;
   std::string organization;
+  /// The contact's birthday and anniversary, as imported (engine::contact
+  /// fills them; for_each_contact leaves them empty).
+  std::vector<contact_date_info> dates;
+};
+
+/// A birthday or anniversary that comes soon (see engine::upcoming_dates).
+struct upcoming_date {
+  std::string contact_id;
+  std::string contact_name;
+  /// "birthday" or "anniversary".
+  std::string kind;
+  /// The day it next falls on, in the user's time zone: "YYYY-MM-DD". A
+  /// Feb 29 date falls on Feb 28 in a year without it.
+  std::string date;
+  /// Days from the user's local today: 0 is today.
+  int days_until = 0;
+  /// The age the contact turns, or the years of the anniversary, when the
+  /// year is known.
+  std::optional<int> years;
 };
 
 // -- imports ------------------------------------------------------------------
