@@ -142,6 +142,9 @@ BOOST_AUTO_TEST_CASE(nothing_coming_and_bad_arguments) {
   BOOST_TEST(r.exit_code == 1);
   BOOST_TEST(contains(r.output, "catchup: error: "), r.output);
   BOOST_TEST(contains(r.output, "horizon_days"), r.output);
+  r = test::run_catchup({"birthdays", "--help"});
+  BOOST_TEST(r.exit_code == 0);
+  BOOST_TEST(contains(r.output, "--days"), r.output);
   r = birthdays({"--now", "yesterday"});
   BOOST_TEST(r.exit_code == 2, r.output);
   r = test::run_catchup({"birthdays", "--database-url", db.url()});
