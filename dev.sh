@@ -62,8 +62,8 @@ build() { # build DIR [cmake args...]
 # reader it drives (and of core/ that it uses) and the libraries it links.
 fuzz_targets=(vcard contacts_csv icalendar)
 declare -A fuzz_sources=(
-  [vcard]="formats/vcard.cpp core/utf8.cpp"
-  [contacts_csv]="formats/contacts_csv.cpp core/utf8.cpp"
+  [vcard]="formats/vcard.cpp core/utf8.cpp core/contact_date.cpp"
+  [contacts_csv]="formats/contacts_csv.cpp core/utf8.cpp core/contact_date.cpp"
   [icalendar]="formats/icalendar.cpp formats/icalendar_lines.cpp
     formats/icalendar_zones.cpp formats/icalendar_events.cpp
     formats/icalendar_recurrence.cpp core/utf8.cpp")

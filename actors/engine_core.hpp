@@ -16,6 +16,7 @@
 #include "actors/importer.hpp"
 #include "actors/interfaces.hpp"
 #include "adapters/google_client.hpp"
+#include "catchup/types.hpp"
 #include "config/settings.hpp"
 #include "core/clock.hpp"
 #include "core/memory.hpp"
@@ -167,6 +168,19 @@ public:
   /// @throws engine_error: invalid_input, not_found, conflict, db_*.
   storage::respond_result
   respond(const storage::suggestion_response& response);
+
+  /// The birthday and anniversary of one contact (from the database, not
+  /// the cache).
+  /// @throws engine_error(invalid_input) for a malformed id.
+  std::vector<contact_date_info> contact_dates(const std::string& user_id,
+                                               const std::string& contact_id);
+
+  /// A user's contacts' dates within `horizon_days` local days of
+  /// `now_unix_s` (0: the engine's clock); see storage::upcoming_dates.
+  /// @throws engine_error: invalid_input (naming the field), not_found.
+  std::vector<upcoming_date> upcoming_dates(const std::string& user_id,
+                                            int horizon_days,
+                                            std::int64_t now_unix_s);
 
   /// One contact of a user by id (through the contact cache).
   /// @throws engine_error: invalid_input (an id not a UUID), not_found (no

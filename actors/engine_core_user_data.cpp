@@ -19,6 +19,7 @@
 #include "actors/engine_core_impl.hpp"
 #include "core/utf8.hpp"
 #include "core/uuid.hpp"
+#include "storage/contact_dates.hpp"
 #include "storage/session.hpp"
 #include "storage/storage_error.hpp"
 #include "storage/user_store.hpp"
@@ -134,6 +135,30 @@ contact_record engine_core::contact(const std::string& user_id,
                [&](caf::error& err) { d.raise(err); });
     return out;
   });
+}
+
+// Dates are read on the caller's thread on a connection of their own, as
+// `respond` writes: a short read that must not queue behind generations.
+std::vector<contact_date_info>
+engine_core::contact_dates(const std::string& user_id,
+                           const std::string& contact_id) {
+  try {
+    return storage::contact_dates(impl_->db->url(), user_id, contact_id);
+  } catch (const storage::storage_error& e) {
+    throw engine_error(e.code(), e.what());
+  }
+}
+
+std::vector<upcoming_date>
+engine_core::upcoming_dates(const std::string& user_id, int horizon_days,
+                            std::int64_t now_unix_s) {
+  auto& d = *impl_;
+  try {
+    return storage::upcoming_dates(d.db->url(), user_id, horizon_days,
+                                   d.clock.or_now_unix_s(now_unix_s));
+  } catch (const storage::storage_error& e) {
+    throw engine_error(e.code(), e.what());
+  }
 }
 
 std::vector<std::string> engine_core::users(bool active_only) {

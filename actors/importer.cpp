@@ -149,6 +149,18 @@ void keep_problems(import_state& st) {
   }
 }
 
+// Fields left out of items that are imported all the same (a malformed
+// birthday): reported with the page's problems, but they skip nothing and
+// do not stop a strict run.
+void keep_field_warnings(import_state& st) {
+  for (auto& w : st.page.field_warnings) {
+    if (st.report.problems.size() < st.options.problems_kept_max)
+      st.report.problems.push_back(w);
+    st.page.problems.push_back(std::move(w));
+  }
+  st.page.field_warnings.clear();
+}
+
 // Takes every item whose fields cannot be stored (field_check.hpp) out of
 // the page, as a problem of its own: the page's other items are written.
 template <class Item, class Check>
@@ -296,6 +308,7 @@ void step(caf::event_based_actor* self, import_state& st) {
              + st.page.problems.front().text());
     return;
   }
+  keep_field_warnings(st);
   try {
     merge_page(st);
   } catch (const std::exception& e) {

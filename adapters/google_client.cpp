@@ -41,7 +41,7 @@ constexpr std::size_t retry_after_digits_max = 9;
 const char* const people_connections_path = "/v1/people/me/connections";
 const char* const person_fields
   = "names,emailAddresses,phoneNumbers,addresses,biographies,organizations,"
-    "urls,memberships,metadata";
+    "urls,memberships,birthdays,events,metadata";
 
 // -- URLs ---------------------------------------------------------------------
 

@@ -334,6 +334,82 @@ std::string google_message(const std::string& body) {
 
 // -- people -------------------------------------------------------------------
 
+namespace {
+
+// An integer member of a Google date; 0 when absent (Google leaves out a
+// year it does not know, or sends 0).
+std::optional<int> date_part(const json& date, const char* key) {
+  const json* value = member(date, key);
+  if (value == nullptr)
+    return 0;
+  if (!value->is_number_integer())
+    return std::nullopt;
+  const auto n = value->get<std::int64_t>();
+  if (n < 0 || n > 9999)
+    return std::nullopt;
+  return static_cast<int>(n);
+}
+
+// Reads `element`'s `date` ({year?, month, day}) as a date of `kind`. One
+// without a date (a free-text birthday) is skipped; a malformed one is a
+// warning of the person, who is still imported.
+void map_date(const json& element, const std::string& where,
+              contact_date_kind kind, vcard& card) {
+  const json* date = member(element, "date");
+  if (date == nullptr)
+    return;
+  auto warn = [&](const std::string& why) {
+    card.warnings.push_back(
+      vcard_error{0, where + ".date left out: " + why, item_excerpt(*date)});
+  };
+  if (!date->is_object()) {
+    warn("not an object");
+    return;
+  }
+  const auto year = date_part(*date, "year");
+  const auto month = date_part(*date, "month");
+  const auto day = date_part(*date, "day");
+  if (!year || !month || !day) {
+    warn("year, month and day must be whole numbers");
+    return;
+  }
+  contact_date parsed;
+  parsed.kind = kind;
+  parsed.month = *month;
+  parsed.day = *day;
+  if (*year != 0)
+    parsed.year = *year;
+  if (auto why = contact_date_problem(parsed)) {
+    warn(*why);
+    return;
+  }
+  for (const auto& d : card.dates)
+    if (d.kind == kind)
+      return; // the first of a kind wins, as in a vCard
+  card.dates.push_back(parsed);
+}
+
+void map_dates(const json& item, vcard& card) {
+  const auto birthdays = object_array_member(item, "birthdays");
+  // The primary birthday first, so it wins over the others.
+  if (const json* primary = primary_or_first(birthdays)) {
+    const auto at = static_cast<std::size_t>(
+      std::find(birthdays.begin(), birthdays.end(), primary)
+      - birthdays.begin());
+    map_date(*primary, element_where("birthdays", at),
+             contact_date_kind::birthday, card);
+  }
+  const auto events = object_array_member(item, "events");
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto where = element_where("events", i);
+    if (ascii_lowercase(string_member(*events[i], "type", where))
+        == "anniversary")
+      map_date(*events[i], where, contact_date_kind::anniversary, card);
+  }
+}
+
+} // namespace
+
 void map_person(const json& item, people_page& page) {
   if (!item.is_object())
     throw bad_item{"person is not a JSON object"};
@@ -416,6 +492,7 @@ void map_person(const json& item, people_page& page) {
       continue;
     card.categories.push_back(std::move(group_name));
   }
+  map_dates(item, card);
   page.people.push_back(std::move(card));
 }
 

@@ -182,6 +182,9 @@ protected:
       std::string reason;
       if (to_imported_contact(got.people[i], contact, reason)) {
         contact.position = i;
+        for (auto& w : got.people[i].warnings)
+          page.field_warnings.push_back(
+            {where(i), std::move(w.reason), std::move(w.excerpt)});
         page.contacts.push_back(std::move(contact));
       }
       else

@@ -30,6 +30,7 @@ void source_page::clear() {
   deleted_keys.clear();
   events.clear();
   problems.clear();
+  field_warnings.clear();
   items = 0;
 }
 
@@ -241,6 +242,10 @@ protected:
       return;
     }
     contact.position = card.first_line;
+    for (auto& w : card.warnings)
+      page.field_warnings.push_back(
+        {this->name() + ":" + std::to_string(w.line), std::move(w.reason),
+         std::move(w.excerpt)});
     page.contacts.push_back(std::move(contact));
   }
 };

@@ -38,6 +38,10 @@ struct source_page {
   std::vector<std::string> deleted_keys;
   std::vector<calendar_event_item> events;
   std::vector<import_problem> problems;
+  /// Fields left out of items that were read (a malformed birthday): the
+  /// items are imported all the same, so these are reported but neither
+  /// skip an item nor stop a strict import.
+  std::vector<import_problem> field_warnings;
   /// Items taken from the source, bad ones included.
   std::uint64_t items = 0;
   void clear();

@@ -94,6 +94,8 @@ void add_show_commands(CLI::App& cli, command& run);
 void add_steering_commands(CLI::App& cli, command& run);
 /// `users add|list|show|delete` (app/users_commands.cpp).
 void add_users_commands(CLI::App& cli, command& run);
+/// `birthdays` (app/dates_commands.cpp).
+void add_dates_commands(CLI::App& cli, command& run);
 /// `import contacts|calendar`, `sync google`.
 void add_import_commands(CLI::App& cli, command& run);
 /// `serve`.

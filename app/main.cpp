@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
   app::add_show_commands(cli, run);
   app::add_steering_commands(cli, run);
   app::add_users_commands(cli, run);
+  app::add_dates_commands(cli, run);
   app::add_import_commands(cli, run);
   app::add_serve_command(cli, run);
   app::add_jobs_commands(cli, run);

@@ -83,6 +83,18 @@ std::optional<std::string> contact_field_problem(const imported_contact& c,
     if (auto problem = field_problem("group (category)", group, lines::one,
                                      indexed::yes, limits))
       return problem;
+  // The readers only give valid dates; this keeps one that is not (and a
+  // second date of a kind, which the table's key refuses) from failing the
+  // page's statement.
+  bool seen[2] = {false, false};
+  for (const auto& d : c.dates) {
+    if (auto why = contact_date_problem(d))
+      return std::string{to_string(d.kind)} + ": " + *why;
+    bool& kind_seen = seen[d.kind == contact_date_kind::birthday ? 0 : 1];
+    if (kind_seen)
+      return std::string{"more than one "} + to_string(d.kind);
+    kind_seen = true;
+  }
   return std::nullopt;
 }
 

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/contact_date.hpp"
+
 namespace catchup {
 
 /// The contact fields an import writes. It never writes what the user
@@ -38,6 +40,9 @@ struct imported_contact {
   std::string revision;
   /// Group names (CATEGORIES / Google contact groups), deduplicated.
   std::vector<std::string> groups;
+  /// Birthday and anniversary, at most one of each kind. An import writes
+  /// the kinds given and leaves a stored date of a kind not given alone.
+  std::vector<contact_date> dates;
   /// Where the item starts in its input: the card's first physical line
   /// (files, 1-based) or its index within its page (API), for errors.
   std::size_t position = 0;

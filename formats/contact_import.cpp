@@ -128,6 +128,7 @@ bool to_imported_contact(const vcard& card, imported_contact& out,
   out.organization = card.organization;
   out.notes = card.note;
   out.revision = card.revision;
+  out.dates = card.dates;
   for (auto& url : card.urls)
     if (!url.empty())
       place_url(url, out);

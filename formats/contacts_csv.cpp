@@ -49,6 +49,11 @@ enum class column {
   locality,
   organization,
   url,
+  birthday,
+  anniversary,
+  birth_year,
+  birth_month,
+  birth_day,
 };
 
 /// "e-mail 3 - value" for prefix "e-mail " and suffix " - value": Google
@@ -107,6 +112,11 @@ column classify(std::string_view raw) {
       {"company", column::organization},
       {"web page 1", column::url},
       {"web page 2", column::url},
+      {"birthday", column::birthday},
+      {"anniversary", column::anniversary},
+      {"birth year", column::birth_year},
+      {"birth month", column::birth_month},
+      {"birth day", column::birth_day},
   };
   for (const entry &e : fixed)
     if (name == e.name)
@@ -158,6 +168,124 @@ std::string join_names(std::initializer_list<std::string_view> parts) {
     out.append(p);
   }
   return out;
+}
+
+/// What a row says of one kind of date: a whole date (Google, Outlook) or
+/// Thunderbird's separate year, month and day.
+struct date_cells {
+  std::string_view header;
+  std::string_view whole;
+  std::string_view year;
+  std::string_view month;
+  std::string_view day;
+  bool empty() const noexcept {
+    return whole.empty() && month.empty() && day.empty();
+  }
+};
+
+std::optional<int> number_of(std::string_view text) {
+  if (text.empty() || text.size() > 4 ||
+      !std::all_of(text.begin(), text.end(),
+                   [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  int value = 0;
+  for (char c : text)
+    value = value * 10 + (c - '0');
+  return value;
+}
+
+/// Outlook writes the date in the exporting machine's short format:
+/// "20/01/1991" or "1/20/1991". The part above 12 is the day; when both
+/// could be the month, which is meant cannot be known, so the date is
+/// refused rather than guessed. "0/0/00" is Outlook's empty date.
+std::optional<std::string> parse_slashed_date(std::string_view text,
+                                              contact_date_kind kind,
+                                              contact_date &out,
+                                              bool &empty) {
+  const std::size_t first = text.find('/');
+  const std::size_t second = text.find('/', first + 1);
+  const std::string_view not_a_date =
+      "not a date (YYYY-MM-DD, --MM-DD, D/M/YYYY or M/D/YYYY)";
+  if (first == std::string_view::npos || second == std::string_view::npos ||
+      text.find('/', second + 1) != std::string_view::npos)
+    return std::string(not_a_date);
+  const auto a = number_of(text.substr(0, first));
+  const auto b = number_of(text.substr(first + 1, second - first - 1));
+  const std::string_view year_text = text.substr(second + 1);
+  const auto year = number_of(year_text);
+  if (!a || !b || !year)
+    return std::string(not_a_date);
+  if (*a == 0 && *b == 0 && *year == 0) {
+    empty = true;
+    return std::nullopt;
+  }
+  if (year_text.size() != 4)
+    return std::string{"the year must have four digits"};
+  contact_date date;
+  date.kind = kind;
+  date.year = *year;
+  if (*a > 12 && *b <= 12) {
+    date.day = *a;
+    date.month = *b;
+  } else if (*b > 12 && *a <= 12) {
+    date.month = *a;
+    date.day = *b;
+  } else if (*a == *b) {
+    date.month = *a;
+    date.day = *b;
+  } else if (*a <= 12 && *b <= 12) {
+    return std::string{"day and month cannot be told apart"};
+  } else {
+    return std::string(not_a_date);
+  }
+  if (auto why = contact_date_problem(date))
+    return why;
+  out = date;
+  return std::nullopt;
+}
+
+/// Reads one kind of date of a row into `out`; a malformed one becomes a
+/// warning naming the column.
+void read_date(const date_cells &cells, contact_date_kind kind,
+               std::size_t line, vcard &out) {
+  if (cells.empty())
+    return;
+  contact_date date;
+  date.kind = kind;
+  std::optional<std::string> why;
+  bool empty = false;
+  std::string excerpt;
+  if (!cells.whole.empty()) {
+    excerpt = std::string(cells.whole);
+    why = cells.whole.find('/') != std::string_view::npos
+              ? parse_slashed_date(cells.whole, kind, date, empty)
+              : parse_iso_contact_date(cells.whole, kind, date);
+  } else {
+    excerpt = std::string(cells.year) + "/" + std::string(cells.month) + "/" +
+              std::string(cells.day);
+    const auto month = number_of(cells.month);
+    const auto day = number_of(cells.day);
+    const auto year = number_of(cells.year);
+    if (!month || !day || (!cells.year.empty() && !year)) {
+      why = "not a date (numbers expected)";
+    } else {
+      date.month = *month;
+      date.day = *day;
+      if (year)
+        date.year = *year;
+      why = contact_date_problem(date);
+    }
+  }
+  if (empty)
+    return;
+  if (why) {
+    out.warnings.push_back(vcard_error{line,
+                                       std::string(cells.header) +
+                                           " left out: " + *why,
+                                       printable_excerpt(excerpt)});
+    return;
+  }
+  out.dates.push_back(date);
 }
 
 } // namespace
@@ -427,6 +555,10 @@ struct contacts_csv_reader::state {
     out.first_line = record_line;
     std::string middle;
     std::string name;
+    date_cells birthday;
+    birthday.header = "Birthday";
+    date_cells anniversary;
+    anniversary.header = "Anniversary";
     const std::size_t n = std::min(fields.size(), columns.size());
     for (std::size_t i = 0; i < n; ++i) {
       const std::string_view value = trim(fields[i]);
@@ -476,8 +608,29 @@ struct contacts_csv_reader::state {
         for_each_item(value,
                       [&](std::string_view v) { out.urls.emplace_back(v); });
         break;
+      case column::birthday:
+        if (birthday.whole.empty())
+          birthday.whole = value;
+        break;
+      case column::anniversary:
+        if (anniversary.whole.empty())
+          anniversary.whole = value;
+        break;
+      case column::birth_year:
+        birthday.year = value;
+        break;
+      case column::birth_month:
+        birthday.month = value;
+        break;
+      case column::birth_day:
+        birthday.day = value;
+        break;
       }
     }
+    if (birthday.whole.empty() && !birthday.month.empty())
+      birthday.header = "Birth Year/Month/Day";
+    read_date(birthday, contact_date_kind::birthday, record_line, out);
+    read_date(anniversary, contact_date_kind::anniversary, record_line, out);
     out.formatted_name =
         name.empty() ? join_names({out.given_name, middle, out.family_name})
                      : name;

@@ -57,6 +57,8 @@ struct property {
   std::string charset;
   bool quoted_printable = false;
   bool base64 = false;
+  /// VALUE=text: a 4.0 BDAY or ANNIVERSARY written as free text.
+  bool text_value = false;
   std::string_view value;
 };
 
@@ -82,6 +84,8 @@ void apply_parameter(std::string_view text, property &p) {
       p.base64 = true;
   } else if (key == "CHARSET") {
     p.charset = upper(value);
+  } else if (key == "VALUE") {
+    p.text_value = iequals(value, "text");
   }
 }
 
@@ -292,10 +296,47 @@ std::string clean(std::string_view v) {
   return std::string(trim(unescape(v)));
 }
 
+/// The kind of date a property holds: BDAY, 4.0's ANNIVERSARY, and the
+/// X- anniversaries 3.0 exporters write (Thunderbird, Outlook, Evolution).
+std::optional<contact_date_kind> date_kind_of(const std::string &name) {
+  if (name == "BDAY")
+    return contact_date_kind::birthday;
+  if (name == "ANNIVERSARY" || name == "X-ANNIVERSARY" ||
+      name == "X-MS-ANNIVERSARY" || name == "X-EVOLUTION-ANNIVERSARY")
+    return contact_date_kind::anniversary;
+  return std::nullopt;
+}
+
+bool has_date_of_kind(const vcard &card, contact_date_kind kind) {
+  return std::any_of(card.dates.begin(), card.dates.end(),
+                     [kind](const contact_date &d) { return d.kind == kind; });
+}
+
+/// Reads a BDAY or ANNIVERSARY value: the first valid date of a kind wins;
+/// a malformed one is a warning of the card, which is still read. A 4.0
+/// text value ("circa 1800") is no date and no mistake: it is skipped.
+void store_date(const property &p, contact_date_kind kind, std::string_view v,
+                std::size_t line_number, std::string_view logical,
+                vcard &out) {
+  const std::string text = clean(v);
+  if (p.text_value || text.empty() || has_date_of_kind(out, kind))
+    return;
+  contact_date date;
+  if (auto why = parse_iso_contact_date(text, kind, date)) {
+    out.warnings.push_back(vcard_error{line_number,
+                                       p.name + " left out: " + *why,
+                                       printable_excerpt(logical)});
+    return;
+  }
+  out.dates.push_back(date);
+}
+
 bool is_wanted(const std::string &name) {
   static const char *const wanted[] = {
       "FN",  "N",     "ORG", "NOTE",       "ADR", "UID",
       "REV", "EMAIL", "TEL", "CATEGORIES", "URL", "X-SOCIALPROFILE"};
+  if (date_kind_of(name))
+    return true;
   for (const char *w : wanted)
     if (name == w)
       return true;
@@ -553,7 +594,10 @@ struct vcard_reader::state {
     if (!valid_utf8(value))
       return vcard_error{line_number, "invalid UTF-8 in " + p.name,
                          printable_excerpt(logical)};
-    store(p.name, value, out);
+    if (auto kind = date_kind_of(p.name))
+      store_date(p, *kind, value, line_number, logical, out);
+    else
+      store(p.name, value, out);
     return std::nullopt;
   }
 

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "core/contact_date.hpp"
+
 namespace catchup {
 
 /// Bounds on what one reader holds in memory, so a hostile or broken file
@@ -29,9 +31,21 @@ struct vcard_limits {
   std::size_t card_bytes_max = 1 << 20;
 };
 
+/// Why a card was skipped (or a field of it left out), in a form fit for
+/// "file:line: reason".
+struct vcard_error {
+  /// Physical line, 1-based.
+  std::size_t line = 0;
+  std::string reason;
+  /// At most 60 bytes of the offending line; control bytes and invalid
+  /// UTF-8 are replaced by '?', so it can go to a log or terminal as is.
+  std::string excerpt;
+};
+
 /// The fields of one card that contact import needs; everything else
-/// (photos, keys, X- properties other than X-SOCIALPROFILE) is skipped. All
-/// strings are UTF-8, unescaped and trimmed of surrounding blanks.
+/// (photos, keys, X- properties other than X-SOCIALPROFILE and the
+/// anniversary ones) is skipped. All strings are UTF-8, unescaped and
+/// trimmed of surrounding blanks.
 struct vcard {
   std::string uid;
   /// FN.
@@ -53,18 +67,14 @@ struct vcard {
   std::vector<std::string> categories;
   /// URL and X-SOCIALPROFILE values.
   std::vector<std::string> urls;
+  /// BDAY and ANNIVERSARY (or X-ANNIVERSARY, X-MS-ANNIVERSARY,
+  /// X-EVOLUTION-ANNIVERSARY): the first valid one of each kind.
+  std::vector<contact_date> dates;
   /// The physical line (1-based) of BEGIN:VCARD.
   std::size_t first_line = 0;
-};
-
-/// Why a card was skipped, in a form fit for "file:line: reason".
-struct vcard_error {
-  /// Physical line, 1-based.
-  std::size_t line = 0;
-  std::string reason;
-  /// At most 60 bytes of the offending line; control bytes and invalid
-  /// UTF-8 are replaced by '?', so it can go to a log or terminal as is.
-  std::string excerpt;
+  /// Fields left out of a card that was read (a malformed date): each
+  /// names its line and field; the rest of the card stands.
+  std::vector<vcard_error> warnings;
 };
 
 /// Reads cards one at a time from a stream, line by line: memory stays

@@ -10,6 +10,8 @@
 #include "storage/import_store.hpp"
 
 #include <cctype>
+#include <optional>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -30,7 +32,9 @@ CREATE TEMP TABLE IF NOT EXISTS import_contacts (
   ord int NOT NULL, key text NOT NULL, deleted boolean NOT NULL,
   name text, email text, phone text, linked_in text, instagram text,
   x_handle text, other_social jsonb, location text, organization text,
-  notes text, revision text, groups text[]) ON COMMIT DELETE ROWS;
+  notes text, revision text, groups text[], birthday_month smallint,
+  birthday_day smallint, birthday_year smallint, anniversary_month smallint,
+  anniversary_day smallint, anniversary_year smallint) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS import_events (
   ord int NOT NULL, external_id text NOT NULL, series_id text NOT NULL,
   summary text, location text, timezone text, start_s bigint NOT NULL,
@@ -188,6 +192,19 @@ constexpr const char* last_contacts_sql
   = "WITH last AS (SELECT DISTINCT ON (key) * FROM import_contacts "
     "ORDER BY key, ord DESC) ";
 
+// A contact's date of one kind as staging columns (month, day, year), all
+// NULL when it has none.
+using staged_date_columns
+  = std::tuple<std::optional<int>, std::optional<int>, std::optional<int>>;
+
+staged_date_columns staged_date(const imported_contact& c,
+                                contact_date_kind kind) {
+  for (auto& d : c.dates)
+    if (d.kind == kind)
+      return {d.month, d.day, d.year};
+  return {};
+}
+
 // Copies a contacts page into the staging table: the contacts, then the
 // deleted keys.
 void stage_contacts(pqxx::transaction_base& tx,
@@ -198,20 +215,31 @@ void stage_contacts(pqxx::transaction_base& tx,
                           "ord", "key", "deleted", "name", "email",
                           "phone", "linked_in", "instagram", "x_handle",
                           "other_social", "location", "organization",
-                          "notes", "revision", "groups"}};
+                          "notes", "revision", "groups", "birthday_month",
+                          "birthday_day", "birthday_year",
+                          "anniversary_month", "anniversary_day",
+                          "anniversary_year"}};
   int ord = 0;
-  for (auto& c : contacts)
-    stage << std::make_tuple(
-      ord++, c.key, false, c.name, null_if_empty(c.email),
-      null_if_empty(c.phone), null_if_empty(c.linked_in),
-      null_if_empty(c.instagram), null_if_empty(c.x_handle),
-      social_json(c), null_if_empty(c.location),
-      null_if_empty(c.organization), null_if_empty(c.notes),
-      null_if_empty(c.revision), detail::array_literal(c.groups));
+  for (auto& c : contacts) {
+    const auto birthday = staged_date(c, contact_date_kind::birthday);
+    const auto anniversary = staged_date(c, contact_date_kind::anniversary);
+    stage << std::tuple_cat(
+      std::make_tuple(
+        ord++, c.key, false, c.name, null_if_empty(c.email),
+        null_if_empty(c.phone), null_if_empty(c.linked_in),
+        null_if_empty(c.instagram), null_if_empty(c.x_handle),
+        social_json(c), null_if_empty(c.location),
+        null_if_empty(c.organization), null_if_empty(c.notes),
+        null_if_empty(c.revision), detail::array_literal(c.groups)),
+      birthday, anniversary);
+  }
+  const staged_date_columns no_date;
   for (auto& key : deleted_keys)
-    stage << std::make_tuple(ord++, key, true, nullptr, nullptr, nullptr,
-                             nullptr, nullptr, nullptr, nullptr, nullptr,
-                             nullptr, nullptr, nullptr, nullptr);
+    stage << std::tuple_cat(
+      std::make_tuple(ord++, key, true, nullptr, nullptr, nullptr, nullptr,
+                      nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                      nullptr, nullptr),
+      no_date, no_date);
   stage.complete();
 }
 
@@ -274,7 +302,18 @@ void upsert_staged_contacts(pqxx::transaction_base& tx,
         "group_id) SELECT DISTINCT $1::uuid, m.id, g.id FROM merged m "
         "JOIN last s ON s.key = m.key CROSS JOIN unnest(s.groups) gn "
         "JOIN groups g ON g.user_id = $1::uuid AND g.name = gn "
-        "ON CONFLICT DO NOTHING) "
+        "ON CONFLICT DO NOTHING), "
+        // A date given replaces the stored one of its kind; a kind not
+        // given leaves the stored one alone.
+        "dated AS (INSERT INTO contact_dates AS d (user_id, contact_id, "
+        "kind, month, day, year) SELECT $1::uuid, m.id, v.kind, v.month, "
+        "v.day, v.year FROM merged m JOIN last s ON s.key = m.key "
+        "CROSS JOIN LATERAL (VALUES ('birthday', s.birthday_month, "
+        "s.birthday_day, s.birthday_year), ('anniversary', "
+        "s.anniversary_month, s.anniversary_day, s.anniversary_year)) "
+        "v (kind, month, day, year) WHERE v.month IS NOT NULL "
+        "ON CONFLICT (contact_id, kind) DO UPDATE SET month = "
+        "EXCLUDED.month, day = EXCLUDED.day, year = EXCLUDED.year) "
         "SELECT fresh FROM merged",
     target.user_id, target.source, target.now_unix_s);
   for (auto row : merged)

@@ -423,8 +423,21 @@ result<contact_info> engine::contact(const std::string& user_id,
                                      const std::string& contact_id) {
   if (!impl_)
     return error{error_code::closed, closed_text};
-  return impl_->call<contact_info>(
-    [&] { return api::to_public(impl_->core->contact(user_id, contact_id)); });
+  return impl_->call<contact_info>([&] {
+    auto info = api::to_public(impl_->core->contact(user_id, contact_id));
+    info.dates = impl_->core->contact_dates(user_id, contact_id);
+    return info;
+  });
+}
+
+result<std::vector<upcoming_date>>
+engine::upcoming_dates(const std::string& user_id, int horizon_days,
+                       std::int64_t now_unix_s) {
+  if (!impl_)
+    return error{error_code::closed, closed_text};
+  return impl_->call<std::vector<upcoming_date>>([&] {
+    return impl_->core->upcoming_dates(user_id, horizon_days, now_unix_s);
+  });
 }
 
 result<std::int64_t> engine::for_each_contact(

@@ -36,13 +36,15 @@ struct fixture {
   }
 
   // A user in `zone` with default availability, no calendar and
-  // `contacts` never-contacted (so due) contacts named c01, c02, ...
+  // `contacts` never-contacted contacts, added long ago (so due), named
+  // c01, c02, ...
   std::string make_user(const std::string& zone, int contacts) {
     auto id = db.query("INSERT INTO users (email, timezone) VALUES ('"
                        + zone + "@example.org', '" + zone
                        + "') RETURNING id")[0];
-    db.query("INSERT INTO contacts (user_id, name) SELECT '" + id
-             + "', 'c' || lpad(i::text, 2, '0') FROM generate_series(1, "
+    db.query("INSERT INTO contacts (user_id, name, created_at) SELECT '" + id
+             + "', 'c' || lpad(i::text, 2, '0'), "
+             "'2000-01-01T00:00:00Z' FROM generate_series(1, "
              + std::to_string(contacts) + ") i RETURNING 1");
     return id;
   }

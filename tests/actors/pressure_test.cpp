@@ -56,8 +56,9 @@ struct fixture {
     auto id = db.query("INSERT INTO users (email, timezone) VALUES ("
                        "'p' || gen_random_uuid() || '@example.org', "
                        "'Europe/Berlin') RETURNING id")[0];
-    db.query("INSERT INTO contacts (user_id, name) SELECT '" + id
-             + "', 'c' || lpad(i::text, 4, '0') FROM generate_series(1, "
+    db.query("INSERT INTO contacts (user_id, name, created_at) SELECT '" + id
+             + "', 'c' || lpad(i::text, 4, '0'), "
+             "'2000-01-01T00:00:00Z' FROM generate_series(1, "
              + std::to_string(contacts) + ") i RETURNING 1");
     return id;
   }

@@ -77,8 +77,9 @@ BOOST_AUTO_TEST_CASE(bulk_streams_hold_a_connection_only_while_in_use) {
   storage::migrate(tdb.url());
   tdb.query("INSERT INTO users (email) VALUES ('u@example.org') RETURNING 1");
   auto user = tdb.query("SELECT id FROM users")[0];
-  tdb.query("INSERT INTO contacts (user_id, name) SELECT '" + user
-            + "', 'c' || i FROM generate_series(1, 30) i RETURNING 1");
+  tdb.query("INSERT INTO contacts (user_id, name, created_at) SELECT '"
+            + user + "', 'c' || i, '2000-01-01T00:00:00Z' "
+            "FROM generate_series(1, 30) i RETURNING 1");
   system_config cfg;
   caf::actor_system sys{cfg};
   repository_config rc;

@@ -151,6 +151,11 @@ BOOST_FIXTURE_TEST_CASE(the_real_people_sample_maps_to_vcards,
              boost::test_tools::per_element());
   // Only myContacts: the implicit group is no category.
   BOOST_TEST(john.categories.empty());
+  BOOST_REQUIRE_EQUAL(john.dates.size(), 1u);
+  BOOST_TEST((john.dates[0].kind == contact_date_kind::birthday));
+  BOOST_TEST(john.dates[0].month == 11);
+  BOOST_TEST(john.dates[0].day == 3);
+  BOOST_TEST((john.dates[0].year == 1999));
 
   const auto& konqui = page.people[1];
   BOOST_TEST(konqui.uid == "people/c2945739795208677217");
@@ -167,7 +172,7 @@ BOOST_FIXTURE_TEST_CASE(the_real_people_sample_maps_to_vcards,
   BOOST_REQUIRE_EQUAL(got.size(), 1u);
   BOOST_TEST(got[0].param("personFields")
              == "names,emailAddresses,phoneNumbers,addresses,biographies,"
-                "organizations,urls,memberships,metadata");
+                "organizations,urls,memberships,birthdays,events,metadata");
   BOOST_TEST(got[0].param("pageSize") == "500");
   BOOST_TEST(got[0].param("requestSyncToken") == "true");
   BOOST_TEST(!got[0].has("syncToken"));
@@ -310,6 +315,72 @@ BOOST_FIXTURE_TEST_CASE(calendar_pages_pass_the_page_token_back,
   BOOST_TEST(got[1].param("pageToken") == page_token);
   BOOST_TEST(got[1].param("timeMin") == "2018-01-01T00:00:00Z");
   BOOST_TEST(got[1].param("timeMax") == "2018-07-01T00:00:00Z");
+}
+
+// -- birthdays and anniversaries ---------------------------------------------------
+
+BOOST_FIXTURE_TEST_CASE(people_birthdays_and_anniversaries_map_to_dates,
+                        google_fixture) {
+  server.script("GET", people_path, {{200, R"({
+    "connections": [
+      {"resourceName": "people/c1", "names": [{"displayName": "Ana Lima"}],
+       "birthdays": [{"date": {"month": 4, "day": 12}, "text": "April 12"},
+                     {"metadata": {"primary": true},
+                      "date": {"year": 1985, "month": 4, "day": 12}}],
+       "events": [{"type": "other", "date": {"month": 1, "day": 1}},
+                  {"type": "anniversary",
+                   "date": {"year": 2009, "month": 10, "day": 10}}]},
+      {"resourceName": "people/c2", "names": [{"displayName": "Bo"}],
+       "birthdays": [{"date": {"year": 0, "month": 2, "day": 29}}]},
+      {"resourceName": "people/c3", "names": [{"displayName": "Cy"}],
+       "birthdays": [{"date": {"year": 1990, "month": 13, "day": 1}}],
+       "events": [{"type": "anniversary", "date": {"month": 2, "day": 30}}]},
+      {"resourceName": "people/c4", "names": [{"displayName": "Di"}],
+       "birthdays": [{"date": {"month": "April", "day": 1}}]},
+      {"resourceName": "people/c5", "names": [{"displayName": "Ed"}],
+       "birthdays": [{"text": "sometime in spring"}]}
+    ]
+  })"}});
+  auto google = client();
+  auto page = google.list_connections("", "", 500);
+  BOOST_TEST(page.errors.empty());
+  BOOST_REQUIRE_EQUAL(page.people.size(), 5u);
+
+  const auto& ana = page.people[0];
+  BOOST_REQUIRE_EQUAL(ana.dates.size(), 2u);
+  BOOST_TEST((ana.dates[0].kind == contact_date_kind::birthday));
+  BOOST_TEST(ana.dates[0].month == 4);
+  BOOST_TEST(ana.dates[0].day == 12);
+  BOOST_TEST((ana.dates[0].year == 1985)); // the primary one
+  BOOST_TEST((ana.dates[1].kind == contact_date_kind::anniversary));
+  BOOST_TEST(ana.dates[1].month == 10);
+  BOOST_TEST((ana.dates[1].year == 2009));
+  BOOST_TEST(ana.warnings.empty());
+
+  const auto& bo = page.people[1];
+  BOOST_REQUIRE_EQUAL(bo.dates.size(), 1u);
+  BOOST_TEST(bo.dates[0].month == 2);
+  BOOST_TEST(bo.dates[0].day == 29);
+  BOOST_TEST(!bo.dates[0].year.has_value()); // year 0: not known
+
+  // Month 13 and Feb 30: warnings naming the field; the person stays.
+  const auto& cy = page.people[2];
+  BOOST_TEST(cy.formatted_name == "Cy");
+  BOOST_TEST(cy.dates.empty());
+  BOOST_REQUIRE_EQUAL(cy.warnings.size(), 2u);
+  BOOST_TEST(contains(cy.warnings[0].reason, "birthdays[0].date left out"),
+             cy.warnings[0].reason);
+  BOOST_TEST(contains(cy.warnings[0].reason, "month 13"));
+  BOOST_TEST(contains(cy.warnings[1].reason, "events[0].date left out"),
+             cy.warnings[1].reason);
+
+  const auto& di = page.people[3];
+  BOOST_TEST(di.dates.empty());
+  BOOST_TEST(di.warnings.size() == 1u);
+
+  const auto& ed = page.people[4];
+  BOOST_TEST(ed.dates.empty());
+  BOOST_TEST(ed.warnings.empty());
 }
 
 // -- incremental sync -------------------------------------------------------------

@@ -58,7 +58,8 @@ inline std::string vcards(const std::string& tag, int n) {
   return out.str();
 }
 
-/// Creates a user named by `tag` and imports `n` contacts for them.
+/// Creates a user named by `tag` and imports `n` contacts for them, added
+/// 31 days before `now_unix_s`: due then on the default monthly cadence.
 inline std::string user_with_contacts(engine& eng, const std::string& tag,
                                       int n) {
   user_profile p;
@@ -71,6 +72,7 @@ inline std::string user_with_contacts(engine& eng, const std::string& tag,
   import_params params;
   params.user_id = *id;
   params.format = import_format::vcard;
+  params.now_unix_s = now_unix_s - 31 * 86400;
   auto imported = eng.import_stream(in, tag + ".vcf", params);
   BOOST_TEST_REQUIRE(imported.ok(),
                      (imported.ok() ? "" : imported.error().message));

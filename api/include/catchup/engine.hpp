@@ -238,7 +238,7 @@ public:
   // -- contacts ---------------------------------------------------------------
 
   /// One contact of a user (cached; an import or a response invalidates
-  /// the cache).
+  /// the cache), with its birthday and anniversary (read each time).
   /// @returns the contact; not_found (no such user, or no such contact of
   /// that user), invalid_argument (a malformed id).
   result<contact_info> contact(const std::string& user_id,
@@ -310,6 +310,18 @@ public:
   result<std::int64_t>
   remove_from_group(const std::string& user_id, const std::string& group,
                     const std::vector<std::string>& contacts);
+
+  /// The birthdays and anniversaries of a user's contacts that fall within
+  /// `horizon_days` days (1..366) in the user's time zone: on the local day
+  /// of `now_unix_s` (0: the engine's clock) or one of the next
+  /// `horizon_days - 1` days. Archived contacts are left out. A Feb 29
+  /// date falls on Feb 28 in a year without it.
+  /// @returns the dates, soonest first, then by contact name, then by
+  /// contact id; invalid_argument (a malformed user id, horizon_days out of
+  /// range; the message names the field), not_found (no such user).
+  result<std::vector<upcoming_date>>
+  upcoming_dates(const std::string& user_id, int horizon_days = 14,
+                 std::int64_t now_unix_s = 0);
 
   // -- imports ----------------------------------------------------------------
 

@@ -217,6 +217,17 @@ struct suggestion_response {
 
 // -- contacts -------------------------------------------------------------------
 
+/// A contact's yearly date, as imported.
+struct contact_date_info {
+  /// "birthday" or "anniversary".
+  std::string kind;
+  /// 1..12 and 1..31 (Feb 29 allowed).
+  int month = 0;
+  int day = 0;
+  /// Unset when the source gave no year.
+  std::optional<int> year;
+};
+
 /// One contact of a user, as the engine stores it (see engine::contact).
 struct contact_info {
   std::string id;
@@ -254,6 +265,25 @@ struct contact_info {
   std::int64_t added_unix_s = 0;
   /// Not suggested before this instant; unset: not paused.
   std::optional<std::int64_t> paused_until_unix_s;
+  /// The contact's birthday and anniversary, as imported (engine::contact
+  /// fills them; for_each_contact leaves them empty).
+  std::vector<contact_date_info> dates;
+};
+
+/// A birthday or anniversary that comes soon (see engine::upcoming_dates).
+struct upcoming_date {
+  std::string contact_id;
+  std::string contact_name;
+  /// "birthday" or "anniversary".
+  std::string kind;
+  /// The day it next falls on, in the user's time zone: "YYYY-MM-DD". A
+  /// Feb 29 date falls on Feb 28 in a year without it.
+  std::string date;
+  /// Days from the user's local today: 0 is today.
+  int days_until = 0;
+  /// The age the contact turns, or the years of the anniversary, when the
+  /// year is known.
+  std::optional<int> years;
 };
 
 // -- imports ------------------------------------------------------------------
@@ -282,8 +312,10 @@ struct import_params {
   /// Calendars: the calendar the events are filed under; empty means the
   /// file's (or stream's) name.
   std::string calendar_id;
-  /// "Now" (0: the engine's clock): a calendar import keeps events in a window
-  /// around it, and events ended by then move contacts' last contact date.
+  /// "Now" (0: the engine's clock): new contacts count as added at it (a
+  /// contact never contacted is due one cadence later); a calendar import
+  /// keeps events in a window around it, and events ended by then move
+  /// contacts' last contact date.
   std::int64_t now_unix_s = 0;
 };
 
