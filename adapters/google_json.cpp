@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/contact_date.hpp"
 #include "core/utf8.hpp"
 
 namespace catchup::google_json {
@@ -29,42 +30,8 @@ std::string ascii_lowercase(std::string_view s) {
 
 // -- times --------------------------------------------------------------------
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-// days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, int m, int d) noexcept {
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const std::int64_t yoe = y - era * 400;
-  const std::int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-struct civil_date {
-  std::int64_t year;
-  int month;
-  int day;
-};
-
-// The inverse of days_from_civil.
-civil_date civil_from_days(std::int64_t z) noexcept {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe
-    = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const int day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  return {yoe + era * 400 + (month <= 2 ? 1 : 0), month, day};
-}
-
-int days_in_month(std::int64_t year, int month) noexcept {
-  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  return month == 2 && leap ? 29 : days[month - 1];
-}
+// Calendar arithmetic (days_from_civil, civil_from_days, days_in_month)
+// is core's (core/contact_date.hpp).
 
 // `count` decimal digits at `pos`.
 bool read_digits(std::string_view s, std::size_t pos, std::size_t count,
@@ -89,7 +56,7 @@ std::optional<std::int64_t> parse_date_prefix(std::string_view s) {
     return std::nullopt;
   if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
     return std::nullopt;
-  return days_from_civil(year, month, day);
+  return days_from_civil(civil_day{year, month, day});
 }
 
 // An all-day "date": midnight UTC of that day.

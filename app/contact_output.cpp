@@ -8,6 +8,13 @@
 namespace catchup::app {
 
 nlohmann::json contact_json(const contact_info& c) {
+  auto dates = nlohmann::json::array();
+  for (auto& d : c.dates)
+    dates.push_back({{"kind", d.kind},
+                     {"month", d.month},
+                     {"day", d.day},
+                     {"year", d.year ? nlohmann::json(*d.year)
+                                     : nlohmann::json(nullptr)}});
   auto time_or_null = [](const std::optional<std::int64_t>& t) {
     return t ? nlohmann::json(format_utc(*t)) : nlohmann::json(nullptr);
   };
@@ -32,7 +39,8 @@ nlohmann::json contact_json(const contact_info& c) {
           {"email", c.email},
           {"phone", c.phone},
           {"location", c.location},
-          {"organization", c.organization}};
+          {"organization", c.organization},
+          {"dates", dates}};
 }
 
 nlohmann::json group_json(const group_info& g) {
@@ -48,6 +56,13 @@ void print_fields(const nlohmann::json& object) {
     std::cout << key << ": "
               << (value.is_string() ? value.get<std::string>() : value.dump())
               << '\n';
+}
+
+void print_object(const nlohmann::json& object, bool as_json) {
+  if (as_json)
+    std::cout << object.dump(2) << '\n';
+  else
+    print_fields(object);
 }
 
 } // namespace catchup::app

@@ -19,4 +19,7 @@ nlohmann::json group_json(const group_info& g);
 /// Prints a JSON object's members as "key: value" lines.
 void print_fields(const nlohmann::json& object);
 
+/// Prints `object` as indented JSON (`as_json`) or as "key: value" lines.
+void print_object(const nlohmann::json& object, bool as_json);
+
 } // namespace catchup::app

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli.hpp"
+#include "app/contact_output.hpp"
 #include "app/suggestion_output.hpp"
 #include "app/time_text.hpp"
 
@@ -109,22 +110,6 @@ CLI::App* add_answer_command(CLI::App& suggestions, command& run,
   return sub;
 }
 
-nlohmann::json to_json(const contact_info& c) {
-  return {{"id", c.id},
-          {"name", c.name},
-          {"last_contact", c.last_contact_unix_s
-                             ? nlohmann::json(format_utc(*c.last_contact_unix_s))
-                             : nlohmann::json(nullptr)},
-          {"frequency", c.frequency.empty() ? nlohmann::json(nullptr)
-                                            : nlohmann::json(c.frequency)},
-          {"groups", c.group_ids},
-          {"archived", c.archived},
-          {"email", c.email},
-          {"phone", c.phone},
-          {"location", c.location},
-          {"organization", c.organization}};
-}
-
 int contact_command(const command_context& ctx, const show_options& o) {
   auto eng = open_engine(ctx);
   if (!eng)
@@ -133,15 +118,8 @@ int contact_command(const command_context& ctx, const show_options& o) {
   auto c = eng->contact(o.user_id, o.contact_id);
   if (!c)
     return report_failure(c.error());
-  auto out = to_json(*c);
-  if (o.as_json) {
-    std::cout << out.dump(2) << '\n';
-    return exit_ok;
-  }
-  for (auto& [key, value] : out.items())
-    std::cout << key << ": "
-              << (value.is_string() ? value.get<std::string>() : value.dump())
-              << '\n';
+  auto out = contact_json(*c);
+  print_object(out, o.as_json);
   return exit_ok;
 }
 

@@ -81,11 +81,7 @@ std::int32_t cadence_days_or_throw(const std::string& flag,
 }
 
 int print_contact(const contact_info& c, bool as_json) {
-  auto out = contact_json(c);
-  if (as_json)
-    std::cout << out.dump(2) << '\n';
-  else
-    print_fields(out);
+  print_object(contact_json(c), as_json);
   return exit_ok;
 }
 
@@ -139,10 +135,7 @@ int contacts_set(const command_context& ctx, const steering_options& o) {
 }
 
 int print_group(const group_info& g, bool as_json) {
-  if (as_json)
-    std::cout << group_json(g).dump(2) << '\n';
-  else
-    print_fields(group_json(g));
+  print_object(group_json(g), as_json);
   return exit_ok;
 }
 
@@ -249,6 +242,15 @@ nlohmann::json settings_json(const user_settings& s) {
           {"availability", windows}};
 }
 
+// The settings as JSON, or as lines without the availability windows.
+int print_settings(const user_settings& s, bool as_json) {
+  auto out = settings_json(s);
+  if (!as_json)
+    out.erase("availability");
+  print_object(out, as_json);
+  return exit_ok;
+}
+
 int settings_show(const command_context& ctx, const steering_options& o) {
   auto eng = open_engine(ctx);
   if (!eng)
@@ -257,14 +259,7 @@ int settings_show(const command_context& ctx, const steering_options& o) {
   auto s = eng->settings(o.user_id);
   if (!s)
     return report_failure(s.error());
-  auto out = settings_json(*s);
-  if (o.as_json) {
-    std::cout << out.dump(2) << '\n';
-    return exit_ok;
-  }
-  out.erase("availability");
-  print_fields(out);
-  return exit_ok;
+  return print_settings(*s, o.as_json);
 }
 
 int settings_set(const command_context& ctx, const steering_options& o) {
@@ -293,14 +288,7 @@ int settings_set(const command_context& ctx, const steering_options& o) {
   auto s = eng->settings(o.user_id);
   if (!s)
     return report_failure(s.error());
-  auto out = settings_json(*s);
-  if (o.as_json) {
-    std::cout << out.dump(2) << '\n';
-    return exit_ok;
-  }
-  out.erase("availability");
-  print_fields(out);
-  return exit_ok;
+  return print_settings(*s, o.as_json);
 }
 
 void add_user_option(CLI::App* cmd, steering_options& o) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli.hpp"
+#include "app/contact_output.hpp"
 #include "app/time_text.hpp"
 
 namespace catchup::app {
@@ -99,14 +100,7 @@ int show_command(const command_context& ctx, const users_options& o) {
   if (!u)
     return report_failure(u.error());
   auto out = to_json(*u);
-  if (o.as_json) {
-    std::cout << out.dump(2) << '\n';
-    return exit_ok;
-  }
-  for (auto& [key, value] : out.items())
-    std::cout << key << ": "
-              << (value.is_string() ? value.get<std::string>() : value.dump())
-              << '\n';
+  print_object(out, o.as_json);
   return exit_ok;
 }
 
