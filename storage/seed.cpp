@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "storage/seed.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -421,6 +422,13 @@ contact_plan draw_contact(prng& rng, const user_plan& user,
     // earlier real date would outrank it.
     auto lo = now - history_s < 0 ? 0 : now - history_s;
     c.last_contact = rng.between(lo, now);
+  } else {
+    // A contact never contacted was added lately (an import, someone new):
+    // within the last 90 days, so it becomes due one cadence after that
+    // like anyone else instead of topping every list. Derived from the
+    // draw above, so the random sequence stays what it was.
+    constexpr std::int64_t recent_s = 90 * 86400;
+    c.created = std::max(user.created, now - (c.created - user.created) % recent_s);
   }
   c.frequency = frequencies[rng.pick(frequency_weights)];
   if (rng.chance(50))
