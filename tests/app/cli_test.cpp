@@ -63,7 +63,11 @@ BOOST_AUTO_TEST_CASE(help_works_on_every_command) {
          {"config", "--help"}, {"config", "show", "--help"},
          {"contact", "--help"}, {"import", "--help"},
          {"import", "contacts", "--help"}, {"import", "calendar", "--help"},
-         {"sync", "google", "--help"}}) {
+         {"sync", "google", "--help"}, {"contacts", "--help"},
+         {"contacts", "set", "--help"}, {"contacts", "show", "--help"},
+         {"groups", "--help"}, {"groups", "create", "--help"},
+         {"groups", "add", "--help"}, {"settings", "--help"},
+         {"settings", "set", "--help"}}) {
     auto r = run(args);
     BOOST_TEST(r.exit_code == 0, "catchup " << args[0] << " --help");
     BOOST_TEST(contains(r.output, "Usage:"));
