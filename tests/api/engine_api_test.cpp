@@ -647,7 +647,10 @@ BOOST_AUTO_TEST_CASE(the_dispatcher_runs_queued_generations) {
   BOOST_TEST(eng.stop_dispatcher(std::chrono::seconds(5)).ok());
 }
 
-BOOST_AUTO_TEST_CASE(a_cluster_member_generates_on_the_least_pressured_engine) {
+// Labelled "network": this process talks to another node (see
+// tests/CMakeLists.txt, api_network).
+BOOST_AUTO_TEST_CASE(a_cluster_member_generates_on_the_least_pressured_engine,
+                     *boost::unit_test::label("network")) {
   // Two members of one cluster (plain TCP on loopback, said explicitly):
   // "roomy", a `catchup serve` process, has memory to spare; "tight", the
   // engine here, is at critical pressure. Asked at tight, the generation

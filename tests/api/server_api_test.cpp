@@ -83,7 +83,10 @@ BOOST_AUTO_TEST_CASE(closing_a_nodes_engine_stops_its_endpoint_first) {
   BOOST_TEST(node.http_port() == port); // still says where it was
 }
 
-BOOST_AUTO_TEST_CASE(a_generation_asked_of_a_node_runs_there_or_times_out) {
+// Labelled "network": this process talks to another node (see
+// tests/CMakeLists.txt, api_network).
+BOOST_AUTO_TEST_CASE(a_generation_asked_of_a_node_runs_there_or_times_out,
+                     *boost::unit_test::label("network")) {
   test::test_database db;
   auto node = start_serve_process(db.url(), "api-via");
   auto c = config_for(db);
